@@ -1,0 +1,342 @@
+//! The subcommands that manage a queue by hand: init, add, ls, status, mv, order, retry, pause,
+//! resume, rm, recover and the worker pause flags. Each is a thin shell over the queue layer;
+//! one bad item is reported and the rest go on, and the exit code says whether any failed.
+
+use std::ffi::{OsStr, OsString};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+use super::output::{item_json, print_json, print_names, put_name};
+use super::{Command, OrderPlace};
+use crate::queue::{
+    AddMode, Item, Position, Queue, Snapshot, Source, State, WorkerHealth, printable,
+};
+
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Init { dir } => {
+            let queue = Queue::init(&dir)?;
+            println!("{}", queue.root().display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Add {
+            dir,
+            files,
+            move_in,
+            name,
+            follow,
+        } => add(&dir, &files, move_in, name, follow),
+        Command::Ls { dir, state, json } => ls(&Queue::open(&dir)?, state, json),
+        Command::Status { dir, json } => status(&Queue::open(&dir)?, json),
+        Command::Mv { dir, items, to } => {
+            if to == State::Process {
+                bail!("items enter process/ only when a worker claims them");
+            }
+            each_item(&Queue::open(&dir)?, &items, |queue, item| {
+                queue.move_to(item, to).map(drop)
+            })
+        }
+        Command::Order { dir, item, place } => order(&Queue::open(&dir)?, &item, place),
+        Command::Retry { dir, items, all } => retry(&Queue::open(&dir)?, &items, all),
+        Command::Pause { dir, items } => {
+            let queue = Queue::open(&dir)?;
+            each_item(&queue, &items, |queue, item| {
+                transition(queue, item, &[State::Pending], State::Paused)
+            })
+        }
+        Command::Resume { dir, items } => {
+            let queue = Queue::open(&dir)?;
+            each_item(&queue, &items, |queue, item| {
+                transition(queue, item, &[State::Paused], State::Pending)
+            })
+        }
+        Command::Rm { dir, items, force } => {
+            each_item(&Queue::open(&dir)?, &items, |queue, item| {
+                if item.state == State::Process && !force {
+                    return Err(crate::queue::Error::Invalid(format!(
+                        "{}: a worker is running it; use --force to delete it anyway",
+                        item.qualified()
+                    )));
+                }
+                queue.delete(item)
+            })
+        }
+        Command::Recover { dir } => {
+            let queue = Queue::open(&dir)?;
+            let config = queue.config()?.worker;
+            let recovered = queue.recover(config.heartbeat_timeout, config.max_attempts)?;
+            for item in &recovered {
+                eprintln!("recovered {}", item.qualified());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::PauseWorkers { dir, host } => {
+            Queue::open(&dir)?.set_workers_paused(host.as_deref(), true)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ResumeWorkers { dir, host } => {
+            Queue::open(&dir)?.set_workers_paused(host.as_deref(), false)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Work { .. } | Command::Demo { .. } => unreachable!("dispatched in cli::main"),
+    }
+}
+
+fn add(
+    dir: &Path,
+    files: &[OsString],
+    move_in: bool,
+    name: Option<OsString>,
+    follow: bool,
+) -> anyhow::Result<ExitCode> {
+    let queue = Queue::open(dir)?;
+    if name.is_some() && files.len() > 1 {
+        bail!("--name names one item; give one FILE with it");
+    }
+    let mode = if move_in {
+        AddMode::Move
+    } else {
+        AddMode::Copy
+    };
+    let mut failed = false;
+    for file in files {
+        let result = if file == "-" {
+            let name = name
+                .clone()
+                .context("`-` reads standard input: give the item a --name")?;
+            let mut stdin = std::io::stdin().lock();
+            queue
+                .enqueue(Source::Reader(&mut stdin), &name, AddMode::Copy)
+                .map(|item| (name, item))
+        } else {
+            let path = Path::new(file);
+            let Some(wanted) = name
+                .clone()
+                .or_else(|| path.file_name().map(OsStr::to_os_string))
+            else {
+                eprintln!("fsq: {}: not a file name", printable(file));
+                failed = true;
+                continue;
+            };
+            let source = Source::File { path, follow };
+            queue
+                .enqueue(source, &wanted, mode)
+                .map(|item| (wanted, item))
+        };
+        match result {
+            Ok((wanted, item)) if item.display() != wanted => {
+                eprintln!(
+                    "fsq: {} was taken; added as {}",
+                    printable(&wanted),
+                    printable(item.display())
+                );
+            }
+            Ok(_) => {}
+            Err(err) => {
+                eprintln!("fsq: {err}");
+                failed = true;
+            }
+        }
+    }
+    Ok(exit_code(failed))
+}
+
+fn ls(queue: &Queue, state: State, json: bool) -> anyhow::Result<ExitCode> {
+    let items = queue.list(state)?;
+    if json {
+        let recorded: std::collections::HashSet<OsString> =
+            queue.recorded_names().into_iter().collect();
+        let array: Vec<Value> = items
+            .iter()
+            .map(|item| item_json(queue, item, recorded.contains(item.display())))
+            .collect();
+        print_json(&Value::Array(array))?;
+    } else {
+        print_names(items.iter().map(Item::display))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(queue: &Queue, json: bool) -> anyhow::Result<ExitCode> {
+    let config = queue.config()?.worker;
+    let mut counts = serde_json::Map::new();
+    let mut running = Vec::new();
+    for state in State::ALL {
+        let items = queue.list(state)?;
+        counts.insert(state.as_str().into(), json!(items.len()));
+        if state == State::Process {
+            running = items;
+        }
+    }
+    let workers = queue.workers(config.heartbeat_timeout)?;
+    let running: Vec<Value> = running
+        .iter()
+        .map(|item| {
+            let progress = queue.progress(item.display());
+            let mut object = serde_json::Map::new();
+            put_name(&mut object, "item", item.display());
+            put_name(
+                &mut object,
+                "worker",
+                item.owner.as_deref().unwrap_or_default(),
+            );
+            object.insert(
+                "progress".into(),
+                json!(progress.as_ref().and_then(|p| p.fraction)),
+            );
+            object.insert(
+                "elapsed_secs".into(),
+                json!(progress.as_ref().map(|p| p.elapsed_secs)),
+            );
+            object.insert(
+                "eta_secs".into(),
+                json!(progress.as_ref().and_then(|p| p.eta_secs)),
+            );
+            object.insert(
+                "speed".into(),
+                json!(progress.as_ref().and_then(|p| p.speed)),
+            );
+            Value::Object(object)
+        })
+        .collect();
+    if json {
+        print_json(
+            &json!({ "counts": counts, "workers": workers, "running": running, "workers_paused": queue.workers_paused(&crate::queue::this_host()) }),
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{}", queue.root().display());
+    let line: Vec<String> = State::ALL
+        .iter()
+        .map(|s| format!("{s} {}", counts[s.as_str()]))
+        .collect();
+    println!("  {}", line.join("  "));
+    for worker in &workers {
+        let beat = &worker.heartbeat;
+        let health = match &worker.health {
+            WorkerHealth::Alive => "alive".to_string(),
+            WorkerHealth::Down { why, .. } => format!("DOWN ({why})"),
+        };
+        let paused = if beat.paused { ", not claiming" } else { "" };
+        println!(
+            "  worker {} on {} pid {}: {}/{} busy, {health}{paused}",
+            beat.id, beat.host, beat.pid, beat.busy, beat.slots
+        );
+    }
+    for object in &running {
+        let fraction = object["progress"]
+            .as_f64()
+            .map_or("--".to_string(), |f| format!("{:.0}%", f * 100.0));
+        println!(
+            "  running {} [{}] on {}",
+            object["item"].as_str().unwrap_or(""),
+            fraction,
+            object["worker"].as_str().unwrap_or("")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn order(queue: &Queue, spec: &OsStr, place: OrderPlace) -> anyhow::Result<ExitCode> {
+    let snapshot = queue.snapshot()?;
+    let item = snapshot.resolve(spec)?;
+    let anchor = |other: &OsStr| -> anyhow::Result<Item> {
+        let same_state: Snapshot = Snapshot {
+            items: snapshot
+                .items
+                .iter()
+                .filter(|i| i.state == item.state)
+                .cloned()
+                .collect(),
+        };
+        Ok(same_state.resolve(other)?)
+    };
+    let position = match place {
+        OrderPlace { first: true, .. } => Position::First,
+        OrderPlace { last: true, .. } => Position::Last,
+        OrderPlace {
+            before: Some(other),
+            ..
+        } => Position::Before(anchor(&other)?),
+        OrderPlace {
+            after: Some(other), ..
+        } => Position::After(anchor(&other)?),
+        _ => bail!("say where: --first, --last, --before OTHER or --after OTHER"),
+    };
+    queue.reorder(&item, &position)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn retry(queue: &Queue, specs: &[OsString], all: bool) -> anyhow::Result<ExitCode> {
+    let retry_one = |queue: &Queue, item: &Item| {
+        transition(
+            queue,
+            item,
+            &[State::Failed, State::Delayed],
+            State::Pending,
+        )?;
+        queue.clear_record(item.display());
+        Ok(())
+    };
+    if all {
+        let mut failed = false;
+        for state in [State::Delayed, State::Failed] {
+            for item in queue.list(state)? {
+                if let Err(err) = retry_one(queue, &item) {
+                    eprintln!("fsq: {err}");
+                    failed = true;
+                }
+            }
+        }
+        return Ok(exit_code(failed));
+    }
+    if specs.is_empty() {
+        bail!("name the items to retry, or give --all");
+    }
+    each_item(queue, specs, |queue, item| retry_one(queue, item))
+}
+
+/// Moves `item` to `to` if it is in one of `from`, else says which states it may come from.
+fn transition(queue: &Queue, item: &Item, from: &[State], to: State) -> crate::queue::Result<()> {
+    if !from.contains(&item.state) {
+        let what = match to {
+            State::Paused => "be paused from pending",
+            State::Pending if from.contains(&State::Failed) => "be retried from failed or delayed",
+            _ => "be resumed from paused",
+        };
+        return Err(crate::queue::Error::WrongState {
+            name: item.qualified(),
+            state: item.state,
+            what,
+        });
+    }
+    queue.move_to(item, to).map(drop)
+}
+
+/// Resolves each name and applies `action`, reporting failures one by one.
+fn each_item<T>(
+    queue: &Queue,
+    specs: &[OsString],
+    action: impl Fn(&Queue, &Item) -> crate::queue::Result<T>,
+) -> anyhow::Result<ExitCode> {
+    let snapshot = queue.snapshot()?;
+    let mut failed = false;
+    for spec in specs {
+        if let Err(err) = snapshot.resolve(spec).and_then(|item| action(queue, &item)) {
+            eprintln!("fsq: {err}");
+            failed = true;
+        }
+    }
+    Ok(exit_code(failed))
+}
+
+fn exit_code(failed: bool) -> ExitCode {
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,221 @@
+//! The command line: `fsq [DIR]` opens the commander, the subcommands manage a queue from
+//! scripts. Names and flags here are a contract; extend them, never rename them.
+
+mod manage;
+mod output;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::queue::{State, parse_duration};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fsq",
+    version,
+    about = "A two-pane commander and worker for filesystem job queues"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub tui: TuiArgs,
+}
+
+/// `fsq [DIR] ...`: open the commander on a queue.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TuiArgs {
+    /// The queue folder (default: the current folder).
+    pub dir: Option<PathBuf>,
+    /// Do not start the embedded worker.
+    #[arg(long)]
+    pub no_worker: bool,
+    /// Refuse every change to the queue.
+    #[arg(long)]
+    pub readonly: bool,
+    /// Theme: classic, dark, light, or a path to a theme file.
+    #[arg(long)]
+    pub theme: Option<String>,
+    /// State shown in the left pane.
+    #[arg(long)]
+    pub left: Option<State>,
+    /// State shown in the right pane.
+    #[arg(long)]
+    pub right: Option<State>,
+    #[command(flatten)]
+    pub worker: WorkerFlags,
+}
+
+/// Settings shared by `fsq work` and the embedded worker; each overrides its config key.
+#[derive(Debug, Args, Clone, Default)]
+pub struct WorkerFlags {
+    /// Parallel jobs ([worker] workers).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+    /// Kill a job after this long, e.g. 30s, 2h ([worker] timeout).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+    /// Runs per item before it fails for good ([worker] max_attempts).
+    #[arg(long, value_name = "N")]
+    pub max_attempts: Option<u32>,
+    /// Wait before the first retry; doubles each time ([worker] retry_delay).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub retry_delay: Option<std::time::Duration>,
+    /// Scan the folder at this interval instead of watching it ([worker] poll).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub poll: Option<std::time::Duration>,
+    /// The command to run per item, as argv (overrides [worker] command).
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the queue layout (idempotent) and a commented _meta/config.toml.
+    Init { dir: PathBuf },
+    /// Enqueue copies of files (or move them in); `-` reads standard input.
+    Add {
+        dir: PathBuf,
+        #[arg(required = true)]
+        files: Vec<OsString>,
+        /// Move the files in instead of copying them.
+        #[arg(long = "move")]
+        move_in: bool,
+        /// The item's name (required with `-`; with one file, renames it).
+        #[arg(long)]
+        name: Option<OsString>,
+        /// Enqueue the target of a symbolic link instead of refusing it.
+        #[arg(long)]
+        follow: bool,
+    },
+    /// List the items of a state (default pending) in processing order.
+    Ls {
+        dir: PathBuf,
+        #[arg(default_value = "pending")]
+        state: State,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Counts of every state, the workers, and running items with progress.
+    Status {
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move items between states.
+    Mv {
+        dir: PathBuf,
+        #[arg(required = true)]
+        items: Vec<OsString>,
+        #[arg(long)]
+        to: State,
+    },
+    /// Change an item's place in the processing order (renames only that item).
+    Order {
+        dir: PathBuf,
+        item: OsString,
+        #[command(flatten)]
+        place: OrderPlace,
+    },
+    /// Send failed/ and delayed/ items back to pending, attempts reset.
+    Retry {
+        dir: PathBuf,
+        items: Vec<OsString>,
+        #[arg(long, conflicts_with = "items")]
+        all: bool,
+    },
+    /// Hold pending items (move them to paused/).
+    Pause {
+        dir: PathBuf,
+        #[arg(required = true)]
+        items: Vec<OsString>,
+    },
+    /// Send paused items back to pending.
+    Resume {
+        dir: PathBuf,
+        #[arg(required = true)]
+        items: Vec<OsString>,
+    },
+    /// Delete items; refuses items in process/ without --force.
+    Rm {
+        dir: PathBuf,
+        #[arg(required = true)]
+        items: Vec<OsString>,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run the worker headless until SIGINT/SIGTERM (or, with --drain, until the queue is done).
+    Work {
+        dir: PathBuf,
+        /// Stop when nothing is pending, delayed or running.
+        #[arg(long)]
+        drain: bool,
+        #[command(flatten)]
+        worker: WorkerFlags,
+    },
+    /// Return the claims of dead workers to pending.
+    Recover { dir: PathBuf },
+    /// Stop all workers (or those of one host) from claiming new items.
+    PauseWorkers {
+        dir: PathBuf,
+        #[arg(long)]
+        host: Option<String>,
+    },
+    /// Let paused workers claim again.
+    ResumeWorkers {
+        dir: PathBuf,
+        #[arg(long)]
+        host: Option<String>,
+    },
+    /// Open the commander on a demo queue with a built-in processor.
+    Demo { dir: Option<PathBuf> },
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct OrderPlace {
+    #[arg(long)]
+    pub first: bool,
+    #[arg(long)]
+    pub last: bool,
+    #[arg(long, value_name = "OTHER")]
+    pub before: Option<OsString>,
+    #[arg(long, value_name = "OTHER")]
+    pub after: Option<OsString>,
+}
+
+/// Runs the command line and turns the outcome into an exit code: 0 ok, 1 operational error,
+/// 2 usage error (clap's own).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => crate::tui::run(cli.tui),
+        Some(Command::Work { dir, drain, worker }) => {
+            crate::worker::run_headless(&dir, drain, &worker)
+        }
+        Some(Command::Demo { dir }) => crate::tui::run_demo(dir),
+        Some(command) => manage::run(command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("fsq: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

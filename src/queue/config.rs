@@ -1,0 +1,253 @@
+//! `_meta/config.toml`: the settings of one queue. Unknown keys are errors, reported with line
+//! and column, so a typo never silently falls back to a default.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+use super::error::{Error, Result};
+
+/// The whole configuration file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub worker: WorkerConfig,
+    pub tui: TuiConfig,
+}
+
+/// `[worker]`: how items are processed. Every `fsq work` flag has its key here.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerConfig {
+    pub command: Option<Vec<String>>,
+    pub processor: Option<Processor>,
+    pub destinations: Vec<PathBuf>,
+    #[serde(deserialize_with = "size")]
+    pub throttle: u64,
+    pub output: PathBuf,
+    pub workers: usize,
+    #[serde(deserialize_with = "duration")]
+    pub timeout: Duration,
+    pub max_attempts: u32,
+    #[serde(deserialize_with = "duration")]
+    pub retry_delay: Duration,
+    #[serde(deserialize_with = "optional_duration")]
+    pub poll: Option<Duration>,
+    #[serde(deserialize_with = "duration")]
+    pub quiet_period: Duration,
+    #[serde(deserialize_with = "duration")]
+    pub grace: Duration,
+    #[serde(deserialize_with = "size")]
+    pub log_cap: u64,
+    #[serde(deserialize_with = "duration")]
+    pub heartbeat: Duration,
+    #[serde(deserialize_with = "duration")]
+    pub heartbeat_timeout: Duration,
+    pub on_success: Option<Vec<String>>,
+    pub on_failure: Option<Vec<String>>,
+}
+
+/// The built-in processors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Processor {
+    Copy,
+    Gzip,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            command: None,
+            processor: None,
+            destinations: Vec::new(),
+            throttle: 0,
+            output: PathBuf::from("_out"),
+            workers: 1,
+            timeout: Duration::ZERO,
+            max_attempts: 3,
+            retry_delay: Duration::from_secs(30),
+            poll: None,
+            quiet_period: Duration::from_secs(2),
+            grace: Duration::from_secs(10),
+            log_cap: 1 << 20,
+            heartbeat: Duration::from_secs(2),
+            heartbeat_timeout: Duration::from_secs(30),
+            on_success: None,
+            on_failure: None,
+        }
+    }
+}
+
+/// `[tui]`: how the commander looks when opened on this queue.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TuiConfig {
+    pub theme: Option<String>,
+    pub left: Option<String>,
+    pub right: Option<String>,
+    /// Key map overrides: action name to key (see the README's key map).
+    pub keys: toml::Table,
+}
+
+impl Config {
+    /// Reads a config file; a missing file gives the defaults, a broken one an error with the
+    /// line and column of the problem.
+    pub fn load(path: &Path) -> Result<Config> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text, path),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(err) => Err(Error::io(path, err)),
+        }
+    }
+
+    /// Parses config text; `path` only names the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        toml::from_str(text).map_err(|err| {
+            let offset = err.span().map_or(0, |span| span.start);
+            let before = &text[..offset.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            Error::Config {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: err.message().to_string(),
+            }
+        })
+    }
+}
+
+/// Parses `500ms`, `30s`, `2m`, `2h`, `1d`, `1h30m` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs).map_err(|e| format!("{text:?}: {e}"));
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let unit_len = rest[digits..]
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len() - digits);
+        let (number, unit) = (&rest[..digits], rest[digits..digits + unit_len].trim());
+        let value: f64 = number.parse().map_err(|_| bad_duration(text))?;
+        let scale = match unit {
+            "ms" => 0.001,
+            "s" | "sec" => 1.0,
+            "m" | "min" => 60.0,
+            "h" => 3600.0,
+            "d" => 86400.0,
+            _ => return Err(bad_duration(text)),
+        };
+        total += Duration::try_from_secs_f64(value * scale).map_err(|_| bad_duration(text))?;
+        rest = rest[digits + unit_len..].trim_start();
+    }
+    if text.is_empty() {
+        return Err(bad_duration(text));
+    }
+    Ok(total)
+}
+
+fn bad_duration(text: &str) -> String {
+    format!("{text:?} is not a duration (try 500ms, 30s, 2m, 2h)")
+}
+
+/// Parses `1048576`, `512K`, `512KiB`, `1M`, `1MiB`, `2G` (powers of 1024).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let number: u64 = text[..split].parse().map_err(|_| bad_size(text))?;
+    let shift = match text[split..].trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(bad_size(text)),
+    };
+    number.checked_mul(1 << shift).ok_or_else(|| bad_size(text))
+}
+
+fn bad_size(text: &str) -> String {
+    format!("{text:?} is not a size (try 1048576, 512KiB, 1MiB)")
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NumberOrText {
+    Number(u64),
+    Text(String),
+}
+
+fn duration<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
+    match NumberOrText::deserialize(de)? {
+        NumberOrText::Number(secs) => Ok(Duration::from_secs(secs)),
+        NumberOrText::Text(text) => parse_duration(&text).map_err(serde::de::Error::custom),
+    }
+}
+
+fn optional_duration<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Duration>, D::Error> {
+    match NumberOrText::deserialize(de)? {
+        NumberOrText::Text(text) if text.trim().is_empty() => Ok(None),
+        NumberOrText::Number(secs) => Ok(Some(Duration::from_secs(secs))),
+        NumberOrText::Text(text) => parse_duration(&text)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
+}
+
+fn size<'de, D: Deserializer<'de>>(de: D) -> Result<u64, D::Error> {
+    match NumberOrText::deserialize(de)? {
+        NumberOrText::Number(bytes) => Ok(bytes),
+        NumberOrText::Text(text) => parse_size(&text).map_err(serde::de::Error::custom),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("1.5").unwrap(), Duration::from_millis(1500));
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("").is_err());
+        assert_eq!(parse_size("1MiB").unwrap(), 1 << 20);
+        assert_eq!(parse_size("512k").unwrap(), 512 << 10);
+        assert!(parse_size("lots").is_err());
+    }
+
+    #[test]
+    fn the_default_config_parses_to_the_defaults() {
+        let config = Config::parse(super::super::DEFAULT_CONFIG, Path::new("c")).unwrap();
+        assert_eq!(config.worker.max_attempts, 3);
+        assert_eq!(config.worker.output, PathBuf::from("_out"));
+    }
+
+    #[test]
+    fn broken_config_names_line_and_column() {
+        let text = "[worker]\nworkers = 2\ntimeout = \"soon\"\n";
+        let err = Config::parse(text, Path::new("config.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("config.toml:3:11:"), "{err}");
+        let err = Config::parse("[worker]\nwokers = 2\n", Path::new("c"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c:2:1:") && err.contains("wokers"), "{err}");
+        let err = Config::parse("[worker\n", Path::new("c"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c:1:"), "{err}");
+    }
+}

@@ -1,0 +1,297 @@
+//! Adding items so that no reader ever sees half of one: the content is written under a hidden
+//! temp name in `new/`, flushed to disk with its folder, then renamed into the root.
+
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use super::error::{Error, IoContext, Result};
+use super::meta::unique;
+use super::name::{display_name, is_item_name, numbered, printable};
+use super::{Item, Queue, State};
+
+/// Where the content of a new item comes from.
+pub enum Source<'a> {
+    /// A file; a symlink is refused unless `follow` is set.
+    File { path: &'a Path, follow: bool },
+    /// A stream, such as standard input.
+    Reader(&'a mut dyn Read),
+}
+
+/// Whether `add` copies the source or moves it in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddMode {
+    Copy,
+    Move,
+}
+
+impl Queue {
+    /// Adds an item called `name` (or a numbered variant if that name is taken in the root or
+    /// still has records) and returns it.
+    pub fn enqueue(&self, source: Source<'_>, name: &OsStr, mode: AddMode) -> Result<Item> {
+        check_item_name(name)?;
+        let new_dir = self.state_dir(State::New);
+        fs::create_dir_all(&new_dir).at(&new_dir)?;
+        let (staged, moved_from) = match source {
+            Source::File { path, follow } => {
+                let file = open_regular(path, follow)?;
+                if mode == AddMode::Move {
+                    match self
+                        .place_in_root(name, |target| self.rename.rename_noreplace(path, target))
+                    {
+                        Err(Error::Io { cause, .. }) if cause.raw_os_error() == Some(XDEV) => {}
+                        placed => return placed,
+                    }
+                }
+                (
+                    self.stage(file, path)?,
+                    (mode == AddMode::Move).then_some(path),
+                )
+            }
+            Source::Reader(reader) => (self.stage(reader, Path::new("-"))?, None),
+        };
+        let placed = self
+            .place_in_root(name, |target| self.rename.rename_noreplace(&staged, target))
+            .and_then(|item| sync_dir(self.root()).map(|()| item));
+        if placed.is_err() {
+            let _ = fs::remove_file(&staged);
+        }
+        if let (Ok(_), Some(path)) = (&placed, moved_from) {
+            fs::remove_file(path).at(path)?;
+        }
+        placed
+    }
+
+    /// Writes `content` to a hidden temp file in `new/` and flushes it.
+    fn stage(&self, mut content: impl Read, from: &Path) -> Result<PathBuf> {
+        let tmp = self.state_dir(State::New).join(format!(
+            ".fsq-add.{}.{}.part",
+            std::process::id(),
+            unique()
+        ));
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .at(&tmp)?;
+        let written = io::copy(&mut content, &mut file)
+            .map_err(|err| (from, err))
+            .and_then(|_| file.sync_all().map_err(|err| (tmp.as_path(), err)));
+        if let Err((path, err)) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::io(path, err));
+        }
+        Ok(tmp)
+    }
+
+    /// Puts a file into the root with `rename_to`, under `name` or the first numbered variant
+    /// whose display name is free in the root and has no records left from an earlier item.
+    fn place_in_root(
+        &self,
+        name: &OsStr,
+        rename_to: impl Fn(&Path) -> io::Result<()>,
+    ) -> Result<Item> {
+        let mut taken = self.taken_names()?;
+        let mut candidate = name.to_os_string();
+        let mut n = 1;
+        loop {
+            while taken.iter().any(|t| t == display_name(&candidate)) || self.has_record(&candidate)
+            {
+                n += 1;
+                candidate = numbered(name, n);
+            }
+            let target = self.root().join(&candidate);
+            match rename_to(&target) {
+                Ok(()) => {
+                    return Ok(Item {
+                        state: State::Pending,
+                        owner: None,
+                        file: candidate,
+                    });
+                }
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
+                    taken.push(candidate.clone())
+                }
+                Err(err) => return Err(Error::io(&target, err)),
+            }
+        }
+    }
+
+    fn taken_names(&self) -> Result<Vec<OsString>> {
+        Ok(self
+            .list(State::Pending)?
+            .into_iter()
+            .map(|item| item.display().to_os_string())
+            .collect())
+    }
+
+    fn has_record(&self, name: &OsStr) -> bool {
+        self.meta_path("items").join(display_name(name)).exists()
+    }
+}
+
+const XDEV: i32 = rustix::io::Errno::XDEV.raw_os_error();
+
+/// Refuses names that could never be items (they would vanish from every listing).
+fn check_item_name(name: &OsStr) -> Result<()> {
+    let bytes = name.as_bytes();
+    if bytes.contains(&b'/')
+        || bytes.contains(&0)
+        || bytes.len() > 255
+        || name == ".."
+        || name == "."
+    {
+        return Err(Error::Invalid(format!(
+            "{}: not a valid file name",
+            printable(name)
+        )));
+    }
+    if !is_item_name(name) {
+        return Err(Error::Invalid(format!(
+            "{}: hidden and temp names (.*, *.part, *.tmp, ~$*) are never items",
+            printable(name)
+        )));
+    }
+    Ok(())
+}
+
+/// Opens a source file, refusing symlinks (unless following them) and anything but a regular
+/// file. The check is made on the open file, so a name swapped meanwhile cannot fool it.
+fn open_regular(path: &Path, follow: bool) -> Result<File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    if !follow {
+        options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    let file = options.open(path).map_err(|err| {
+        if err.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+            Error::Symlink(path.display().to_string())
+        } else {
+            Error::io(path, err)
+        }
+    })?;
+    if !file.metadata().at(path)?.is_file() {
+        return Err(Error::NotRegular(path.display().to_string()));
+    }
+    Ok(file)
+}
+
+/// Flushes a folder, so that renames into it are on disk.
+fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir).and_then(|d| d.sync_all()).at(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{ls, queue_with};
+    use super::*;
+
+    #[test]
+    fn copies_and_numbers_taken_names() {
+        let (dir, q) = queue_with(&["V!a.txt"]);
+        let src = dir.path().join("a.txt");
+        fs::write(&src, "new").unwrap();
+        let source = Source::File {
+            path: &src,
+            follow: false,
+        };
+        let item = q
+            .enqueue(source, OsStr::new("a.txt"), AddMode::Copy)
+            .unwrap();
+        assert_eq!(item.file, "a (2).txt");
+        assert!(src.exists());
+        assert_eq!(
+            ls(q.root()).iter().filter(|n| n.contains(".txt")).count(),
+            2
+        );
+        assert_eq!(ls(&q.state_dir(State::New)), Vec::<String>::new());
+    }
+
+    #[test]
+    fn move_takes_the_source() {
+        let (dir, q) = queue_with(&[]);
+        let src = dir.path().join("m");
+        fs::write(&src, "x").unwrap();
+        q.enqueue(
+            Source::File {
+                path: &src,
+                follow: false,
+            },
+            OsStr::new("m"),
+            AddMode::Move,
+        )
+        .unwrap();
+        assert!(!src.exists());
+        assert_eq!(fs::read(q.root().join("m")).unwrap(), b"x");
+    }
+
+    #[test]
+    fn symlinks_are_refused_unless_followed() {
+        let (dir, q) = queue_with(&[]);
+        let target = dir.path().join("t");
+        fs::write(&target, "t").unwrap();
+        let link = dir.path().join("l");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let err = q.enqueue(
+            Source::File {
+                path: &link,
+                follow: false,
+            },
+            OsStr::new("l"),
+            AddMode::Copy,
+        );
+        assert!(matches!(err, Err(Error::Symlink(_))));
+        q.enqueue(
+            Source::File {
+                path: &link,
+                follow: true,
+            },
+            OsStr::new("l"),
+            AddMode::Copy,
+        )
+        .unwrap();
+        assert_eq!(fs::read(q.root().join("l")).unwrap(), b"t");
+    }
+
+    #[test]
+    fn a_failing_reader_leaves_no_partial_item() {
+        struct Broken(usize);
+        impl Read for Broken {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(io::Error::from_raw_os_error(28)); // ENOSPC
+                }
+                self.0 -= 1;
+                buf[0] = b'x';
+                Ok(1)
+            }
+        }
+        let (_dir, q) = queue_with(&[]);
+        let mut reader = Broken(3);
+        let err = q.enqueue(Source::Reader(&mut reader), OsStr::new("x"), AddMode::Copy);
+        assert!(err.is_err());
+        assert!(q.list(State::Pending).unwrap().is_empty());
+        assert!(
+            fs::read_dir(q.state_dir(State::New))
+                .unwrap()
+                .next()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn names_that_could_never_be_items_are_refused() {
+        let (_dir, q) = queue_with(&[]);
+        for name in [".hidden", "a.part", "", "..", "a/b"] {
+            let mut empty: &[u8] = b"";
+            assert!(
+                q.enqueue(Source::Reader(&mut empty), OsStr::new(name), AddMode::Copy)
+                    .is_err(),
+                "{name}"
+            );
+        }
+    }
+}

@@ -1,0 +1,453 @@
+//! Listing items, finding them by name, and moving them: between states, within the order, into
+//! a worker's claim, or out of the queue.
+
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+use super::error::{Error, IoContext, Result};
+use super::name::{display_name, is_item_name, numbered, printable};
+use super::order_key::{Gap, name_in_gap, processing_order};
+use super::{META, Queue, State};
+
+/// One item: where it is and what its file is called.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Item {
+    pub state: State,
+    /// For claimed items, the worker whose claim folder holds it.
+    pub owner: Option<OsString>,
+    /// The file name, sort prefix included.
+    pub file: OsString,
+}
+
+impl Item {
+    /// The name users and commands see, without the sort prefix.
+    pub fn display(&self) -> &OsStr {
+        display_name(&self.file)
+    }
+
+    /// `STATE/NAME`, the unambiguous way to name an item.
+    pub fn qualified(&self) -> String {
+        format!("{}/{}", self.state, printable(self.display()))
+    }
+}
+
+/// Something in the queue root that can never be an item: a symlink, a FIFO, a socket or a
+/// stray folder. Workers move these to `failed/` with `reason`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stray {
+    pub file: OsString,
+    pub reason: &'static str,
+}
+
+/// Where `Queue::reorder` puts an item.
+#[derive(Clone, Debug)]
+pub enum Position {
+    First,
+    Last,
+    Before(Item),
+    After(Item),
+}
+
+impl Queue {
+    /// The path of an item's file.
+    pub fn path_of(&self, item: &Item) -> PathBuf {
+        let mut path = self.state_dir(item.state);
+        if let Some(owner) = &item.owner {
+            path.push(owner);
+        }
+        path.push(&item.file);
+        path
+    }
+
+    /// The items of `state` in processing order. Reads only the folder, never the files, so a
+    /// hundred thousand items list in milliseconds. A missing state folder is an empty state.
+    pub fn list(&self, state: State) -> Result<Vec<Item>> {
+        let dir = self.state_dir(state);
+        let mut items = Vec::new();
+        if state == State::Process {
+            for (name, kind) in read_dir(&dir)? {
+                if kind.is_dir() {
+                    for (file, kind) in read_dir(&dir.join(&name))? {
+                        if kind.is_file() && is_item_name(&file) {
+                            items.push(Item {
+                                state,
+                                owner: Some(name.clone()),
+                                file,
+                            });
+                        }
+                    }
+                } else if kind.is_file() && is_item_name(&name) {
+                    items.push(Item {
+                        state,
+                        owner: None,
+                        file: name,
+                    });
+                }
+            }
+        } else {
+            for (file, kind) in read_dir(&dir)? {
+                if kind.is_file() && is_item_name(&file) {
+                    items.push(Item {
+                        state,
+                        owner: None,
+                        file,
+                    });
+                }
+            }
+        }
+        items.sort_unstable_by(|a, b| processing_order(&a.file, &b.file));
+        Ok(items)
+    }
+
+    /// Entries in the root that are neither items, temp files nor the queue's own folders.
+    pub fn strays(&self) -> Result<Vec<Stray>> {
+        let mut strays = Vec::new();
+        for (file, kind) in read_dir(&self.root)? {
+            let reason = if kind.is_symlink() {
+                "a symbolic link, never followed"
+            } else if kind.is_dir() {
+                if is_reserved_folder(&file) || !is_item_name(&file) {
+                    continue;
+                }
+                "a folder, not a file"
+            } else if kind.is_file() || !is_item_name(&file) {
+                continue;
+            } else {
+                "not a regular file (FIFO, socket or device)"
+            };
+            strays.push(Stray { file, reason });
+        }
+        Ok(strays)
+    }
+
+    /// Every item of every state, for resolving names.
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        let mut items = Vec::new();
+        for state in State::ALL {
+            items.extend(self.list(state)?);
+        }
+        Ok(Snapshot { items })
+    }
+
+    /// Moves `item` to `to`. A name taken there gets a numbered variant, never a clobber; the
+    /// item's records follow it. Returns the item as it now is.
+    pub fn move_to(&self, item: &Item, to: State) -> Result<Item> {
+        self.move_into(item, to, None)
+    }
+
+    /// Claims a pending item for `worker`: one rename into `process/<worker>/`. `Ok(None)` when
+    /// someone else got there first or the item was moved away.
+    pub fn claim(&self, item: &Item, worker: &OsStr) -> Result<Option<Item>> {
+        match self.move_into(item, State::Process, Some(worker)) {
+            Ok(claimed) => Ok(Some(claimed)),
+            Err(Error::Vanished(_)) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    fn move_into(&self, item: &Item, to: State, owner: Option<&OsStr>) -> Result<Item> {
+        let from = self.path_of(item);
+        let mut dir = self.state_dir(to);
+        if let Some(owner) = owner {
+            dir.push(owner);
+        }
+        let mut file = item.file.clone();
+        let mut attempt = 1;
+        loop {
+            let target = dir.join(&file);
+            match self.rename.rename_noreplace(&from, &target) {
+                Ok(()) => break,
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
+                    attempt += 1;
+                    file = numbered(&item.file, attempt);
+                }
+                Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                    if fs::symlink_metadata(&from).is_err() {
+                        return Err(Error::Vanished(item.qualified()));
+                    }
+                    // The target folder is missing (deleted by hand): recreate it once.
+                    if dir.is_dir() {
+                        return Err(Error::io(&target, err));
+                    }
+                    fs::create_dir_all(&dir).at(&dir)?;
+                }
+                Err(err) => return Err(Error::io(&from, err)),
+            }
+        }
+        let moved = Item {
+            state: to,
+            owner: owner.map(OsStr::to_os_string),
+            file,
+        };
+        if moved.display() != item.display() {
+            self.rename_records(item.display(), moved.display());
+        }
+        Ok(moved)
+    }
+
+    /// Moves `item` within its folder to `position` by renaming it alone: it gets a sort prefix
+    /// between its new neighbours. Nothing else is renamed.
+    pub fn reorder(&self, item: &Item, position: &Position) -> Result<Item> {
+        let others: Vec<Item> = self
+            .list(item.state)?
+            .into_iter()
+            .filter(|other| other.file != item.file || other.owner != item.owner)
+            .collect();
+        let index_of = |anchor: &Item| {
+            others
+                .iter()
+                .position(|other| other.file == anchor.file)
+                .ok_or_else(|| Error::NoSuchItem(anchor.qualified()))
+        };
+        let insert_at = match position {
+            Position::First => 0,
+            Position::Last => others.len(),
+            Position::Before(anchor) => index_of(anchor)?,
+            Position::After(anchor) => index_of(anchor)? + 1,
+        };
+        let gap = Gap {
+            after: insert_at.checked_sub(1).map(|i| others[i].file.as_os_str()),
+            before: others.get(insert_at).map(|other| other.file.as_os_str()),
+        };
+        let fits = |file: &OsStr| {
+            gap.after
+                .is_none_or(|after| after.as_bytes() < file.as_bytes())
+                && gap
+                    .before
+                    .is_none_or(|before| file.as_bytes() < before.as_bytes())
+        };
+        if fits(&item.file) {
+            return Ok(item.clone());
+        }
+        let file = name_in_gap(item.display(), gap).ok_or_else(|| Error::NoRoom {
+            name: item.qualified(),
+            neighbour: printable(gap.before.or(gap.after).unwrap_or_default()),
+        })?;
+        let moved = Item {
+            file,
+            ..item.clone()
+        };
+        let from = self.path_of(item);
+        self.rename
+            .rename_noreplace(&from, &self.path_of(&moved))
+            .map_err(|err| match err.kind() {
+                io::ErrorKind::NotFound => Error::Vanished(item.qualified()),
+                _ => Error::io(&from, err),
+            })?;
+        Ok(moved)
+    }
+
+    /// Deletes an item and its records (its log stays only while another item shares the name).
+    pub fn delete(&self, item: &Item) -> Result<()> {
+        let path = self.path_of(item);
+        fs::remove_file(&path).map_err(|err| match err.kind() {
+            io::ErrorKind::NotFound => Error::Vanished(item.qualified()),
+            _ => Error::io(&path, err),
+        })?;
+        self.remove_records(item.display());
+        Ok(())
+    }
+}
+
+/// Folders in the root that belong to the queue: the state folders, `_meta`, and any folder whose
+/// name starts with `_` (such as the default output folder `_out`).
+fn is_reserved_folder(name: &OsStr) -> bool {
+    name.as_bytes().starts_with(b"_")
+        || name == META
+        || State::ALL
+            .iter()
+            .any(|s| s.folder().is_some_and(|f| f == name))
+}
+
+/// Names and entry types of a folder; a missing folder reads as empty.
+fn read_dir(dir: &std::path::Path) -> Result<Vec<(OsString, fs::FileType)>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(Error::io(dir, err)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.at(dir)?;
+        // file_type() comes from the directory entry where the filesystem gives it: no stat.
+        match entry.file_type() {
+            Ok(kind) => out.push((entry.file_name(), kind)),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
+            Err(err) => return Err(Error::io(entry.path(), err)),
+        }
+    }
+    Ok(out)
+}
+
+/// Every item at one moment, for turning the names users type into items.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub items: Vec<Item>,
+}
+
+impl Snapshot {
+    /// Finds the item `spec` names: `STATE/NAME`, or a name (display or file name) that only one
+    /// item has. A file name that matches exactly wins over display names.
+    pub fn resolve(&self, spec: &OsStr) -> Result<Item> {
+        let bytes = spec.as_bytes();
+        let (state, name) = match bytes.iter().position(|b| *b == b'/') {
+            Some(slash) => {
+                let state = std::str::from_utf8(&bytes[..slash])
+                    .ok()
+                    .and_then(|s| s.parse::<State>().ok())
+                    .ok_or_else(|| Error::NoSuchItem(printable(spec)))?;
+                (Some(state), OsStr::from_bytes(&bytes[slash + 1..]))
+            }
+            None => (None, spec),
+        };
+        let in_state = |item: &&Item| state.is_none_or(|s| s == item.state);
+        let exact: Vec<&Item> = self
+            .items
+            .iter()
+            .filter(in_state)
+            .filter(|i| i.file == name)
+            .collect();
+        let matches = if exact.is_empty() {
+            self.items
+                .iter()
+                .filter(in_state)
+                .filter(|i| i.display() == name)
+                .collect()
+        } else {
+            exact
+        };
+        match matches.as_slice() {
+            [] => Err(Error::NoSuchItem(printable(spec))),
+            [one] => Ok((*one).clone()),
+            many => Err(Error::Ambiguous {
+                name: printable(spec),
+                states: many
+                    .iter()
+                    .map(|i| i.qualified())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{ls, queue_with};
+    use super::*;
+
+    fn names(items: &[Item]) -> Vec<String> {
+        items
+            .iter()
+            .map(|i| i.file.to_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn lists_items_in_byte_order_and_skips_non_items() {
+        let (_dir, q) = queue_with(&["b", "a", "C", ".hidden", "x.part", "~$lock"]);
+        std::os::unix::fs::symlink("a", q.root().join("link")).unwrap();
+        fs::create_dir(q.root().join("stray")).unwrap();
+        assert_eq!(names(&q.list(State::Pending).unwrap()), ["C", "a", "b"]);
+        let strays: Vec<_> = q.strays().unwrap().into_iter().map(|s| s.file).collect();
+        assert_eq!(strays.len(), 2);
+        assert!(strays.contains(&"link".into()) && strays.contains(&"stray".into()));
+    }
+
+    #[test]
+    fn move_never_clobbers() {
+        let (_dir, q) = queue_with(&["a.txt"]);
+        fs::write(q.state_dir(State::Failed).join("a.txt"), "old").unwrap();
+        let item = &q.list(State::Pending).unwrap()[0];
+        let moved = q.move_to(item, State::Failed).unwrap();
+        assert_eq!(moved.file, "a (2).txt");
+        assert_eq!(ls(&q.state_dir(State::Failed)), ["a (2).txt", "a.txt"]);
+        assert_eq!(
+            fs::read_to_string(q.state_dir(State::Failed).join("a.txt")).unwrap(),
+            "old"
+        );
+    }
+
+    #[test]
+    fn move_of_a_vanished_item_says_so() {
+        let (_dir, q) = queue_with(&["a"]);
+        let item = q.list(State::Pending).unwrap().remove(0);
+        fs::remove_file(q.path_of(&item)).unwrap();
+        assert!(matches!(
+            q.move_to(&item, State::Paused),
+            Err(Error::Vanished(_))
+        ));
+    }
+
+    #[test]
+    fn move_recreates_a_deleted_state_folder() {
+        let (_dir, q) = queue_with(&["a"]);
+        fs::remove_dir(q.state_dir(State::Paused)).unwrap();
+        let item = q.list(State::Pending).unwrap().remove(0);
+        q.move_to(&item, State::Paused).unwrap();
+        assert_eq!(ls(&q.state_dir(State::Paused)), ["a"]);
+    }
+
+    #[test]
+    fn claim_is_won_once() {
+        let (_dir, q) = queue_with(&["a"]);
+        let item = q.list(State::Pending).unwrap().remove(0);
+        let claimed = q.claim(&item, OsStr::new("w1")).unwrap().unwrap();
+        assert_eq!(claimed.owner.as_deref(), Some(OsStr::new("w1")));
+        assert_eq!(q.claim(&item, OsStr::new("w2")).unwrap(), None);
+        assert_eq!(q.list(State::Process).unwrap(), [claimed]);
+    }
+
+    #[test]
+    fn reorder_renames_only_the_moved_item() {
+        let (_dir, q) = queue_with(&["a", "b", "c", "d"]);
+        let snap = q.snapshot().unwrap();
+        let c = snap.resolve(OsStr::new("c")).unwrap();
+        q.reorder(&c, &Position::First).unwrap();
+        let after = names(&q.list(State::Pending).unwrap());
+        assert_eq!(after.len(), 4);
+        assert!(after[0].ends_with("!c"), "{after:?}");
+        assert_eq!(&after[1..], ["a", "b", "d"]);
+
+        let snap = q.snapshot().unwrap();
+        let (a, d) = (
+            snap.resolve("a".as_ref()).unwrap(),
+            snap.resolve("d".as_ref()).unwrap(),
+        );
+        q.reorder(&d, &Position::Before(a)).unwrap();
+        let displays: Vec<_> = q
+            .list(State::Pending)
+            .unwrap()
+            .iter()
+            .map(|i| i.display().to_owned())
+            .collect();
+        assert_eq!(displays, ["c", "d", "a", "b"]);
+        // Already in place: nothing happens.
+        let first = q.list(State::Pending).unwrap().remove(0);
+        assert_eq!(q.reorder(&first, &Position::First).unwrap(), first);
+    }
+
+    #[test]
+    fn resolve_handles_prefixes_states_and_ambiguity() {
+        let (_dir, q) = queue_with(&["V!a", "b"]);
+        fs::write(q.state_dir(State::Failed).join("b"), "").unwrap();
+        let snap = q.snapshot().unwrap();
+        assert_eq!(snap.resolve("a".as_ref()).unwrap().file, "V!a");
+        assert_eq!(snap.resolve("V!a".as_ref()).unwrap().file, "V!a");
+        assert!(matches!(
+            snap.resolve("b".as_ref()),
+            Err(Error::Ambiguous { .. })
+        ));
+        assert_eq!(
+            snap.resolve("failed/b".as_ref()).unwrap().state,
+            State::Failed
+        );
+        assert!(matches!(
+            snap.resolve("zzz".as_ref()),
+            Err(Error::NoSuchItem(_))
+        ));
+    }
+}

@@ -1,0 +1,312 @@
+//! Workers as the queue sees them: their ids, heartbeats in `_meta/workers/`, whether they are
+//! alive, and the recovery of what dead ones held.
+//!
+//! A worker's id names its claim folder `process/<id>/` and its heartbeat `_meta/workers/<id>`.
+//! The id is `<host>-<pid>-<start ms>`, so it never repeats and says where the worker ran.
+
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{IoContext, Result};
+use super::meta::{read_json, unix_ms, write_json};
+use super::{Item, ItemRecord, Queue, State};
+
+/// A worker's identity.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct WorkerId(pub String);
+
+impl WorkerId {
+    /// The id for a worker starting now in this process.
+    pub fn for_this_process() -> WorkerId {
+        WorkerId(format!(
+            "{}-{}-{}",
+            this_host(),
+            std::process::id(),
+            unix_ms(SystemTime::now())
+        ))
+    }
+
+    pub fn as_os_str(&self) -> &OsStr {
+        OsStr::new(&self.0)
+    }
+}
+
+/// This machine's host name, as workers record it.
+pub fn this_host() -> String {
+    let name = rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned();
+    // Keep ids usable as file names whatever the host is called.
+    name.replace(['/', '\0'], "_")
+}
+
+/// `_meta/workers/<id>`: rewritten by its worker every `heartbeat` interval.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Heartbeat {
+    pub id: String,
+    pub host: String,
+    pub pid: u32,
+    /// Start time, Unix milliseconds on the worker's clock.
+    pub started: u64,
+    pub slots: usize,
+    pub busy: usize,
+    /// Whether the worker has stopped claiming (paused, draining or its mount is gone).
+    pub paused: bool,
+    /// Why it is not claiming, if it says.
+    pub note: Option<String>,
+    /// Last beat, Unix milliseconds on the worker's clock (informational: liveness is judged by
+    /// the file's mtime against the shared filesystem's clock).
+    pub beat: u64,
+}
+
+/// A worker's health as judged from here.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "health")]
+pub enum WorkerHealth {
+    Alive,
+    /// No heartbeat for too long, or its process is gone from this host.
+    Down {
+        since_secs: f64,
+        why: String,
+    },
+}
+
+/// One worker in `fsq status` and the TUI's workers panel.
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkerStatus {
+    #[serde(flatten)]
+    pub heartbeat: Heartbeat,
+    #[serde(flatten)]
+    pub health: WorkerHealth,
+    /// Seconds since the last beat, by the shared filesystem's clock.
+    pub last_beat_secs: f64,
+}
+
+impl Queue {
+    /// Writes `beat` as the worker's heartbeat.
+    pub fn write_heartbeat(&self, beat: &Heartbeat) -> Result<()> {
+        write_json(&self.meta_path("workers").join(&beat.id), beat)
+    }
+
+    /// Removes a worker's heartbeat and its (empty) claim folder on a clean exit.
+    pub fn retire_worker(&self, id: &WorkerId) {
+        let _ = fs::remove_file(self.meta_path("workers").join(&id.0));
+        let _ = fs::remove_dir(self.state_dir(State::Process).join(&id.0));
+    }
+
+    /// "Now" by the clock of the filesystem holding the queue: the mtime of a file we just
+    /// touched there. Hosts' clocks may differ; the server's is the one all heartbeats share.
+    /// Falls back to this host's clock where the queue is read-only.
+    pub fn shared_now(&self) -> SystemTime {
+        let probe = self
+            .meta_path("workers")
+            .join(format!(".clock.{}", this_host()));
+        fs::write(&probe, b"")
+            .and_then(|()| fs::metadata(&probe)?.modified())
+            .unwrap_or_else(|_| SystemTime::now())
+    }
+
+    /// Every worker with a heartbeat, and whether it is alive.
+    pub fn workers(&self, timeout: Duration) -> Result<Vec<WorkerStatus>> {
+        let dir = self.meta_path("workers");
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => return Err(err).at(&dir),
+        };
+        let now = self.shared_now();
+        let host = this_host();
+        let mut workers = Vec::new();
+        for entry in entries.flatten() {
+            if entry.file_name().as_encoded_bytes().starts_with(b".") {
+                continue;
+            }
+            let Some(heartbeat) = read_json::<Heartbeat>(&entry.path()) else {
+                continue;
+            };
+            let Ok(mtime) = entry.metadata().and_then(|m| m.modified()) else {
+                continue;
+            };
+            let age = now.duration_since(mtime).unwrap_or_default();
+            let health = if heartbeat.host == host && !pid_alive(heartbeat.pid) {
+                WorkerHealth::Down {
+                    since_secs: age.as_secs_f64(),
+                    why: "its process is gone".into(),
+                }
+            } else if age > timeout {
+                let why = format!("no heartbeat for {}s", age.as_secs());
+                WorkerHealth::Down {
+                    since_secs: (age - timeout).as_secs_f64(),
+                    why,
+                }
+            } else {
+                WorkerHealth::Alive
+            };
+            workers.push(WorkerStatus {
+                heartbeat,
+                health,
+                last_beat_secs: age.as_secs_f64(),
+            });
+        }
+        workers.sort_by(|a, b| a.heartbeat.id.cmp(&b.heartbeat.id));
+        Ok(workers)
+    }
+
+    /// Returns the claims of dead workers (and claims with no live owner) to pending, counting
+    /// the interrupted run as an attempt; an item out of attempts goes to `failed/` instead.
+    /// Safe to run from several hosts at once: each item moves at most once.
+    pub fn recover(&self, timeout: Duration, max_attempts: u32) -> Result<Vec<Item>> {
+        let workers = self.workers(timeout)?;
+        let alive = |owner: &OsStr| {
+            workers
+                .iter()
+                .any(|w| OsStr::new(&w.heartbeat.id) == owner && w.health == WorkerHealth::Alive)
+        };
+        let mut recovered = Vec::new();
+        let mut dead_owners: Vec<OsString> = Vec::new();
+        for item in self.list(State::Process)? {
+            let owner = item.owner.clone().unwrap_or_default();
+            if !owner.is_empty() && alive(&owner) {
+                continue;
+            }
+            let mut record = self.record(item.display());
+            record.attempts += 1;
+            let who = if owner.is_empty() {
+                "no worker".to_string()
+            } else {
+                owner.to_string_lossy().into_owned()
+            };
+            record.reason = Some(format!("interrupted: worker {who} died"));
+            let to = if record.attempts >= max_attempts {
+                State::Failed
+            } else {
+                State::Pending
+            };
+            match self.move_to(&item, to) {
+                Ok(moved) => {
+                    write_record_quietly(self, moved.display(), &record);
+                    self.clear_progress(moved.display());
+                    recovered.push(moved);
+                }
+                Err(err) if err.is_not_found() => continue,
+                Err(err) => return Err(err),
+            }
+            if !owner.is_empty() && !dead_owners.contains(&owner) {
+                dead_owners.push(owner);
+            }
+        }
+        for worker in workers.iter().filter(|w| w.health != WorkerHealth::Alive) {
+            let id = WorkerId(worker.heartbeat.id.clone());
+            if !alive(id.as_os_str()) {
+                self.retire_worker(&id);
+            }
+        }
+        for owner in dead_owners {
+            let _ = fs::remove_dir(self.state_dir(State::Process).join(owner));
+        }
+        Ok(recovered)
+    }
+}
+
+impl Queue {
+    fn pause_flag(&self, host: Option<&str>) -> std::path::PathBuf {
+        match host {
+            Some(host) => self.meta_path(format!("pause.{host}")),
+            None => self.meta_path("pause"),
+        }
+    }
+
+    /// Sets or clears the flag that stops all workers (or those of `host`) from claiming.
+    pub fn set_workers_paused(&self, host: Option<&str>, paused: bool) -> Result<()> {
+        let flag = self.pause_flag(host);
+        if paused {
+            fs::write(&flag, b"").at(&flag)
+        } else {
+            match fs::remove_file(&flag) {
+                Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err).at(&flag),
+                _ => Ok(()),
+            }
+        }
+    }
+
+    /// Whether workers on `host` must not claim: `_meta/pause` or `_meta/pause.<host>` exists.
+    pub fn workers_paused(&self, host: &str) -> bool {
+        self.pause_flag(None).exists() || self.pause_flag(Some(host)).exists()
+    }
+}
+
+fn write_record_quietly(queue: &Queue, display: &OsStr, record: &ItemRecord) {
+    let _ = queue.write_record(display, record);
+}
+
+/// Whether a process with this pid exists on this host.
+fn pid_alive(pid: u32) -> bool {
+    let Some(pid) = rustix::process::Pid::from_raw(pid as i32) else {
+        return false;
+    };
+    match rustix::process::test_kill_process(pid) {
+        Ok(()) => true,
+        Err(rustix::io::Errno::PERM) => true,
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::queue_with;
+    use super::*;
+
+    fn beat(q: &Queue, id: &str, pid: u32) {
+        let heartbeat = Heartbeat {
+            id: id.into(),
+            host: this_host(),
+            pid,
+            ..Default::default()
+        };
+        q.write_heartbeat(&heartbeat).unwrap();
+    }
+
+    #[test]
+    fn claims_of_a_dead_worker_go_back_with_the_attempt_counted() {
+        let (_dir, q) = queue_with(&["a", "b"]);
+        // A pid far above pid_max is never alive.
+        beat(&q, "dead", 999_999_999);
+        beat(&q, "live", std::process::id());
+        let items = q.list(State::Pending).unwrap();
+        q.claim(&items[0], OsStr::new("dead")).unwrap().unwrap();
+        q.claim(&items[1], OsStr::new("live")).unwrap().unwrap();
+
+        let workers = q.workers(Duration::from_secs(30)).unwrap();
+        assert_eq!(workers.len(), 2);
+        let recovered = q.recover(Duration::from_secs(30), 3).unwrap();
+        assert_eq!(recovered.len(), 1);
+        assert_eq!(recovered[0].state, State::Pending);
+        assert_eq!(q.record(OsStr::new("a")).attempts, 1);
+        assert_eq!(q.list(State::Process).unwrap().len(), 1);
+        assert!(!q.state_dir(State::Process).join("dead").exists());
+        assert_eq!(q.workers(Duration::from_secs(30)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn out_of_attempts_goes_to_failed() {
+        let (_dir, q) = queue_with(&["a"]);
+        q.write_record(
+            OsStr::new("a"),
+            &ItemRecord {
+                attempts: 2,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let item = q.list(State::Pending).unwrap().remove(0);
+        q.claim(&item, OsStr::new("ghost")).unwrap().unwrap();
+        let recovered = q.recover(Duration::from_secs(30), 3).unwrap();
+        assert_eq!(recovered[0].state, State::Failed);
+        assert!(q.record(OsStr::new("a")).reason.unwrap().contains("ghost"));
+    }
+}
