@@ -166,6 +166,11 @@ impl Queue {
                 }
                 Err(err) if err.kind() == io::ErrorKind::NotFound => {
                     if fs::symlink_metadata(&from).is_err() {
+                        // Only we write into our claim folder: the item there with the source
+                        // gone is our own claim, done by a request the server saw twice (NFS).
+                        if owner.is_some() && fs::symlink_metadata(&target).is_ok() {
+                            break;
+                        }
                         return Err(Error::Vanished(item.qualified()));
                     }
                     // The target folder is missing (deleted by hand): recreate it once.
@@ -403,6 +408,18 @@ mod tests {
         assert_eq!(claimed.owner.as_deref(), Some(OsStr::new("w1")));
         assert_eq!(q.claim(&item, OsStr::new("w2")).unwrap(), None);
         assert_eq!(q.list(State::Process).unwrap(), [claimed]);
+    }
+
+    #[test]
+    fn a_claim_that_happened_but_reported_enoent_is_ours() {
+        let (_dir, q) = queue_with(&["a"]);
+        let item = q.list(State::Pending).unwrap().remove(0);
+        // The first copy of the rename reached the server; its repeat answered ENOENT.
+        fs::create_dir_all(q.state_dir(State::Process).join("w1")).unwrap();
+        fs::rename(q.path_of(&item), q.state_dir(State::Process).join("w1/a")).unwrap();
+        let claimed = q.claim(&item, OsStr::new("w1")).unwrap();
+        assert_eq!(claimed.unwrap().owner.as_deref(), Some(OsStr::new("w1")));
+        assert_eq!(q.claim(&item, OsStr::new("w2")).unwrap(), None);
     }
 
     #[test]

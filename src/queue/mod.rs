@@ -8,12 +8,15 @@
 mod config;
 mod enqueue;
 mod error;
+mod identity;
 mod items;
 mod meta;
+mod mount;
 mod name;
 mod order_key;
 mod rename;
 mod state;
+mod watch_mode;
 mod workers;
 
 pub use config::{Config, Processor, TuiConfig, WorkerConfig, parse_duration, parse_size};
@@ -21,9 +24,11 @@ pub use enqueue::{AddMode, Source};
 pub use error::{Error, IoContext, Result};
 pub use items::{Item, Position, Snapshot, Stray};
 pub use meta::{ItemRecord, Progress, unix_ms};
+pub use mount::{MountEntry, MountGuard, MountLost, mount_of};
 pub use name::{display_name, is_item_name, json_name, printable, split_prefix};
 pub use order_key::processing_order;
 pub use state::{State, UnknownState};
+pub use watch_mode::{DEFAULT_POLL, WatchMode, remote_filesystem, watch_mode};
 pub use workers::{Heartbeat, WorkerHealth, WorkerId, WorkerStatus, this_host};
 
 use std::fs;

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use super::error::{IoContext, Result};
+use super::identity::same_item_file;
 use super::meta::{read_json, unix_ms, write_json};
 use super::{Item, ItemRecord, Queue, State};
 
@@ -246,17 +247,11 @@ impl Queue {
 }
 
 impl Queue {
-    /// Whether a claimed file is the same file (one inode) as a pending one of the same name.
+    /// Whether a claimed file is the same file as a pending one of the same name: one inode,
+    /// or (where inode numbers are made up, as on sshfs) indistinguishable, see `identity`.
     fn is_link_twin(&self, claimed: &Item) -> bool {
-        use std::os::unix::fs::MetadataExt;
         let twin = self.state_dir(State::Pending).join(&claimed.file);
-        match (
-            fs::symlink_metadata(self.path_of(claimed)),
-            fs::symlink_metadata(twin),
-        ) {
-            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-            _ => false,
-        }
+        same_item_file(&self.path_of(claimed), &twin)
     }
 }
 
@@ -318,6 +313,29 @@ mod tests {
         let claim_dir = q.state_dir(State::Process).join("ghost");
         fs::create_dir_all(&claim_dir).unwrap();
         fs::hard_link(q.root().join("a"), claim_dir.join("a")).unwrap();
+        q.recover(Duration::from_secs(30), 3).unwrap();
+        assert_eq!(q.list(State::Pending).unwrap().len(), 1);
+        assert!(q.list(State::Process).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_half_done_link_claim_is_found_where_inode_numbers_are_made_up() {
+        let (_dir, q) = queue_with(&["a"]);
+        let claim_dir = q.state_dir(State::Process).join("ghost");
+        fs::create_dir_all(&claim_dir).unwrap();
+        // sshfs shows the two links of one file with different inode numbers: a copy with the
+        // same size, mtime and bytes stands in for that here.
+        fs::copy(q.root().join("a"), claim_dir.join("a")).unwrap();
+        let mtime = fs::metadata(q.root().join("a"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        fs::File::options()
+            .write(true)
+            .open(claim_dir.join("a"))
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
         q.recover(Duration::from_secs(30), 3).unwrap();
         assert_eq!(q.list(State::Pending).unwrap().len(), 1);
         assert!(q.list(State::Process).unwrap().is_empty());
