@@ -65,6 +65,55 @@ impl Queue {
         placed
     }
 
+    /// Adds an item called `name` straight into `to` (any state but process): staged in `new/`,
+    /// then renamed in under `name` or its first free numbered variant. Pending goes through
+    /// `enqueue`'s rules. For the TUI's "new item" and "copy".
+    pub fn add_to(&self, content: &mut dyn Read, name: &OsStr, to: State) -> Result<Item> {
+        check_item_name(name)?;
+        if to == State::Pending {
+            return self.enqueue(Source::Reader(content), name, AddMode::Copy);
+        }
+        if to == State::Process {
+            return Err(Error::Invalid(
+                "items enter process/ only when a worker claims them".into(),
+            ));
+        }
+        let new_dir = self.state_dir(State::New);
+        fs::create_dir_all(&new_dir).at(&new_dir)?;
+        let staged = self.stage(content, Path::new("-"))?;
+        let dir = self.state_dir(to);
+        fs::create_dir_all(&dir).at(&dir)?;
+        let mut file = name.to_os_string();
+        let mut n = 1;
+        loop {
+            let target = dir.join(&file);
+            match self.rename.rename_noreplace(&staged, &target) {
+                Ok(()) => {
+                    return Ok(Item {
+                        state: to,
+                        owner: None,
+                        file,
+                    });
+                }
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
+                    n += 1;
+                    file = numbered(name, n);
+                }
+                Err(err) => {
+                    let _ = fs::remove_file(&staged);
+                    return Err(Error::io(&target, err));
+                }
+            }
+        }
+    }
+
+    /// Copies an item into `to` under its display name (numbered if taken there).
+    pub fn copy_to(&self, item: &Item, to: State) -> Result<Item> {
+        let from = self.path_of(item);
+        let mut file = open_regular(&from, false)?;
+        self.add_to(&mut file, item.display(), to)
+    }
+
     /// Writes `content` to a hidden temp file in `new/` and flushes it.
     fn stage(&self, mut content: impl Read, from: &Path) -> Result<PathBuf> {
         let tmp = self.state_dir(State::New).join(format!(
@@ -188,6 +237,28 @@ fn sync_dir(dir: &Path) -> Result<()> {
 mod tests {
     use super::super::testutil::{ls, queue_with};
     use super::*;
+
+    #[test]
+    fn add_to_and_copy_to_place_items_in_any_state() {
+        let (_dir, q) = queue_with(&["a.txt"]);
+        let made = q
+            .add_to(&mut io::empty(), OsStr::new("n.txt"), State::Paused)
+            .unwrap();
+        assert_eq!(made.state, State::Paused);
+        let item = q.list(State::Pending).unwrap().remove(0);
+        let copy = q.copy_to(&item, State::Paused).unwrap();
+        assert_eq!(copy.file, "a.txt");
+        q.copy_to(&item, State::Paused).unwrap();
+        assert_eq!(
+            ls(&q.state_dir(State::Paused)),
+            ["a (2).txt", "a.txt", "n.txt"]
+        );
+        assert_eq!(ls(&q.state_dir(State::New)), Vec::<String>::new());
+        assert!(
+            q.add_to(&mut io::empty(), OsStr::new("x"), State::Process)
+                .is_err()
+        );
+    }
 
     #[test]
     fn copies_and_numbers_taken_names() {
