@@ -52,7 +52,7 @@ pub fn areas(width: u16, height: u16, active: usize, workers_rows: Option<u16>) 
     if let Some(rows) = workers_rows
         && body.height >= 12
     {
-        let rows = (rows + 2).clamp(4, body.height / 2);
+        let rows = (rows + 3).clamp(4, body.height / 2);
         workers = Rect::new(0, body.bottom() - rows, width, rows);
         body.height -= rows;
     }

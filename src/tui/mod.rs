@@ -30,6 +30,9 @@ mod watch;
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+pub(crate) use render::help_lines as render_help_lines;
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;

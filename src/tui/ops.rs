@@ -109,19 +109,7 @@ fn reorder(queue: &Queue, item: &Item, place: Place) -> Outcome {
         Place::Down if at + 1 == items.len() => return Outcome::default(),
         Place::Down => Position::After(items[at + 1].clone()),
     };
-    // Between two names no prefix can fit (`a-1`, `a-2`: keys are alphanumeric and `-` sorts
-    // below them), moving one place can still be done by moving the neighbour the other way.
-    let result = match queue.reorder(current, &position) {
-        Err(crate::queue::Error::NoRoom { .. }) if matches!(place, Place::Up | Place::Down) => {
-            let (neighbour, around) = match place {
-                Place::Up => (&items[at - 1], Position::After(current.clone())),
-                _ => (&items[at + 1], Position::Before(current.clone())),
-            };
-            queue.reorder(neighbour, &around).map(|_| current.clone())
-        }
-        other => other,
-    };
-    match result {
+    match queue.reorder(current, &position) {
         Ok(moved) => Outcome {
             message: String::new(),
             error: false,

@@ -126,16 +126,25 @@ impl Pane {
         self.fresh.retain(|key, _| keys.contains(key));
         self.items = items;
         self.loaded = true;
-        self.refilter();
+        self.compute_shown();
         self.cursor = match cursor_key.and_then(|key| self.position_of(&key)) {
             Some(at) => at,
             None => old_cursor.min(self.shown.len().saturating_sub(1)),
         };
+        self.asked.retain(|key| keys.contains(key));
     }
 
     /// Recomputes `shown` from the filter, keeping the cursor on its item where it can.
     pub fn refilter(&mut self) {
         let cursor_key = self.current().map(Key::of);
+        self.compute_shown();
+        self.cursor = cursor_key
+            .and_then(|key| self.position_of(&key))
+            .unwrap_or(0)
+            .min(self.shown.len().saturating_sub(1));
+    }
+
+    fn compute_shown(&mut self) {
         self.shown = match &self.filter {
             None => (0..self.items.len()).collect(),
             Some(pattern) => {
@@ -152,10 +161,6 @@ impl Pane {
                     .collect()
             }
         };
-        self.cursor = cursor_key
-            .and_then(|key| self.position_of(&key))
-            .unwrap_or(0)
-            .min(self.shown.len().saturating_sub(1));
     }
 
     /// Where the item with `key` is in `shown`.

@@ -109,7 +109,7 @@ impl Theme {
             fresh: bold,
             dim: plain,
             alarm: bold,
-            progress_done: reversed,
+            progress_done: plain,
             progress_todo: plain,
             header: reversed,
             header_value: reversed.add_modifier(Modifier::BOLD),

@@ -68,7 +68,10 @@ pub fn render(
         let nw = (number.len() as u16).min(width);
         put(buf, x, area.y, &number, nw, theme.keybar_number);
         let label = slot(model, keys, n).map_or("", |(_, label)| label);
-        put(buf, x + nw, area.y, label, width - nw, theme.keybar_label);
+        // Cut without an ellipsis: on a narrow bar the first letters say more than a dot.
+        let room = usize::from(width - nw);
+        let label: String = label.chars().take(room).collect();
+        put(buf, x + nw, area.y, &label, width - nw, theme.keybar_label);
     }
 }
 

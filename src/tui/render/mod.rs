@@ -9,6 +9,9 @@ pub mod keybar;
 mod pane;
 mod workers;
 
+#[cfg(test)]
+pub use help::lines as help_lines;
+
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

@@ -118,7 +118,7 @@ const COUNTDOWN: u16 = 8;
 impl Columns {
     fn for_pane(state: QState, width: u16) -> Columns {
         let wanted: Vec<u16> = match state {
-            QState::Process if width >= 60 => vec![BAR + 4, PERCENT, SPEED, ETA],
+            QState::Process if width >= 52 => vec![BAR + 2, PERCENT, SPEED, ETA],
             QState::Process if width >= 34 => vec![BAR, PERCENT, ETA],
             QState::Process if width >= 16 => vec![PERCENT],
             QState::Failed if width >= 30 => vec![width / 2],
@@ -306,7 +306,7 @@ fn bar(buf: &mut Buffer, x: u16, y: u16, width: u16, fraction: Option<f64>, them
         buf,
         x,
         y,
-        &" ".repeat(usize::from(done)),
+        &"█".repeat(usize::from(done)),
         done,
         theme.progress_done,
     );
