@@ -59,6 +59,46 @@ impl Queue {
         })
     }
 
+    /// Adds an item called `name` straight into `to` (any state but process): staged in `new/`,
+    /// flushed, then renamed in under `name` or its first free numbered variant. Pending goes
+    /// through `enqueue`'s rules. For the TUI's "new item" and "copy".
+    pub fn add_to(&self, content: &mut dyn Read, name: &OsStr, to: State) -> Result<Item> {
+        check_item_name(name)?;
+        match to {
+            State::Pending => return self.enqueue(Source::Reader(content), name, AddMode::Copy),
+            State::Process => {
+                return Err(Error::Invalid(
+                    "items enter process/ only when a worker claims them".into(),
+                ));
+            }
+            _ => {}
+        }
+        let batch = self.add_batch()?;
+        let staged = batch.stage(content, Path::new("-"))?;
+        let placed = File::open(&staged)
+            .and_then(|f| f.sync_all())
+            .at(&staged)
+            .and_then(|()| {
+                let item = Item {
+                    state: to,
+                    owner: None,
+                    file: name.to_os_string(),
+                };
+                self.move_staged(&staged, &item)
+            });
+        if placed.is_err() {
+            let _ = fs::remove_file(&staged);
+        }
+        placed
+    }
+
+    /// Copies an item into `to` under its display name (numbered if taken there).
+    pub fn copy_to(&self, item: &Item, to: State) -> Result<Item> {
+        let from = self.path_of(item);
+        let mut file = open_regular(&from, false)?;
+        self.add_to(&mut file, item.display(), to)
+    }
+
     fn has_record(&self, name: &OsStr) -> bool {
         self.meta_path("items").join(display_name(name)).exists()
     }
@@ -287,6 +327,28 @@ fn sync_dir(dir: &Path) -> Result<()> {
 mod tests {
     use super::super::testutil::{ls, queue_with};
     use super::*;
+
+    #[test]
+    fn add_to_and_copy_to_place_items_in_any_state() {
+        let (_dir, q) = queue_with(&["a.txt"]);
+        let made = q
+            .add_to(&mut io::empty(), OsStr::new("n.txt"), State::Paused)
+            .unwrap();
+        assert_eq!(made.state, State::Paused);
+        let item = q.list(State::Pending).unwrap().remove(0);
+        let copy = q.copy_to(&item, State::Paused).unwrap();
+        assert_eq!(copy.file, "a.txt");
+        q.copy_to(&item, State::Paused).unwrap();
+        assert_eq!(
+            ls(&q.state_dir(State::Paused)),
+            ["a (2).txt", "a.txt", "n.txt"]
+        );
+        assert_eq!(ls(&q.state_dir(State::New)), Vec::<String>::new());
+        assert!(
+            q.add_to(&mut io::empty(), OsStr::new("x"), State::Process)
+                .is_err()
+        );
+    }
 
     #[test]
     fn copies_and_numbers_taken_names() {
