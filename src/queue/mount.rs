@@ -53,7 +53,7 @@ pub struct MountGuard {
 impl MountGuard {
     /// Records what `root` is mounted on now.
     pub fn new(root: &Path) -> std::io::Result<MountGuard> {
-        let dev = fs::metadata(root)?.dev();
+        let dev = fs::metadata(root.join(META))?.dev();
         Ok(MountGuard {
             root: root.to_path_buf(),
             dev: AtomicU64::new(dev),
@@ -67,19 +67,25 @@ impl MountGuard {
     }
 
     /// Whether the queue root is still the filesystem it was (or that filesystem mounted again
-    /// at the same place). Blocks only as long as a `stat` of the root does.
+    /// at the same place). One `stat` of `_meta/` while nothing changed; blocks only as long as
+    /// that does.
     pub fn check(&self) -> Result<(), MountLost> {
-        let what = self.describe();
-        let meta = fs::metadata(&self.root)
-            .map_err(|err| MountLost(format!("{what} is unreachable ({err})")))?;
-        if !self.root.join(META).is_dir() {
-            return Err(MountLost(format!(
-                "{what} is gone: the queue folder has no _meta/ (an empty mount point?)"
-            )));
-        }
+        let meta = match fs::metadata(self.root.join(META)) {
+            Ok(meta) => meta,
+            Err(err) => {
+                let what = self.describe();
+                return Err(match fs::metadata(&self.root) {
+                    Ok(_) => MountLost(format!(
+                        "{what} is gone: the queue folder has no _meta/ (an empty mount point?)"
+                    )),
+                    Err(_) => MountLost(format!("{what} is unreachable ({err})")),
+                });
+            }
+        };
         if meta.dev() == self.dev.load(Ordering::Relaxed) {
             return Ok(());
         }
+        let what = self.describe();
         let now = mount_of(&self.root);
         match (&self.mount, &now) {
             (Some(then), Some(now)) if then == now => {

@@ -58,8 +58,14 @@ pub struct Heartbeat {
     pub busy: usize,
     /// Whether the worker has stopped claiming (paused, draining or its mount is gone).
     pub paused: bool,
-    /// Why it is not claiming, if it says.
+    /// Why it is not claiming, if it says ("paused", "mount lost: ..."), or a recent mount loss.
     pub note: Option<String>,
+    /// The network or FUSE filesystem the queue is on, as this worker sees it ("sshfs", "NFS",
+    /// "GlusterFS"...); null on a local disk.
+    pub fs: Option<String>,
+    /// How often this worker lists the queue, in milliseconds, when it polls; null when it
+    /// watches for events.
+    pub poll_ms: Option<u64>,
     /// Last beat, Unix milliseconds on the worker's clock (informational: liveness is judged by
     /// the file's mtime against the shared filesystem's clock).
     pub beat: u64,

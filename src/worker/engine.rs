@@ -74,7 +74,11 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
         slots: shared.slots.load(Ordering::Relaxed),
         busy,
         paused,
-        note: paused.then(|| "paused".to_string()),
+        note: ctx
+            .mount
+            .note()
+            .or_else(|| paused.then(|| "paused".to_string())),
+        poll_ms: poll.map(|interval| interval.as_millis() as u64),
     };
     upkeep::write_heartbeat(&ctx, beat(0, false));
     upkeep::recover(&ctx);
@@ -89,6 +93,7 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
     let mut next_pause_check = Instant::now();
     let mut stopping: Option<Option<Instant>> = None;
     let mut killed = false;
+    let mut mounted = true;
 
     loop {
         if let Some(request) = *lock(&shared.stop) {
@@ -102,9 +107,11 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
                 let what = if flag { "paused by" } else { "resumed: no" };
                 ctx.notice(format!("claiming {what} a pause flag in _meta/"));
             }
+            mounted = ctx.mount.mounted(&ctx);
         }
-        let paused =
-            shared.paused.load(Ordering::Relaxed) || shared.flag_paused.load(Ordering::Relaxed);
+        let paused = shared.paused.load(Ordering::Relaxed)
+            || shared.flag_paused.load(Ordering::Relaxed)
+            || !mounted;
         if stopping.is_none() && !paused {
             delayed.waiting += ctx.delayed_added.swap(0, Ordering::Relaxed);
             let mut dry_retries = 0;
@@ -145,7 +152,7 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
                     control.stop();
                 }
             }
-        } else if drain && running.is_empty() && claimer.root_empty(&signals) {
+        } else if drain && mounted && running.is_empty() && claimer.root_empty(&signals) {
             // Confirm with a fresh look at both folders before calling the queue done.
             delayed = upkeep::promote_delayed(&ctx, 0);
             claimer.list_now(&ctx, &signals);
@@ -191,6 +198,11 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
         {
             next_poll = Some(now + interval);
             claimer.mark_dirty();
+        }
+        // Nothing is written, recovered or promoted while the mount is gone: all of it would
+        // go to the empty local folder, or judge others by a filesystem we cannot see.
+        if now >= next_beat && !ctx.mount.mounted(&ctx) {
+            next_beat = now + ctx.config.heartbeat;
         }
         if now >= next_beat {
             next_beat = now + ctx.config.heartbeat;

@@ -16,6 +16,7 @@ use tokio::sync::Notify;
 use super::builtin;
 use super::command::{Vars, expand, uses};
 use super::log::CappedLog;
+use super::mount::MountWatch;
 use super::process::{Ended, Run, describe_failure, run_command};
 use super::tracker::Tracker;
 use super::{Event, Outcome};
@@ -32,6 +33,8 @@ pub struct Ctx {
     pub recorded: Mutex<HashSet<OsString>>,
     /// Items this engine has put in delayed/ since the loop last looked.
     pub delayed_added: AtomicUsize,
+    /// Whether the queue's mount is still there (see `mount`).
+    pub mount: MountWatch,
 }
 
 impl Ctx {
@@ -72,8 +75,15 @@ enum RunResult {
 pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u64) {
     let path = ctx.queue.path_of(&claimed);
     let display = claimed.display().to_os_string();
+    let epoch = ctx.mount.epoch();
     let (input, size) = match open_item(&path) {
         Ok(opened) => opened,
+        Err(None) if ctx.mount.troubled_since(&ctx, epoch) => {
+            if ctx.mount.hold_until_back(&ctx, &claimed, &control).await {
+                finish_move(&ctx, &claimed, State::Pending, Outcome::Requeued);
+            }
+            return;
+        }
         Err(None) => {
             ctx.notice(format!(
                 "{}: gone before it could start (moved or deleted by hand)",
@@ -153,6 +163,20 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
     };
     tracker.clear(&ctx);
     let summary = log.finish();
+    let held = ctx.mount.troubled_since(&ctx, epoch);
+    let result = match result {
+        RunResult::Failed(reason) if held => {
+            ctx.notice(format!(
+                "{}: {reason}, but the queue's mount was lost meanwhile: requeued, no attempt counted",
+                claimed.qualified()
+            ));
+            RunResult::Stopped
+        }
+        other => other,
+    };
+    if held && !ctx.mount.hold_until_back(&ctx, &claimed, &control).await {
+        return;
+    }
     let (to, outcome) = match result {
         RunResult::Success => {
             if has_record {

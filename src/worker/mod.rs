@@ -13,6 +13,7 @@ mod engine;
 mod headless;
 mod job;
 mod log;
+mod mount;
 mod process;
 mod progress;
 mod tracker;
@@ -173,6 +174,7 @@ impl Engine {
         let ctx = Arc::new(job::Ctx {
             out_dir: queue.root().join(&config.output),
             worker: WorkerId::for_this_process(),
+            mount: mount::MountWatch::new(queue.root()),
             queue,
             config,
             events: Box::new(events),

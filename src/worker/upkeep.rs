@@ -14,6 +14,7 @@ pub struct Beat {
     pub busy: usize,
     pub paused: bool,
     pub note: Option<String>,
+    pub poll_ms: Option<u64>,
 }
 
 pub fn write_heartbeat(ctx: &Ctx, beat: Beat) {
@@ -26,6 +27,8 @@ pub fn write_heartbeat(ctx: &Ctx, beat: Beat) {
         busy: beat.busy,
         paused: beat.paused,
         note: beat.note,
+        fs: ctx.mount.fs_name().map(str::to_string),
+        poll_ms: beat.poll_ms,
         beat: unix_ms(SystemTime::now()),
     };
     if let Err(err) = ctx.queue.write_heartbeat(&heartbeat) {

@@ -17,6 +17,7 @@ use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::Notify;
 
 use super::job::lock;
+use crate::queue::{DEFAULT_POLL, WatchMode, watch_mode};
 
 /// What the watcher tells the claim loop.
 #[derive(Default)]
@@ -43,27 +44,8 @@ pub enum Watch {
     Poll(Duration),
 }
 
-/// The statfs magics of filesystems where another host's changes raise no inotify event.
-const REMOTE_MAGICS: [(u64, &str); 5] = [
-    (0x6969, "NFS"),
-    (0x517B, "SMB"),
-    (0xFF53_4D42, "CIFS"),
-    (0xFE53_4D42, "SMB2"),
-    (0x6573_5546, "FUSE"),
-];
-
-/// The kind of network or FUSE filesystem `path` is on, if it is on one.
-pub fn remote_filesystem(path: &Path) -> Option<&'static str> {
-    let stat = rustix::fs::statfs(path).ok()?;
-    let magic = (stat.f_type as u64) & 0xFFFF_FFFF;
-    REMOTE_MAGICS
-        .iter()
-        .find(|(m, _)| *m == magic)
-        .map(|(_, name)| *name)
-}
-
-/// The default polling interval where events cannot be trusted.
-pub const FALLBACK_POLL: Duration = Duration::from_secs(1);
+/// The polling interval when the watch itself fails.
+pub const FALLBACK_POLL: Duration = DEFAULT_POLL;
 
 /// Starts watching `root`; returns how, and a note for the operator when it had to poll.
 pub fn start(
@@ -74,9 +56,12 @@ pub fn start(
     if let Some(interval) = poll {
         return (Watch::Poll(interval.max(Duration::from_millis(10))), None);
     }
-    if let Some(kind) = remote_filesystem(root) {
-        let note = format!("the queue is on {kind}: polling every second instead of watching");
-        return (Watch::Poll(FALLBACK_POLL), Some(note));
+    if let WatchMode::Poll { interval, fs_name } = watch_mode(root) {
+        let note = format!(
+            "the queue is on {fs_name}: polling every {:.1}s instead of watching",
+            interval.as_secs_f64()
+        );
+        return (Watch::Poll(interval), Some(note));
     }
     let handler_signals = signals.clone();
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
