@@ -1,0 +1,410 @@
+#!/usr/bin/env bash
+# Several hosts working one queue over sshfs, on one machine: a server network namespace runs a
+# key-only sshd exporting a folder; 3 client "hosts" (own network, mount and UTS namespaces)
+# mount it and run `fsq work`. Scenarios: 2,000 items over 3 hosts (one with its clock an hour
+# ahead) with no item run twice or lost; kill -9 of a worker, recovered within 2x the heartbeat
+# timeout; a client whose connection is cut stops claiming, loses nothing, and resumes once
+# remounted. `--bench` measures claims per second for 1-3 hosts against the local disk.
+#
+# Run as root (CI does): bash tests/multihost.sh [--bench]. Installs openssh-server, sshfs and
+# faketime if missing. Addresses are 10.77.0.0/24 on veths that exist only inside the
+# namespaces; nothing leaves the machine. Everything is torn down on exit, even on failure.
+set -eu   # no pipefail: counting pipelines over folders that may be missing read as 0
+
+MODE=test
+for arg in "$@"; do
+    case $arg in
+        --bench) MODE=bench ;;
+        *) echo "usage: $0 [--bench]" >&2; exit 2 ;;
+    esac
+done
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+P=fsqmh                      # prefix of everything this script creates
+STATE=/run/$P.state          # what the last run left, for cleaning up after a hard kill
+NET=10.77.0
+PORT=2222
+HB=500ms HB_TIMEOUT=3         # heartbeat and heartbeat timeout (seconds) for the test queue
+DEADLINE=$((SECONDS + ${MULTIHOST_TIMEOUT:-900}))
+FAILS=0
+SUMMARY=()
+
+say() { printf '[multihost %3ds] %s\n' "$SECONDS" "$*"; }
+pass() { SUMMARY+=("PASS  $*"); say "PASS: $*"; }
+fail() { SUMMARY+=("FAIL  $*"); say "FAIL: $*"; FAILS=$((FAILS + 1)); }
+die() { say "ERROR: $*"; exit 1; }
+
+[[ $EUID -eq 0 ]] || die "needs root (network and mount namespaces)"
+
+# ---------------------------------------------------------------- teardown
+cleanup_state() {
+    [[ -f $STATE ]] || return 0
+    local line
+    while read -r kind value; do
+        case $kind in
+            pid) kill -9 "$value" 2>/dev/null || true ;;
+            work) umount -l "$value"/ns/* 2>/dev/null || true
+                  umount -l "$value"/ns 2>/dev/null || true
+                  rm -rf --one-file-system "$value" 2>/dev/null || true ;;
+        esac
+    done < "$STATE"
+    for line in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$P-" || true); do
+        ip netns delete "$line" 2>/dev/null || true
+    done
+    rm -f "$STATE"
+}
+
+teardown() {
+    local rc=$?
+    set +e
+    if [[ -n ${WORK:-} ]]; then
+        for host in c1 c2 c3; do
+            [[ -e $WORK/ns/mnt-$host ]] && in_host "$host" fusermount -u -z "$WORK/q" 2>/dev/null
+        done
+        [[ -f $WORK/ssh/sshd.pid ]] && kill "$(cat "$WORK/ssh/sshd.pid")" 2>/dev/null
+    fi
+    cleanup_state
+    exit "$rc"
+}
+
+cleanup_state
+trap teardown EXIT
+trap 'die "interrupted"' INT TERM
+
+# ---------------------------------------------------------------- tools
+need=()
+command -v sshd >/dev/null || [[ -x /usr/sbin/sshd ]] || need+=(openssh-server)
+command -v ssh >/dev/null || need+=(openssh-client)
+command -v sshfs >/dev/null || need+=(sshfs)
+command -v faketime >/dev/null || need+=(faketime)
+command -v ip >/dev/null || need+=(iproute2)
+command -v ss >/dev/null || need+=(iproute2)
+if ((${#need[@]})); then
+    say "installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null && apt-get install -y -q "${need[@]}" >/dev/null
+fi
+SSHD=$(command -v sshd || echo /usr/sbin/sshd)
+FAKETIME_LIB=$(find /usr/lib /usr/lib64 -name libfaketime.so.1 2>/dev/null | head -n1)
+[[ -n $FAKETIME_LIB ]] || die "libfaketime.so.1 not found"
+
+if [[ -z ${FSQ:-} ]]; then
+    if [[ $MODE == bench ]]; then
+        (cd "$ROOT" && cargo build --locked --release -q)
+        FSQ=$ROOT/target/release/fsq
+    else
+        (cd "$ROOT" && cargo build --locked -q)
+        FSQ=$ROOT/target/debug/fsq
+    fi
+fi
+
+# ---------------------------------------------------------------- hosts
+WORK=$(mktemp -d "/tmp/$P.XXXXXX")
+echo "work $WORK" >> "$STATE"
+mkdir -p "$WORK"/{ns,ssh,export,q,logs}
+# Persistent namespace files must live on a mount that is not shared.
+mount --bind "$WORK/ns" "$WORK/ns"
+mount --make-private "$WORK/ns"
+
+ns_of() { # the nsenter options that enter HOST's network, mount and UTS namespaces
+    echo "--net=/run/netns/$P-$1 --mount=$WORK/ns/mnt-$1 --uts=$WORK/ns/uts-$1"
+}
+in_host() { # in_host HOST CMD...: run in that host's namespaces
+    local host=$1; shift
+    # shellcheck disable=SC2046
+    nsenter $(ns_of "$host") "$@"
+}
+
+wait_for() { # wait_for SECONDS WHAT CMD...: poll until CMD succeeds
+    local limit=$((SECONDS + $1)) what=$2; shift 2
+    until "$@" 2>/dev/null; do
+        ((SECONDS < limit && SECONDS < DEADLINE)) || { say "timed out waiting for $what"; return 1; }
+        sleep 0.1
+    done
+}
+
+ip netns add "$P-srv"
+ip -n "$P-srv" link set lo up
+ip -n "$P-srv" link add br0 type bridge
+ip -n "$P-srv" addr add "$NET.1/24" dev br0
+ip -n "$P-srv" link set br0 up
+for i in 1 2 3; do
+    host=c$i
+    ip netns add "$P-$host"
+    ip -n "$P-srv" link add "v$host" type veth peer name eth0 netns "$P-$host"
+    ip -n "$P-srv" link set "v$host" master br0 up
+    ip -n "$P-$host" link set lo up
+    ip -n "$P-$host" addr add "$NET.1$i/24" dev eth0
+    ip -n "$P-$host" link set eth0 up
+    touch "$WORK/ns/mnt-$host" "$WORK/ns/uts-$host"
+    unshare --mount="$WORK/ns/mnt-$host" --propagation private true
+    unshare --uts="$WORK/ns/uts-$host" hostname "$P-$host"
+done
+
+# Server: key-only sshd with its own config, exporting $WORK/export.
+ssh-keygen -q -t ed25519 -N '' -f "$WORK/ssh/host_key"
+ssh-keygen -q -t ed25519 -N '' -f "$WORK/ssh/id"
+cp "$WORK/ssh/id.pub" "$WORK/ssh/authorized_keys"
+cat > "$WORK/ssh/sshd_config" <<EOF
+Port $PORT
+ListenAddress $NET.1
+HostKey $WORK/ssh/host_key
+PidFile $WORK/ssh/sshd.pid
+AuthorizedKeysFile $WORK/ssh/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+MaxStartups 100
+Subsystem sftp internal-sftp
+EOF
+mkdir -p /run/sshd
+ip netns exec "$P-srv" "$SSHD" -f "$WORK/ssh/sshd_config" -E "$WORK/logs/sshd.log"
+wait_for 10 "sshd" test -s "$WORK/ssh/sshd.pid" || die "sshd did not start"
+echo "pid $(cat "$WORK/ssh/sshd.pid")" >> "$STATE"
+
+mount_client() { # mount_client HOST: sshfs the export at $WORK/q in that host, no reconnect
+    local host=$1
+    # nsenter straight from `&`, not through a function, so $! is the process itself.
+    # shellcheck disable=SC2046
+    nsenter $(ns_of "$host") sshfs "root@$NET.1:$WORK/export" "$WORK/q" -f -o "port=$PORT,IdentityFile=$WORK/ssh/id,BatchMode=yes,StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,LogLevel=ERROR,dir_cache=no,entry_timeout=0,attr_timeout=0,ServerAliveInterval=2,ServerAliveCountMax=2" \
+        > "$WORK/logs/sshfs-$host.log" 2>&1 &
+    echo "pid $!" >> "$STATE"
+    wait_for 20 "sshfs on $host" in_host "$host" mountpoint -q "$WORK/q" || die "sshfs did not mount on $host"
+}
+for host in c1 c2 c3; do mount_client "$host"; done
+say "3 hosts mount the export over sshfs ($(in_host c1 stat -f -c %T "$WORK/q"))"
+
+# ---------------------------------------------------------------- helpers
+Q=$WORK/q       # the queue, as every client sees it
+E=$WORK/export  # the same folder on the server's disk, for checking
+
+reset_queue() { # reset_queue N: a fresh queue with N items and short heartbeats
+    rm -rf "${E:?}"/* "$E"/_meta "$WORK"/logs/job-*
+    "$FSQ" init "$E" >/dev/null
+    cat > "$E/_meta/config.toml" <<EOF
+[worker]
+workers = 2
+heartbeat = "$HB"
+heartbeat_timeout = "${HB_TIMEOUT}s"
+max_attempts = 5
+EOF
+    # Items are written straight into new/ and renamed into the root, as a producer does.
+    (cd "$E/new" && seq -f "item-%05g" 1 "$1" | xargs touch)
+    (cd "$E/new" && for f in item-*; do mv "$f" ../; done)
+}
+
+declare -A WORKER
+start_worker() { # start_worker HOST [faketime OFFSET] -- the job appends "host item" to a local log
+    local host=$1; shift
+    local pre=()
+    # libfaketime (what `faketime` preloads) straight away, so the pid is fsq's own.
+    [[ ${1:-} == faketime ]] && pre=(env "LD_PRELOAD=$FAKETIME_LIB" "FAKETIME=$2")
+    # shellcheck disable=SC2046
+    nsenter $(ns_of "$host") "${pre[@]}" "$FSQ" work "$Q" -- sh -c "${JOB_SLEEP:+sleep $JOB_SLEEP; }"'echo "$0 $1" >> "$2"' \
+        "$host" "{name}" "$WORK/logs/job-$host" > "$WORK/logs/work-$host.log" 2>&1 &
+    WORKER[$host]=$!
+    echo "pid $!" >> "$STATE"
+}
+
+stop_workers() {
+    local host
+    for host in "${!WORKER[@]}"; do kill -TERM "${WORKER[$host]}" 2>/dev/null || true; done
+    for host in "${!WORKER[@]}"; do wait "${WORKER[$host]}" 2>/dev/null || true; done
+    WORKER=()
+}
+
+count() { find "$E/$1" -type f ! -name '.*' 2>/dev/null | wc -l; }
+done_all() { (( $(count success) >= $1 )); }
+
+check_queue_clean() { # check_queue_clean N WHAT: N in success/, nothing anywhere else
+    local n=$1 what=$2 s p pr f d
+    s=$(count success); p=$(find "$E" -maxdepth 1 -type f ! -name '.*' | wc -l)
+    pr=$(count process); f=$(count failed); d=$(count delayed)
+    if ((s == n && p == 0 && pr == 0 && f == 0 && d == 0)); then
+        pass "$what: all $n items in success/, none pending, in process/, failed/ or delayed/"
+    else
+        fail "$what: success=$s/$n pending=$p process=$pr failed=$f delayed=$d"
+    fi
+}
+
+runs_by_host() { cat "$WORK"/logs/job-* 2>/dev/null | awk '{print $1}' | sort | uniq -c | tr '\n' ' '; }
+twice() { cat "$WORK"/logs/job-* 2>/dev/null | awk '{print $2}' | sort | uniq -d | wc -l; }
+distinct_runs() { cat "$WORK"/logs/job-* 2>/dev/null | awk '{print $2}' | sort -u | wc -l; }
+
+all_alive_from() { # all_alive_from HOST [faketime OFF]: fsq status there says every worker is alive
+    local host=$1; shift
+    local pre=()
+    [[ ${1:-} == faketime ]] && pre=(faketime -f "$2")
+    in_host "$host" "${pre[@]}" "$FSQ" status "$Q" --json > "$WORK/logs/status-$host.json"
+    python3 - "$WORK/logs/status-$host.json" <<'EOF'
+import json, sys
+workers = json.load(open(sys.argv[1]))["workers"]
+down = [w["id"] for w in workers if w["health"] != "alive"]
+sys.exit(1 if down or len(workers) < 3 else 0)
+EOF
+}
+
+# ---------------------------------------------------------------- benchmark mode
+if [[ $MODE == bench ]]; then
+    N=${BENCH_ITEMS:-2000}
+    rate() { python3 -c "print(f'{$1 / $2:.0f}')"; }
+    bench_local() {
+        local d=$WORK/local t0 t1
+        rm -rf "$d"; "$FSQ" init "$d" >/dev/null
+        (cd "$d" && seq -f "item-%05g" 1 "$N" | xargs touch)
+        t0=$(date +%s.%N); "$FSQ" work "$d" --drain --workers 2 -- true 2>/dev/null; t1=$(date +%s.%N)
+        say "local disk, 1 worker x 2 slots: $N items in $(python3 -c "print(f'{$t1-$t0:.2f}')")s = $(rate "$N" "$t1-$t0") items/s"
+    }
+    bench_hosts() {
+        local hosts=("$@") t0 t1 h
+        reset_queue "$N"
+        t0=$(date +%s.%N)
+        for h in "${hosts[@]}"; do
+            in_host "$h" "$FSQ" work "$Q" --drain --workers 2 -- true > "$WORK/logs/bench-$h.log" 2>&1 &
+        done
+        wait_for 600 "bench drain" done_all "$N" || die "bench did not finish"
+        t1=$(date +%s.%N)
+        wait
+        say "sshfs, ${#hosts[@]} host(s) x 2 slots: $N items in $(python3 -c "print(f'{$t1-$t0:.2f}')")s = $(rate "$N" "$t1-$t0") items/s"
+    }
+    bench_local
+    bench_hosts c1
+    bench_hosts c1 c2
+    bench_hosts c1 c2 c3
+    exit 0
+fi
+
+# ---------------------------------------------------------------- 1: 2,000 items, 3 hosts
+N=2000
+say "scenario 1: $N items, one worker on each of 3 hosts, c3's clock an hour ahead"
+reset_queue "$N"
+start_worker c1
+start_worker c2
+start_worker c3 faketime +1h
+sleep 2
+c3_id=$(basename "$(find "$E/_meta/workers" -name "$P-c3-*" | head -n1)")
+c3_ahead=$(python3 -c "import time; print(int(${c3_id##*-} / 1000 - time.time()))")
+say "c3's worker id $c3_id: its clock is ${c3_ahead}s ahead"
+alive_ok=1
+((c3_ahead > 3000)) || alive_ok=0
+for probe in 1 2 3; do
+    all_alive_from c1 || alive_ok=0
+    all_alive_from c3 faketime +1h || alive_ok=0
+    sleep 1
+done
+wait_for 300 "all $N items" done_all "$N" || true
+stop_workers
+check_queue_clean "$N" "3 hosts"
+if (( $(twice) == 0 && $(distinct_runs) == N )); then
+    pass "3 hosts: every item ran exactly once (runs per host: $(runs_by_host))"
+else
+    fail "3 hosts: $(twice) items ran twice, $(distinct_runs)/$N ran (runs per host: $(runs_by_host))"
+fi
+if ((alive_ok)) && ! grep -q "recovered" "$WORK"/logs/work-c*.log; then
+    pass "clock skew: c3 an hour ahead saw the others alive and they saw it alive; nothing recovered"
+else
+    fail "clock skew: a worker was judged down or something was recovered (see $WORK/logs)"
+fi
+
+# ---------------------------------------------------------------- 2: kill -9 a worker
+N=600
+say "scenario 2: kill -9 the worker on c1 mid-run; c2 recovers its claims"
+reset_queue "$N"
+JOB_SLEEP=0.05
+start_worker c1
+start_worker c2
+wait_for 60 "progress" bash -c "(( \$(find '$E/success' -type f | wc -l) >= 100 ))" || true
+victim=${WORKER[c1]}
+claims_dir=$(find "$E/process" -maxdepth 1 -name "$P-c1-$victim-*" | head -n1)
+[[ -n $claims_dir ]] || claims_dir=$E/process/none
+held=$(find "$claims_dir" -type f 2>/dev/null | wc -l || true)
+((held > 0)) || fail "kill -9: c1 held no claims when killed (nothing to recover)"
+kill -9 "$victim"
+t_kill=$(date +%s.%N)
+unset 'WORKER[c1]'
+limit=$((2 * HB_TIMEOUT))
+if wait_for $((limit + 5)) "recovery of c1's claims" bash -c "! find '$claims_dir' -type f 2>/dev/null | grep -q ."; then
+    took=$(python3 -c "import time; print(f'{time.time() - $t_kill:.2f}')")
+    if python3 -c "import sys; sys.exit(0 if $took <= $limit else 1)"; then
+        pass "kill -9: c1's $held claim(s) recovered by c2 in ${took}s (limit 2 x ${HB_TIMEOUT}s = ${limit}s)"
+    else
+        fail "kill -9: recovery took ${took}s, over 2 x ${HB_TIMEOUT}s"
+    fi
+else
+    fail "kill -9: c1's claims were not recovered"
+fi
+wait_for 120 "drain after kill" done_all "$N" || true
+stop_workers
+check_queue_clean "$N" "kill -9"
+if (( $(distinct_runs) == N )); then
+    pass "kill -9: every item ran (twice: $(twice), the jobs c1 had running)"
+else
+    fail "kill -9: only $(distinct_runs)/$N items ran"
+fi
+unset JOB_SLEEP
+
+# ---------------------------------------------------------------- 3: cut a client's connection
+N=900
+say "scenario 3: cut c3's ssh connection mid-run; it stops claiming, the others go on"
+reset_queue "$N"
+JOB_SLEEP=0.05
+start_worker c1
+start_worker c2
+start_worker c3
+wait_for 60 "progress" bash -c "(( \$(find '$E/success' -type f | wc -l) >= 100 ))" || true
+for pid in $(ip netns exec "$P-srv" ss -tnpH state established dst "$NET.13" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+    kill -9 "$pid" 2>/dev/null || true
+done
+if wait_for 20 "c3's mount to go" bash -c "! nsenter --net=/run/netns/$P-c3 --mount=$WORK/ns/mnt-c3 mountpoint -q $Q" \
+    && wait_for 10 "c3's notice" grep -aq "MOUNT LOST" "$WORK/logs/work-c3.log"; then
+    pass "cut: c3's worker says: $(grep -a -m1 -o 'MOUNT LOST: .*' "$WORK/logs/work-c3.log" | cut -c1-160)"
+else
+    fail "cut: c3's worker did not notice its mount was gone"
+fi
+before=$(grep -c . "$WORK/logs/job-c3" 2>/dev/null || echo 0)
+wait_for 180 "the others to finish" done_all "$N" || true
+after=$(grep -c . "$WORK/logs/job-c3" 2>/dev/null || echo 0)
+if ((after - before <= 2)) && kill -0 "${WORKER[c3]}" 2>/dev/null; then
+    pass "cut: c3 claimed nothing while its mount was gone, and its worker is still waiting"
+else
+    fail "cut: c3 ran $((after - before)) job(s) after the cut, or its worker died"
+fi
+check_queue_clean "$N" "cut (while c3 is cut off)"
+if [[ ! -e $WORK/q/_meta ]] && ! find "$WORK/q" -mindepth 1 | grep -q .; then
+    pass "cut: c3 wrote nothing into the empty local folder under its dead mount"
+else
+    fail "cut: files appeared in c3's local folder under the dead mount"
+fi
+say "remounting c3 and adding 100 items"
+mount_client c3
+(cd "$E/new" && seq -f "late-%05g" 1 100 | xargs touch && for f in late-*; do mv "$f" ../; done)
+wait_for 30 "c3 to resume" grep -aq "mount is back" "$WORK/logs/work-c3.log" || true
+wait_for 120 "the late items" done_all $((N + 100)) || true
+late_c3=$(grep -c '^c3 late-' "$WORK/logs/job-c3" 2>/dev/null || echo 0)
+stop_workers
+if grep -aq "mount is back" "$WORK/logs/work-c3.log" && ((late_c3 > 0)); then
+    pass "cut: after the remount c3 resumed and ran $late_c3 of the 100 new items"
+else
+    fail "cut: c3 did not resume after the remount (ran $late_c3 new items)"
+fi
+N=$((N + 100))
+check_queue_clean "$N" "cut and remount"
+if (( $(distinct_runs) == N )); then
+    pass "cut: every item ran (twice: $(twice), the jobs c3 had running at the cut)"
+else
+    fail "cut: only $(distinct_runs)/$N items ran"
+fi
+unset JOB_SLEEP
+
+# ---------------------------------------------------------------- summary
+echo
+echo "multihost summary (sshfs, 3 client hosts, heartbeat $HB, timeout ${HB_TIMEOUT}s):"
+printf '  %s\n' "${SUMMARY[@]}"
+if ((FAILS)); then
+    echo "multihost: $FAILS check(s) FAILED; logs were in $WORK/logs"
+    cp -r "$WORK/logs" "/tmp/$P-logs.$$" 2>/dev/null && echo "multihost: logs kept in /tmp/$P-logs.$$"
+    exit 1
+fi
+echo "multihost: all checks passed"
