@@ -49,8 +49,16 @@ pub fn run(setup: Setup) -> anyhow::Result<()> {
     let size = term.size().map(|s| (s.width, s.height)).unwrap_or((80, 24));
     spawn_input(tx.clone());
 
-    let (mode, _watch) = watch::start(setup.queue.root(), setup.poll, tx.clone());
     let background = Background::start(setup.queue.clone(), tx.clone(), setup.heartbeat_timeout);
+    // Panes first, so the first screen does not wait for the other states; the watcher is set
+    // up while they are listed.
+    let mut first: Vec<Effect> = vec![Effect::List(setup.left), Effect::List(setup.right)];
+    first.extend(QState::ALL.into_iter().map(Effect::List));
+    first.extend([Effect::ReadProgress, Effect::ReadWorkers]);
+    for effect in first {
+        background.run(effect);
+    }
+    let (mode, _watch) = watch::start(setup.queue.root(), setup.poll, tx.clone());
     let engine = match &setup.engine {
         Some(settings) => {
             let events = std::sync::Mutex::new(tx.clone());
@@ -84,11 +92,6 @@ pub fn run(setup: Setup) -> anyhow::Result<()> {
         model.say("read-only: the queue is shown, never changed");
     }
 
-    // Panes first, so the first screen does not wait for the other states.
-    let mut first: Vec<Effect> = vec![Effect::List(setup.left), Effect::List(setup.right)];
-    first.extend(QState::ALL.into_iter().map(Effect::List));
-    first.extend([Effect::ReadProgress, Effect::ReadWorkers]);
-
     let looped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         event_loop(
             &mut term,
@@ -97,7 +100,7 @@ pub fn run(setup: Setup) -> anyhow::Result<()> {
             &rx,
             &background,
             engine.as_ref(),
-            first,
+            Vec::new(),
         )
     }));
     terminal::restore();
