@@ -1,5 +1,8 @@
 //! The commander: a two-pane TUI over a queue. (Being built.)
 
+pub mod editor;
+pub mod viewer;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -1,0 +1,1 @@
+//! The F4/F7 editor.
