@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
-use super::output::{item_json, print_json, print_names, put_name};
+use super::output::{item_json, print_json, print_json_array, print_names, put_name};
 use super::{Command, OrderPlace};
 use crate::queue::{
     AddMode, Item, Position, Queue, Snapshot, Source, State, WorkerHealth, printable,
@@ -149,11 +149,10 @@ fn ls(queue: &Queue, state: State, json: bool) -> anyhow::Result<ExitCode> {
     if json {
         let recorded: std::collections::HashSet<OsString> =
             queue.recorded_names().into_iter().collect();
-        let array: Vec<Value> = items
+        let objects = items
             .iter()
-            .map(|item| item_json(queue, item, recorded.contains(item.display())))
-            .collect();
-        print_json(&Value::Array(array))?;
+            .map(|item| item_json(queue, item, recorded.contains(item.display())));
+        print_json_array(objects)?;
     } else {
         print_names(items.iter().map(Item::display))?;
     }

@@ -29,7 +29,10 @@ pub enum Event {
 pub enum Outcome {
     Success,
     /// Failed; will be retried from delayed/ (or has failed for good when `final_` is set).
-    Failed { reason: String, final_: bool },
+    Failed {
+        reason: String,
+        final_: bool,
+    },
     /// Stopped by a shutdown and put back in the queue.
     Requeued,
 }
