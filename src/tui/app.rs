@@ -14,11 +14,13 @@ use crate::queue::{Queue, State as QState, printable};
 use crate::worker::{Engine, Settings, StopMode};
 
 use super::background::Background;
+use super::dialog::Overlay;
 use super::effect::Effect;
 use super::event::Event;
 use super::keymap::Keymap;
 use super::model::Model;
 use super::render;
+use super::render::dialog::edit_style;
 use super::terminal::{self, Term};
 use super::theme::Theme;
 use super::update::update;
@@ -147,6 +149,15 @@ fn event_loop(
                     }
                 }
                 Some(Effect::Quit(mode)) => return Ok(mode),
+                Some(Effect::ViewerRefresh) => {
+                    // One stat and at most a bounded read, for a followed log: cheap enough to
+                    // do here, and the viewer cannot leave the loop's thread while it is shown.
+                    if let Some(Overlay::Viewer(viewer)) = &mut model.overlay
+                        && viewer.refresh().unwrap_or(false)
+                    {
+                        model.dirty = true;
+                    }
+                }
                 _ => {}
             }
         }
@@ -201,6 +212,9 @@ fn handle(
         if model.engine != Some(status) {
             effects.extend(update(model, &setup.keys, Event::Engine(status)));
         }
+    }
+    if let Some(Overlay::Editor(editor)) = &mut model.overlay {
+        editor.set_style(edit_style(&setup.theme));
     }
     effects
 }
