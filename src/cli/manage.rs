@@ -101,39 +101,40 @@ fn add(
     } else {
         AddMode::Copy
     };
+    let mut batch = queue.add_batch()?;
     let mut failed = false;
     for file in files {
-        let result = if file == "-" {
+        let staged = if file == "-" {
             let name = name
                 .clone()
                 .context("`-` reads standard input: give the item a --name")?;
             let mut stdin = std::io::stdin().lock();
-            queue
-                .enqueue(Source::Reader(&mut stdin), &name, AddMode::Copy)
-                .map(|item| (name, item))
+            batch.add(Source::Reader(&mut stdin), &name, AddMode::Copy)
         } else {
             let path = Path::new(file);
-            let Some(wanted) = name
+            match name
                 .clone()
                 .or_else(|| path.file_name().map(OsStr::to_os_string))
-            else {
-                eprintln!("fsq: {}: not a file name", printable(file));
-                failed = true;
-                continue;
-            };
-            let source = Source::File { path, follow };
-            queue
-                .enqueue(source, &wanted, mode)
-                .map(|item| (wanted, item))
-        };
-        match result {
-            Ok((wanted, item)) if item.display() != wanted => {
-                eprintln!(
-                    "fsq: {} was taken; added as {}",
-                    printable(&wanted),
-                    printable(item.display())
-                );
+            {
+                Some(wanted) => batch.add(Source::File { path, follow }, &wanted, mode),
+                None => Err(crate::queue::Error::Invalid(format!(
+                    "{}: not a file name",
+                    printable(file)
+                ))),
             }
+        };
+        if let Err(err) = staged {
+            eprintln!("fsq: {err}");
+            failed = true;
+        }
+    }
+    for (wanted, placed) in batch.commit() {
+        match placed {
+            Ok(item) if item.display() != wanted => eprintln!(
+                "fsq: {} was taken; added as {}",
+                printable(&wanted),
+                printable(item.display())
+            ),
             Ok(_) => {}
             Err(err) => {
                 eprintln!("fsq: {err}");

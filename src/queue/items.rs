@@ -149,24 +149,43 @@ impl Queue {
     }
 
     fn move_into(&self, item: &Item, to: State, owner: Option<&OsStr>) -> Result<Item> {
-        let from = self.path_of(item);
-        let mut dir = self.state_dir(to);
-        if let Some(owner) = owner {
+        let target = Item {
+            state: to,
+            owner: owner.map(OsStr::to_os_string),
+            file: item.file.clone(),
+        };
+        let moved = self.rename_in(&self.path_of(item), &target, &item.qualified())?;
+        if moved.display() != item.display() {
+            self.rename_records(item.display(), moved.display());
+        }
+        Ok(moved)
+    }
+
+    /// Renames the staged file `from` to where `target` says, numbering the name if taken.
+    pub(super) fn move_staged(&self, from: &std::path::Path, target: &Item) -> Result<Item> {
+        self.rename_in(from, target, &target.qualified())
+    }
+
+    /// Renames `from` into `wanted`'s folder under `wanted`'s name or its first free numbered
+    /// variant, recreating a state folder someone deleted. `what` names the item in errors.
+    fn rename_in(&self, from: &std::path::Path, wanted: &Item, what: &str) -> Result<Item> {
+        let mut dir = self.state_dir(wanted.state);
+        if let Some(owner) = &wanted.owner {
             dir.push(owner);
         }
-        let mut file = item.file.clone();
+        let mut file = wanted.file.clone();
         let mut attempt = 1;
         loop {
             let target = dir.join(&file);
-            match self.rename.rename_noreplace(&from, &target) {
+            match self.rename.rename_noreplace(from, &target) {
                 Ok(()) => break,
                 Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
                     attempt += 1;
-                    file = numbered(&item.file, attempt);
+                    file = numbered(&wanted.file, attempt);
                 }
                 Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                    if fs::symlink_metadata(&from).is_err() {
-                        return Err(Error::Vanished(item.qualified()));
+                    if fs::symlink_metadata(from).is_err() {
+                        return Err(Error::Vanished(what.to_string()));
                     }
                     // The target folder is missing (deleted by hand): recreate it once.
                     if dir.is_dir() {
@@ -174,18 +193,13 @@ impl Queue {
                     }
                     fs::create_dir_all(&dir).at(&dir)?;
                 }
-                Err(err) => return Err(Error::io(&from, err)),
+                Err(err) => return Err(Error::io(from, err)),
             }
         }
-        let moved = Item {
-            state: to,
-            owner: owner.map(OsStr::to_os_string),
+        Ok(Item {
             file,
-        };
-        if moved.display() != item.display() {
-            self.rename_records(item.display(), moved.display());
-        }
-        Ok(moved)
+            ..wanted.clone()
+        })
     }
 
     /// Moves `item` within its folder to `position` by renaming it alone: it gets a sort prefix

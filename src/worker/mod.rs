@@ -1,13 +1,35 @@
 //! The worker engine: claims items in processing order, runs their command or a built-in
 //! processor, and reports what happens as small events. `fsq work` runs it headless; the TUI
-//! embeds the very same engine. (Skeleton: the public API below is the contract the TUI uses.)
+//! embeds the very same engine.
+//!
+//! The engine runs on a thread of its own with a single-threaded tokio runtime: one loop claims
+//! and schedules (`engine`), each job is a task (`job`, `process`, `builtin`), and timers do the
+//! upkeep (`upkeep`). Every call on `Engine` returns at once except `shutdown` and `wait`.
 
-use std::path::Path;
-use std::process::ExitCode;
-use std::sync::Arc;
+mod builtin;
+mod claim;
+mod command;
+mod engine;
+mod headless;
+mod job;
+mod log;
+mod process;
+mod progress;
+mod tracker;
+mod upkeep;
+mod watch;
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::bail;
+
+pub use headless::run_headless;
 
 use crate::cli::WorkerFlags;
-use crate::queue::{Item, Progress, Queue, WorkerConfig};
+use crate::queue::{Item, Processor, Progress, Queue, WorkerConfig, WorkerId};
 
 /// What the engine tells its owner. Progress is rate-limited (a few per second per item).
 #[derive(Clone, Debug)]
@@ -67,44 +89,166 @@ impl Settings {
         if let Some(n) = flags.workers {
             config.workers = n;
         }
+        if let Some(timeout) = flags.timeout {
+            config.timeout = timeout;
+        }
+        if let Some(n) = flags.max_attempts {
+            config.max_attempts = n;
+        }
+        if let Some(delay) = flags.retry_delay {
+            config.retry_delay = delay;
+        }
+        if let Some(poll) = flags.poll {
+            config.poll = Some(poll);
+        }
         if !flags.command.is_empty() {
             config.command = Some(flags.command.clone());
         }
         Ok(Settings { config })
     }
+
+    /// Refuses settings the engine cannot work with.
+    fn check(&self) -> anyhow::Result<()> {
+        let config = &self.config;
+        match (&config.command, config.processor) {
+            (Some(command), _) if command.is_empty() => bail!("[worker] command is empty"),
+            (Some(_), _) => {}
+            (None, None) => bail!(
+                "nothing to run: set [worker] command or processor in _meta/config.toml, \
+                 or give a command after --"
+            ),
+            (None, Some(Processor::Copy)) if config.destinations.is_empty() => {
+                bail!("processor \"copy\" needs [worker] destinations")
+            }
+            (None, Some(_)) => {}
+        }
+        if config.max_attempts == 0 {
+            bail!("max_attempts must be at least 1");
+        }
+        if config.heartbeat.is_zero() {
+            bail!("heartbeat must be longer than 0s");
+        }
+        Ok(())
+    }
 }
 
 /// A running engine. It runs on its own threads; every method returns at once.
 pub struct Engine {
-    _queue: Arc<Queue>,
+    shared: Arc<engine::Shared>,
+    thread: Option<JoinHandle<()>>,
+    grace: Duration,
 }
 
 impl Engine {
     /// Starts claiming and running items; `events` is called from the engine's threads.
     pub fn start(
         queue: Arc<Queue>,
-        _settings: Settings,
-        _events: impl Fn(Event) + Send + Sync + 'static,
+        settings: Settings,
+        events: impl Fn(Event) + Send + Sync + 'static,
     ) -> anyhow::Result<Engine> {
-        Ok(Engine { _queue: queue })
+        Engine::launch(queue, settings, false, events)
+    }
+
+    /// Like `start`, but the engine stops by itself (sending `Stopped`) once nothing is
+    /// pending, delayed or running.
+    pub fn start_draining(
+        queue: Arc<Queue>,
+        settings: Settings,
+        events: impl Fn(Event) + Send + Sync + 'static,
+    ) -> anyhow::Result<Engine> {
+        Engine::launch(queue, settings, true, events)
+    }
+
+    fn launch(
+        queue: Arc<Queue>,
+        settings: Settings,
+        drain: bool,
+        events: impl Fn(Event) + Send + Sync + 'static,
+    ) -> anyhow::Result<Engine> {
+        settings.check()?;
+        let config = settings.config;
+        let shared = Arc::new(engine::Shared::default());
+        shared.slots.store(config.workers.max(1), Ordering::Relaxed);
+        let grace = config.grace;
+        let ctx = Arc::new(job::Ctx {
+            out_dir: queue.root().join(&config.output),
+            worker: WorkerId::for_this_process(),
+            queue,
+            config,
+            events: Box::new(events),
+            recorded: Mutex::new(Default::default()),
+            delayed_added: Default::default(),
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let loop_shared = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("fsq-engine".into())
+            .spawn(move || runtime.block_on(engine::run(ctx, loop_shared, drain)))?;
+        Ok(Engine {
+            shared,
+            thread: Some(thread),
+            grace,
+        })
     }
 
     /// Stops (or restarts) claiming new items; running jobs go on.
-    pub fn set_paused(&self, _paused: bool) {}
-
-    /// Changes the number of parallel jobs; extra running jobs are not killed.
-    pub fn set_slots(&self, _slots: usize) {}
-
-    pub fn status(&self) -> EngineStatus {
-        EngineStatus::default()
+    pub fn set_paused(&self, paused: bool) {
+        self.shared.paused.store(paused, Ordering::Relaxed);
+        self.shared.signals.wake.notify_one();
     }
 
-    /// Stops the engine and blocks until it has (at most the grace period with `Wait`... or
-    /// until jobs end), requeueing what it held per `mode`.
-    pub fn shutdown(self, _mode: StopMode) {}
+    /// Changes the number of parallel jobs; extra running jobs are not killed.
+    pub fn set_slots(&self, slots: usize) {
+        self.shared.slots.store(slots.max(1), Ordering::Relaxed);
+        self.shared.signals.wake.notify_one();
+    }
+
+    pub fn status(&self) -> EngineStatus {
+        EngineStatus {
+            slots: self.shared.slots.load(Ordering::Relaxed),
+            busy: self.shared.busy.load(Ordering::Relaxed),
+            paused: self.shared.paused.load(Ordering::Relaxed)
+                || self.shared.flag_paused.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Whether the engine has stopped (drained, or after a shutdown request).
+    pub fn is_stopped(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    /// Stops the engine and blocks until it has: `Wait` lets running jobs finish, `Requeue`
+    /// kills them (whole process groups) and puts their items back in the queue.
+    pub fn shutdown(self, mode: StopMode) {
+        match mode {
+            StopMode::Wait => self.shared.request_stop(None),
+            StopMode::Requeue => self.shared.request_stop(Some(tokio::time::Instant::now())),
+        }
+        self.wait();
+    }
+
+    /// Asks the engine to stop without blocking: claim nothing new, give running jobs `grace`
+    /// (the config's `grace` when `None`), then kill and requeue what is left.
+    pub fn request_stop(&self, grace: Option<Duration>) {
+        let deadline = tokio::time::Instant::now() + grace.unwrap_or(self.grace);
+        self.shared.request_stop(Some(deadline));
+    }
+
+    /// Blocks until the engine has stopped.
+    pub fn wait(mut self) {
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
-/// `fsq work DIR`.
-pub fn run_headless(_dir: &Path, _drain: bool, _flags: &WorkerFlags) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("the worker is not built yet")
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Some(thread) = self.thread.take() {
+            self.shared.request_stop(Some(tokio::time::Instant::now()));
+            let _ = thread.join();
+        }
+    }
 }

@@ -1,0 +1,210 @@
+//! The engine loop: one task that fills free slots with claims, wakes on finished jobs, watcher
+//! events, control requests and timers, and does the periodic upkeep. Jobs run as tasks of the
+//! same runtime and report back through a channel when they end.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+
+use super::Event;
+use super::claim::Claimer;
+use super::job::{Control, Ctx, lock, run_job};
+use super::upkeep::{self, Beat};
+use super::watch::{self, Signals, Watch};
+use crate::queue::{this_host, unix_ms};
+
+/// What the engine's owner may change while it runs.
+#[derive(Default)]
+pub struct Shared {
+    pub slots: AtomicUsize,
+    pub busy: AtomicUsize,
+    /// Paused by the owner (the TUI's pause key).
+    pub paused: AtomicBool,
+    /// Paused by a flag file in `_meta/`.
+    pub flag_paused: AtomicBool,
+    /// A stop was asked for: `Some(None)` waits for jobs, `Some(Some(t))` kills them at `t`.
+    pub stop: Mutex<Option<Option<Instant>>>,
+    pub signals: Arc<Signals>,
+}
+
+impl Shared {
+    pub fn request_stop(&self, deadline: Option<Instant>) {
+        let mut stop = lock(&self.stop);
+        let sooner = match (*stop, deadline) {
+            (Some(Some(old)), Some(new)) => Some(old.min(new)),
+            (Some(Some(old)), None) => Some(old),
+            (_, new) => new,
+        };
+        *stop = Some(sooner);
+        drop(stop);
+        self.signals.wake.notify_one();
+    }
+}
+
+/// How often the pause flags in `_meta/` are looked at while claiming.
+const PAUSE_CHECK: Duration = Duration::from_millis(250);
+
+/// Sends the job's sequence number back when the job ends, even if it panicked.
+struct DoneGuard(mpsc::UnboundedSender<u64>, u64);
+
+impl Drop for DoneGuard {
+    fn drop(&mut self) {
+        let _ = self.0.send(self.1);
+    }
+}
+
+pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
+    let signals = shared.signals.clone();
+    let started = unix_ms(SystemTime::now());
+    let host = this_host();
+    let (watch, note) = watch::start(ctx.queue.root(), ctx.config.poll, signals.clone());
+    if let Some(note) = note {
+        ctx.notice(note);
+    }
+    let poll = match &watch {
+        Watch::Poll(interval) => Some(*interval),
+        Watch::Events(_) => None,
+    };
+    let beat = |busy: usize, paused: bool| Beat {
+        started,
+        slots: shared.slots.load(Ordering::Relaxed),
+        busy,
+        paused,
+        note: paused.then(|| "paused".to_string()),
+    };
+    upkeep::write_heartbeat(&ctx, beat(0, false));
+    upkeep::recover(&ctx);
+    let mut delayed = upkeep::promote_delayed(&ctx, 0);
+
+    let mut claimer = Claimer::new(ctx.config.quiet_period);
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<u64>();
+    let mut running: HashMap<u64, Arc<Control>> = HashMap::new();
+    let mut seq = 0u64;
+    let mut next_beat = Instant::now() + ctx.config.heartbeat;
+    let mut next_poll = poll.map(|interval| Instant::now() + interval);
+    let mut next_pause_check = Instant::now();
+    let mut stopping: Option<Option<Instant>> = None;
+    let mut killed = false;
+
+    loop {
+        if let Some(request) = *lock(&shared.stop) {
+            stopping = Some(request);
+        }
+        let now = Instant::now();
+        if now >= next_pause_check {
+            next_pause_check = now + PAUSE_CHECK;
+            let flag = ctx.queue.workers_paused(&host);
+            if flag != shared.flag_paused.swap(flag, Ordering::Relaxed) {
+                let what = if flag { "paused by" } else { "resumed: no" };
+                ctx.notice(format!("claiming {what} a pause flag in _meta/"));
+            }
+        }
+        let paused =
+            shared.paused.load(Ordering::Relaxed) || shared.flag_paused.load(Ordering::Relaxed);
+        if stopping.is_none() && !paused {
+            delayed.waiting += ctx.delayed_added.swap(0, Ordering::Relaxed);
+            let mut dry_retries = 0;
+            while running.len() < shared.slots.load(Ordering::Relaxed) {
+                let Some(item) = claimer.next(&ctx, &signals) else {
+                    // The root ran dry: delayed items need not wait for their time.
+                    if delayed.waiting > 0 && dry_retries == 0 && claimer.root_empty(&signals) {
+                        dry_retries += 1;
+                        let free = shared.slots.load(Ordering::Relaxed) - running.len();
+                        delayed = upkeep::promote_delayed(&ctx, free);
+                        if delayed.promoted > 0 {
+                            claimer.mark_dirty();
+                            continue;
+                        }
+                    }
+                    break;
+                };
+                seq += 1;
+                let control = Arc::new(Control::default());
+                running.insert(seq, control.clone());
+                shared.busy.store(running.len(), Ordering::Relaxed);
+                let guard = DoneGuard(done_tx.clone(), seq);
+                let job_ctx = ctx.clone();
+                let job_seq = seq;
+                tokio::spawn(async move {
+                    let _guard = guard;
+                    run_job(job_ctx, item, control, job_seq).await;
+                });
+            }
+        }
+        if let Some(deadline) = stopping {
+            if running.is_empty() {
+                break;
+            }
+            if !killed && deadline.is_some_and(|at| at <= Instant::now()) {
+                killed = true;
+                for control in running.values() {
+                    control.stop();
+                }
+            }
+        } else if drain && running.is_empty() && claimer.root_empty(&signals) {
+            // Confirm with a fresh look at both folders before calling the queue done.
+            delayed = upkeep::promote_delayed(&ctx, 0);
+            claimer.list_now(&ctx, &signals);
+            if delayed.waiting == 0 && delayed.promoted == 0 && claimer.root_empty(&signals) {
+                break;
+            }
+            if delayed.promoted > 0 || !claimer.root_empty(&signals) {
+                continue;
+            }
+        }
+
+        let can_claim =
+            stopping.is_none() && !paused && running.len() < shared.slots.load(Ordering::Relaxed);
+        let mut wake_at = next_beat;
+        for at in [
+            claimer
+                .settle_at
+                .filter(|_| can_claim)
+                .map(Instant::from_std),
+            next_poll,
+            stopping.flatten().filter(|_| !killed),
+            Some(next_pause_check).filter(|_| paused),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            wake_at = wake_at.min(at);
+        }
+        tokio::select! {
+            Some(done) = done_rx.recv() => {
+                running.remove(&done);
+                while let Ok(done) = done_rx.try_recv() {
+                    running.remove(&done);
+                }
+                shared.busy.store(running.len(), Ordering::Relaxed);
+            }
+            _ = signals.wake.notified() => {}
+            _ = sleep_until(wake_at) => {}
+        }
+        let now = Instant::now();
+        if let (Some(at), Some(interval)) = (next_poll, poll)
+            && now >= at
+        {
+            next_poll = Some(now + interval);
+            claimer.mark_dirty();
+        }
+        if now >= next_beat {
+            next_beat = now + ctx.config.heartbeat;
+            upkeep::write_heartbeat(&ctx, beat(running.len(), paused));
+            if upkeep::recover(&ctx) > 0 {
+                claimer.mark_dirty();
+            }
+            delayed = upkeep::promote_delayed(&ctx, 0);
+            if delayed.promoted > 0 {
+                claimer.mark_dirty();
+            }
+        }
+    }
+    drop(watch);
+    ctx.queue.retire_worker(&ctx.worker);
+    (ctx.events)(Event::Stopped);
+}

@@ -1,0 +1,377 @@
+//! One item from claim to its next state: open and validate the claimed file, run the command
+//! or built-in, keep the log and progress, then move the item to success/, delayed/ or failed/
+//! (or back to pending when the engine stops) and run the hooks. Whatever happens to the file
+//! meanwhile (moved or deleted by hand) is reported, never fatal.
+
+use std::collections::HashSet;
+use std::ffi::OsString;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::Notify;
+
+use super::builtin;
+use super::command::{Vars, expand, uses};
+use super::log::CappedLog;
+use super::process::{Ended, Run, describe_failure, run_command};
+use super::tracker::Tracker;
+use super::{Event, Outcome};
+use crate::queue::{Item, ItemRecord, Queue, State, WorkerConfig, WorkerId, printable, unix_ms};
+
+/// The engine-wide things every job needs.
+pub struct Ctx {
+    pub queue: Arc<Queue>,
+    pub config: WorkerConfig,
+    pub worker: WorkerId,
+    pub out_dir: PathBuf,
+    pub events: Box<dyn Fn(Event) + Send + Sync>,
+    /// Display names known to have an attempt record (so a success need not look).
+    pub recorded: Mutex<HashSet<OsString>>,
+    /// Items this engine has put in delayed/ since the loop last looked.
+    pub delayed_added: AtomicUsize,
+}
+
+impl Ctx {
+    pub fn notice(&self, text: String) {
+        (self.events)(Event::Notice(text));
+    }
+}
+
+/// Lets the engine stop one running job.
+#[derive(Default)]
+pub struct Control {
+    stop: AtomicBool,
+    notify: Notify,
+}
+
+impl Control {
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.notify.notify_one();
+    }
+
+    /// Resolves once `stop` has been called.
+    pub async fn stopped(&self) {
+        if !self.stop.load(Ordering::SeqCst) {
+            self.notify.notified().await;
+        }
+    }
+}
+
+/// How a run went, before the item is moved.
+enum RunResult {
+    Success,
+    Failed(String),
+    Stopped,
+}
+
+/// Runs a claimed item to its end; `seq` is unique within the engine.
+pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u64) {
+    let path = ctx.queue.path_of(&claimed);
+    let display = claimed.display().to_os_string();
+    let (input, size) = match open_item(&path) {
+        Ok(opened) => opened,
+        Err(None) => {
+            ctx.notice(format!(
+                "{}: gone before it could start (moved or deleted by hand)",
+                claimed.qualified()
+            ));
+            return;
+        }
+        Err(Some(reason)) => {
+            let record = ItemRecord {
+                attempts: 0,
+                reason: Some(reason.clone()),
+                retry_at: None,
+            };
+            let _ = ctx.queue.write_record(&display, &record);
+            let outcome = Outcome::Failed {
+                reason,
+                final_: true,
+            };
+            finish_move(&ctx, &claimed, State::Failed, outcome);
+            return;
+        }
+    };
+    (ctx.events)(Event::Started {
+        item: claimed.clone(),
+    });
+    let has_record = lock(&ctx.recorded).contains(&display);
+    let record = if has_record {
+        ctx.queue.record(&display)
+    } else {
+        ItemRecord::default()
+    };
+    let header = format!(
+        "=== fsq: {}, attempt {}, worker {} ===\n",
+        printable(&display),
+        record.attempts + 1,
+        ctx.worker.0
+    );
+    let mut log = CappedLog::new(ctx.queue.log_path(&display), header, ctx.config.log_cap);
+    let mut tracker = Tracker::new(claimed.clone());
+    let result = match &ctx.config.command {
+        Some(template) => {
+            let progress_file = ctx
+                .queue
+                .meta_path("progress")
+                .join(format!(".run-{}-{seq}", ctx.worker.0));
+            if uses(template, "out") {
+                let _ = std::fs::create_dir_all(&ctx.out_dir);
+            }
+            let vars = Vars {
+                input: &path,
+                name: &display,
+                out: &ctx.out_dir,
+                queue: ctx.queue.root(),
+                reason: None,
+            };
+            let argv = expand(template, &vars);
+            let run = Run {
+                ctx: &ctx,
+                control: &control,
+                log: &mut log,
+                tracker: &mut tracker,
+                progress_file: &progress_file,
+            };
+            let ended = run_command(&argv, run).await;
+            let _ = std::fs::remove_file(&progress_file);
+            match ended {
+                Ended::Exited(status) => match describe_failure(status) {
+                    None => RunResult::Success,
+                    Some(reason) => RunResult::Failed(reason),
+                },
+                Ended::TimedOut => RunResult::Failed(timed_out(ctx.config.timeout)),
+                Ended::Stopped => RunResult::Stopped,
+                Ended::NotStarted(reason) => RunResult::Failed(reason),
+            }
+        }
+        None => run_builtin(&ctx, &control, &mut tracker, input, size, &display).await,
+    };
+    tracker.clear(&ctx);
+    let summary = log.finish();
+    let (to, outcome) = match result {
+        RunResult::Success => {
+            if has_record {
+                ctx.queue.clear_record(&display);
+                lock(&ctx.recorded).remove(&display);
+            }
+            (State::Success, Outcome::Success)
+        }
+        RunResult::Stopped => (State::Pending, Outcome::Requeued),
+        RunResult::Failed(mut reason) => {
+            if summary.dropped > 0 {
+                reason.push_str(&format!(
+                    "; output cap hit ({} of {} bytes left out of the log)",
+                    summary.dropped, summary.total
+                ));
+            }
+            log.note(&reason);
+            let mut record = ctx.queue.record(&display);
+            record.attempts += 1;
+            record.reason = Some(reason.clone());
+            let final_ = record.attempts >= ctx.config.max_attempts;
+            record.retry_at = (!final_).then(|| {
+                let delay = backoff(ctx.config.retry_delay, record.attempts);
+                unix_ms(SystemTime::now() + delay)
+            });
+            let _ = ctx.queue.write_record(&display, &record);
+            lock(&ctx.recorded).insert(display.clone());
+            let to = if final_ {
+                State::Failed
+            } else {
+                ctx.delayed_added.fetch_add(1, Ordering::Relaxed);
+                State::Delayed
+            };
+            (to, Outcome::Failed { reason, final_ })
+        }
+    };
+    if let Some(moved) = finish_move(&ctx, &claimed, to, outcome.clone()) {
+        run_hook(&ctx, &moved, &outcome);
+    }
+}
+
+/// Moves the finished item and reports it; a vanished item is reported as such.
+fn finish_move(ctx: &Ctx, claimed: &Item, to: State, outcome: Outcome) -> Option<Item> {
+    match ctx.queue.move_to(claimed, to) {
+        Ok(moved) => {
+            (ctx.events)(Event::Finished {
+                item: moved.clone(),
+                outcome,
+            });
+            Some(moved)
+        }
+        Err(err) => {
+            let what = if err.is_not_found() {
+                "was moved or deleted while it ran".to_string()
+            } else {
+                format!("could not be moved to {to}: {err}")
+            };
+            ctx.notice(format!(
+                "{} {what}; the run ended as {outcome:?}",
+                claimed.qualified()
+            ));
+            (ctx.events)(Event::Finished {
+                item: claimed.clone(),
+                outcome,
+            });
+            None
+        }
+    }
+}
+
+/// The wait before the next run after `attempts` failures: retry_delay, doubling each time.
+pub fn backoff(retry_delay: Duration, attempts: u32) -> Duration {
+    let doublings = attempts.saturating_sub(1).min(20);
+    retry_delay.saturating_mul(1 << doublings)
+}
+
+fn timed_out(timeout: Duration) -> String {
+    let secs = timeout.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("timed out after {secs}s")
+    } else {
+        format!("timed out after {}ms", timeout.as_millis())
+    }
+}
+
+/// Opens the claimed file without following a symlink and checks it is a regular file.
+/// `Err(None)`: it is gone. `Err(Some(reason))`: it can never be processed.
+fn open_item(path: &Path) -> Result<(File, u64), Option<String>> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = match rustix::fs::open(path, flags, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOENT) => return Err(None),
+        Err(rustix::io::Errno::LOOP) => return Err(Some("a symbolic link, never followed".into())),
+        Err(err) => return Err(Some(format!("cannot open it: {err}"))),
+    };
+    let file = File::from(fd);
+    let meta = file
+        .metadata()
+        .map_err(|err| Some(format!("cannot read it: {err}")))?;
+    if meta.is_dir() {
+        return Err(Some("a folder, not a file".into()));
+    }
+    if !meta.is_file() {
+        return Err(Some("not a regular file (FIFO, socket or device)".into()));
+    }
+    Ok((file, meta.len()))
+}
+
+async fn run_builtin(
+    ctx: &Arc<Ctx>,
+    control: &Control,
+    tracker: &mut Tracker,
+    input: File,
+    size: u64,
+    display: &OsString,
+) -> RunResult {
+    let Some(processor) = ctx.config.processor else {
+        return RunResult::Failed("no command and no processor configured".into());
+    };
+    let targets = match processor {
+        crate::queue::Processor::Copy => ctx
+            .config
+            .destinations
+            .iter()
+            .map(|dir| ctx.queue.root().join(dir))
+            .collect(),
+        crate::queue::Processor::Gzip => vec![ctx.out_dir.clone()],
+    };
+    let shared = Arc::new(builtin::Shared::default());
+    let task = builtin::Task {
+        processor,
+        input,
+        size,
+        name: display.clone(),
+        targets,
+        throttle: ctx.config.throttle,
+        shared: shared.clone(),
+    };
+    let total = task.total();
+    let mut handle = tokio::task::spawn_blocking(move || task.run());
+    let timeout = ctx.config.timeout;
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut ticks = tokio::time::interval(Duration::from_millis(250));
+    let mut parser = super::progress::OutputParser::default();
+    let mut cause = None;
+    loop {
+        tokio::select! {
+            joined = &mut handle => {
+                return match (cause, joined) {
+                    (Some(cause), _) => cause,
+                    (None, Ok(Ok(()))) => RunResult::Success,
+                    (None, Ok(Err(reason))) => RunResult::Failed(reason),
+                    (None, Err(err)) => RunResult::Failed(format!("the processor crashed: {err}")),
+                };
+            }
+            _ = tokio::time::sleep_until(deadline), if !timeout.is_zero() && cause.is_none() => {
+                shared.cancel.store(true, Ordering::Relaxed);
+                cause = Some(RunResult::Failed(timed_out(timeout)));
+            }
+            _ = control.stopped(), if cause.is_none() => {
+                shared.cancel.store(true, Ordering::Relaxed);
+                cause = Some(RunResult::Stopped);
+            }
+            _ = ticks.tick() => {
+                tracker.set_bytes(shared.done.load(Ordering::Relaxed), total);
+                tracker.update(ctx, &mut parser);
+            }
+        }
+    }
+}
+
+/// Starts `on_success` / `on_failure` (the latter once an item has failed for good) in the
+/// background; their output is discarded and they never hold a slot.
+fn run_hook(ctx: &Ctx, moved: &Item, outcome: &Outcome) {
+    let (template, reason) = match outcome {
+        Outcome::Success => (ctx.config.on_success.as_ref(), None),
+        Outcome::Failed {
+            reason,
+            final_: true,
+        } => (ctx.config.on_failure.as_ref(), Some(reason.as_str())),
+        _ => (None, None),
+    };
+    let Some(template) = template else {
+        return;
+    };
+    let input = ctx.queue.path_of(moved);
+    let vars = Vars {
+        input: &input,
+        name: moved.display(),
+        out: &ctx.out_dir,
+        queue: ctx.queue.root(),
+        reason,
+    };
+    let argv = expand(template, &vars);
+    let Some((program, args)) = argv.split_first() else {
+        return;
+    };
+    let mut command = tokio::process::Command::new(program);
+    command
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0);
+    match command.spawn() {
+        Ok(mut child) => {
+            tokio::spawn(async move {
+                let _ = child.wait().await;
+            });
+        }
+        Err(err) => ctx.notice(format!(
+            "hook {} could not start: {err}",
+            program.to_string_lossy()
+        )),
+    }
+}
+
+/// Locks a mutex, carrying on if a panicking thread poisoned it.
+pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
+}

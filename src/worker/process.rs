@@ -1,0 +1,179 @@
+//! Runs one command: spawned in its own process group with no shell, its output streamed into
+//! the capped log and the progress parser, its `$FSQ_PROGRESS_FILE` polled, and the whole group
+//! killed on timeout or stop, so nothing it started outlives the job.
+
+use std::ffi::OsString;
+use std::io;
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::process::Command;
+use tokio::time::{Instant, interval_at, sleep_until};
+
+use super::job::{Control, Ctx};
+use super::log::CappedLog;
+use super::progress::{OutputParser, Stream, parse_progress_file};
+use super::tracker::Tracker;
+
+/// How a command run ended.
+pub enum Ended {
+    Exited(ExitStatus),
+    TimedOut,
+    /// Killed because the engine is stopping.
+    Stopped,
+    /// It never started; the reason says why.
+    NotStarted(String),
+}
+
+/// How long pipes are still read after the command exits (a background child may hold them).
+const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(200);
+const TICK: Duration = Duration::from_millis(250);
+
+/// Everything one run needs besides the argv.
+pub struct Run<'a> {
+    pub ctx: &'a Ctx,
+    pub control: &'a Control,
+    pub log: &'a mut CappedLog,
+    pub tracker: &'a mut Tracker,
+    pub progress_file: &'a Path,
+}
+
+pub async fn run_command(argv: &[OsString], run: Run<'_>) -> Ended {
+    let Some((program, args)) = argv.split_first() else {
+        return Ended::NotStarted("the command is empty".into());
+    };
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env("FSQ_PROGRESS_FILE", run.progress_file)
+        .process_group(0)
+        .kill_on_drop(true);
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(err) => return Ended::NotStarted(spawn_error(program, &err)),
+    };
+    let group = child
+        .id()
+        .and_then(|pid| rustix::process::Pid::from_raw(pid as i32));
+    let kill_group = || {
+        if let Some(group) = group {
+            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+        }
+    };
+    let mut stdout = child.stdout.take();
+    let mut stderr = child.stderr.take();
+    let (mut out_buf, mut err_buf) = (vec![0u8; 16384], vec![0u8; 16384]);
+    let mut parser = OutputParser::default();
+    let timeout = run.ctx.config.timeout;
+    let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
+    let mut ticks = interval_at(Instant::now() + TICK, TICK);
+    let mut status: Option<io::Result<ExitStatus>> = None;
+    let mut cause = None;
+    let mut drain_until = None;
+    loop {
+        if status.is_some() && stdout.is_none() && stderr.is_none() {
+            break;
+        }
+        tokio::select! {
+            read = read_some(&mut stdout, &mut out_buf) => {
+                match read {
+                    Ok(n) if n > 0 => {
+                        run.log.write(&out_buf[..n]);
+                        parser.feed(Stream::Stdout, &out_buf[..n]);
+                        run.tracker.update(run.ctx, &mut parser);
+                    }
+                    _ => stdout = None,
+                }
+            }
+            read = read_some(&mut stderr, &mut err_buf) => {
+                match read {
+                    Ok(n) if n > 0 => {
+                        run.log.write(&err_buf[..n]);
+                        parser.feed(Stream::Stderr, &err_buf[..n]);
+                        run.tracker.update(run.ctx, &mut parser);
+                    }
+                    _ => stderr = None,
+                }
+            }
+            exited = child.wait(), if status.is_none() => {
+                status = Some(exited);
+                drain_until = Some(Instant::now() + DRAIN_AFTER_EXIT);
+            }
+            _ = sleep_until(deadline.unwrap_or_else(Instant::now)),
+                if deadline.is_some() && status.is_none() && cause.is_none() => {
+                cause = Some(Ended::TimedOut);
+                kill_group();
+            }
+            _ = run.control.stopped(), if status.is_none() && cause.is_none() => {
+                cause = Some(Ended::Stopped);
+                kill_group();
+            }
+            _ = ticks.tick() => {
+                if let Ok(text) = std::fs::read_to_string(run.progress_file)
+                    && let Some(fraction) = parse_progress_file(&text)
+                {
+                    parser.set_fraction(fraction);
+                }
+                run.tracker.update(run.ctx, &mut parser);
+            }
+            _ = sleep_until(drain_until.unwrap_or_else(Instant::now)), if drain_until.is_some() => {
+                break;
+            }
+        }
+    }
+    if let Some(cause) = cause {
+        return cause;
+    }
+    match status {
+        Some(Ok(status)) => Ended::Exited(status),
+        Some(Err(err)) => Ended::NotStarted(format!("lost track of the command: {err}")),
+        None => Ended::NotStarted("lost track of the command".into()),
+    }
+}
+
+async fn read_some<R: AsyncRead + Unpin>(
+    pipe: &mut Option<R>,
+    buf: &mut [u8],
+) -> io::Result<usize> {
+    match pipe {
+        Some(pipe) => pipe.read(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn spawn_error(program: &OsString, err: &io::Error) -> String {
+    let program = program.to_string_lossy();
+    match err.kind() {
+        io::ErrorKind::NotFound => format!("command not found: {program}"),
+        io::ErrorKind::PermissionDenied => format!("permission denied: {program}"),
+        _ => format!("cannot run {program}: {err}"),
+    }
+}
+
+/// "exit code 3" or "killed by signal 9 (SIGKILL)".
+pub fn describe_failure(status: ExitStatus) -> Option<String> {
+    if status.success() {
+        return None;
+    }
+    if let Some(code) = status.code() {
+        return Some(format!("exit code {code}"));
+    }
+    let signal = status.signal().unwrap_or(0);
+    let name = match signal {
+        1 => " (SIGHUP)",
+        2 => " (SIGINT)",
+        6 => " (SIGABRT)",
+        9 => " (SIGKILL)",
+        11 => " (SIGSEGV)",
+        13 => " (SIGPIPE)",
+        15 => " (SIGTERM)",
+        _ => "",
+    };
+    Some(format!("killed by signal {signal}{name}"))
+}

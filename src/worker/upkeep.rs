@@ -1,0 +1,104 @@
+//! The engine's periodic duties, every `heartbeat` interval: keep `_meta/workers/<id>` current,
+//! return the claims of dead workers, and bring delayed/ items back to the root when their time
+//! comes (or at once when the root runs dry).
+
+use std::time::SystemTime;
+
+use super::job::Ctx;
+use crate::queue::{Heartbeat, State, this_host, unix_ms};
+
+/// What a worker says about itself in its heartbeat.
+pub struct Beat {
+    pub started: u64,
+    pub slots: usize,
+    pub busy: usize,
+    pub paused: bool,
+    pub note: Option<String>,
+}
+
+pub fn write_heartbeat(ctx: &Ctx, beat: Beat) {
+    let heartbeat = Heartbeat {
+        id: ctx.worker.0.clone(),
+        host: this_host(),
+        pid: std::process::id(),
+        started: beat.started,
+        slots: beat.slots,
+        busy: beat.busy,
+        paused: beat.paused,
+        note: beat.note,
+        beat: unix_ms(SystemTime::now()),
+    };
+    if let Err(err) = ctx.queue.write_heartbeat(&heartbeat) {
+        ctx.notice(format!("cannot write the heartbeat: {err}"));
+    }
+}
+
+/// Returns the claims of dead workers; says how many moved.
+pub fn recover(ctx: &Ctx) -> usize {
+    match ctx
+        .queue
+        .recover(ctx.config.heartbeat_timeout, ctx.config.max_attempts)
+    {
+        Ok(items) => {
+            for item in &items {
+                ctx.notice(format!("recovered {} from a dead worker", item.qualified()));
+            }
+            items.len()
+        }
+        Err(err) => {
+            ctx.notice(format!("recovery failed: {err}"));
+            0
+        }
+    }
+}
+
+/// The delayed/ folder after a promotion pass.
+#[derive(Debug, Default)]
+pub struct Delayed {
+    /// Items still waiting.
+    pub waiting: usize,
+    /// The earliest retry time among them, Unix milliseconds.
+    pub next_due: Option<u64>,
+    /// Items moved back to the root by this pass.
+    pub promoted: usize,
+}
+
+/// Moves due delayed/ items back to the root; with `force` (the root ran dry) also up to
+/// `force` of the earliest ones that are not due yet.
+pub fn promote_delayed(ctx: &Ctx, force: usize) -> Delayed {
+    let items = match ctx.queue.list(State::Delayed) {
+        Ok(items) => items,
+        Err(err) => {
+            ctx.notice(format!("cannot list delayed/: {err}"));
+            return Delayed::default();
+        }
+    };
+    let now = unix_ms(SystemTime::now());
+    let mut waiting: Vec<_> = items
+        .into_iter()
+        .map(|item| {
+            let due = ctx.queue.record(item.display()).retry_at.unwrap_or(0);
+            (due, item)
+        })
+        .collect();
+    waiting.sort_by_key(|(due, _)| *due);
+    let mut result = Delayed::default();
+    let mut forced = 0;
+    for (due, item) in &waiting {
+        let forcing = *due > now && forced < force;
+        if *due > now && !forcing {
+            result.waiting += 1;
+            result.next_due = Some(result.next_due.map_or(*due, |d: u64| d.min(*due)));
+            continue;
+        }
+        match ctx.queue.move_to(item, State::Pending) {
+            Ok(_) => {
+                result.promoted += 1;
+                forced += usize::from(forcing);
+            }
+            Err(err) if err.is_not_found() => {}
+            Err(err) => ctx.notice(format!("cannot retry {}: {err}", item.qualified())),
+        }
+    }
+    result
+}

@@ -1,0 +1,138 @@
+//! Helpers for worker tests: a queue in a temp folder in one line, the built binary, and waiting
+//! for a condition with a deadline instead of sleeping.
+
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant, SystemTime};
+
+/// A fresh queue with `names` pending (written an hour ago, so they are stable), and `config`
+/// as its `[worker]` section.
+pub fn queue(names: &[&str], config: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("q");
+    let status = fsq().arg("init").arg(&root).output().unwrap();
+    assert!(status.status.success(), "{status:?}");
+    fs::write(
+        root.join("_meta/config.toml"),
+        format!("[worker]\n{config}\n"),
+    )
+    .unwrap();
+    for name in names {
+        add_old(
+            &root,
+            OsStr::new(name),
+            format!("content of {name}\n").as_bytes(),
+        );
+    }
+    (dir, root)
+}
+
+/// Writes an item into the root with an mtime an hour ago.
+pub fn add_old(root: &Path, name: &OsStr, content: &[u8]) {
+    let path = root.join(name);
+    fs::write(&path, content).unwrap();
+    let file = fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(SystemTime::now() - Duration::from_secs(3600))
+        .unwrap();
+}
+
+pub fn fsq() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_fsq"))
+}
+
+/// `fsq work DIR --drain [extra...]`, with a deadline.
+pub fn drain(root: &Path, extra: &[&str]) -> Output {
+    let child = fsq()
+        .arg("work")
+        .arg(root)
+        .arg("--drain")
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let watchdog = std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                return;
+            }
+        }
+        let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+    });
+    let output = child.wait_with_output().unwrap();
+    let _ = watchdog.join();
+    output
+}
+
+/// File names in a folder, sorted, as lossy strings.
+pub fn ls(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = match fs::read_dir(dir) {
+        Ok(entries) => entries
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.'))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    names.sort();
+    names
+}
+
+/// Every item file under `process/`, whoever holds it.
+pub fn claimed(root: &Path) -> Vec<String> {
+    let mut all = Vec::new();
+    for owner in ls(&root.join("process")) {
+        all.extend(ls(&root.join("process").join(owner)));
+    }
+    all
+}
+
+/// Polls `check` until it returns `Some`, or panics with `what` after `secs` seconds.
+pub fn wait_for<T>(secs: u64, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The JSON `fsq ls STATE --json` prints.
+pub fn ls_json(root: &Path, state: &str) -> serde_json::Value {
+    let out = fsq()
+        .args(["ls"])
+        .arg(root)
+        .args([state, "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn bytes(name: &OsStr) -> &[u8] {
+    name.as_bytes()
+}
+
+/// Whether a process with this pid exists.
+pub fn alive(pid: u32) -> bool {
+    // A zombie (exited, not yet reaped) counts as gone.
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}

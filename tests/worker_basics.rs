@@ -1,0 +1,315 @@
+//! `fsq work --drain` end to end: commands, built-ins, failures and retries, bad input.
+
+mod common;
+
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+
+use common::*;
+
+#[test]
+fn drain_runs_every_item_once_in_order() {
+    let names: Vec<String> = (0..30).map(|i| format!("item{i:02}.txt")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (dir, root) = queue(&refs, "");
+    let record = dir.path().join("ran");
+    let script = format!("echo \"$1\" >> '{}'", record.display());
+    let out = drain(&root, &["--", "sh", "-c", &script, "sh", "{name}"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(ls(&root.join("success")), names);
+    assert!(ls(&root).iter().all(|n| !n.starts_with("item")));
+    let ran = fs::read_to_string(&record).unwrap();
+    let ran: Vec<&str> = ran.lines().collect();
+    assert_eq!(ran, refs, "one slot runs items in name order, each once");
+    assert!(
+        stderr(&out).contains("30 done, 0 failed"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        ls(&root.join("_meta/workers")).is_empty(),
+        "heartbeat retired"
+    );
+    assert!(ls(&root.join("_meta/progress")).is_empty());
+}
+
+#[test]
+fn placeholders_and_output_folder() {
+    let (_dir, root) = queue(&["clip.one.mp4"], "output = \"_out\"");
+    let out = drain(&root, &["--", "cp", "{input}", "{out}/{stem}-{ext}-{name}"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(root.join("_out/clip.one-mp4-clip.one.mp4")).unwrap(),
+        "content of clip.one.mp4\n"
+    );
+}
+
+#[test]
+fn builtin_copy_to_two_destinations_and_gzip() {
+    let (dir, root) = queue(&["a.bin", "b.bin"], "");
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    fs::write(
+        root.join("_meta/config.toml"),
+        format!(
+            "[worker]\nprocessor = \"copy\"\ndestinations = [\"{}\", \"{}\"]\n",
+            one.display(),
+            two.display()
+        ),
+    )
+    .unwrap();
+    let out = drain(&root, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for dest in [&one, &two] {
+        assert_eq!(ls(dest), ["a.bin", "b.bin"]);
+        assert_eq!(
+            fs::read_to_string(dest.join("b.bin")).unwrap(),
+            "content of b.bin\n"
+        );
+    }
+
+    let (_dir, root) = queue(&["c.txt"], "processor = \"gzip\"");
+    let out = drain(&root, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let gz = fs::File::open(root.join("_out/c.txt.gz")).unwrap();
+    let mut back = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(gz), &mut back).unwrap();
+    assert_eq!(back, "content of c.txt\n");
+    assert_eq!(ls(&root.join("success")), ["c.txt"]);
+}
+
+#[test]
+fn failure_goes_through_delayed_to_failed_with_attempts() {
+    let (dir, root) = queue(&["bad", "good"], "retry_delay = \"1h\"");
+    let runs = dir.path().join("runs");
+    let script = format!("echo \"$1\" >> '{}'; test \"$1\" = good", runs.display());
+    let out = drain(
+        &root,
+        &[
+            "--max-attempts",
+            "3",
+            "--",
+            "sh",
+            "-c",
+            &script,
+            "sh",
+            "{name}",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(ls(&root.join("failed")), ["bad"]);
+    assert_eq!(ls(&root.join("success")), ["good"]);
+    let runs = fs::read_to_string(&runs).unwrap();
+    assert_eq!(runs.lines().filter(|l| *l == "bad").count(), 3, "{runs}");
+    let failed = ls_json(&root, "failed");
+    assert_eq!(failed[0]["attempts"], 3);
+    assert_eq!(failed[0]["reason"], "exit code 1");
+    let log = fs::read_to_string(root.join("_meta/logs/bad")).unwrap();
+    assert_eq!(log.matches("[fsq: exit code 1]").count(), 3, "{log}");
+    assert!(stderr(&out).contains("bad will retry: exit code 1"));
+}
+
+#[test]
+fn a_failed_item_waits_in_delayed_while_others_run() {
+    // While the root still has work, a failed item keeps its retry time.
+    let (dir, root) = queue(&["a-bad", "b", "c"], "retry_delay = \"1h\"");
+    let gate = dir.path().join("gate");
+    let script = format!(
+        "case \"$1\" in a-bad) exit 3;; esac; while [ ! -e '{}' ]; do sleep 0.02; done",
+        gate.display()
+    );
+    let mut child = fsq()
+        .arg("work")
+        .arg(&root)
+        .args(["--", "sh", "-c", &script, "sh", "{name}"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(20, "a-bad in delayed/", || {
+        (ls(&root.join("delayed")) == ["a-bad"]).then_some(())
+    });
+    let delayed = ls_json(&root, "delayed");
+    assert_eq!(delayed[0]["attempts"], 1);
+    assert_eq!(delayed[0]["reason"], "exit code 3");
+    let retry_at = delayed[0]["retry_at"].as_u64().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(
+        retry_at >= now + 3500 && retry_at <= now + 3700,
+        "{retry_at} vs {now}"
+    );
+    fs::write(&gate, "").unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn missing_command_fails_the_item_and_the_worker_goes_on() {
+    let (_dir, root) = queue(&["a", "b"], "max_attempts = 1");
+    let out = drain(&root, &["--", "no-such-command-fsq", "{input}"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(ls(&root.join("failed")), ["a", "b"]);
+    let failed = ls_json(&root, "failed");
+    assert_eq!(
+        failed[0]["reason"],
+        "command not found: no-such-command-fsq"
+    );
+}
+
+#[test]
+fn broken_config_stops_before_any_claim() {
+    let (_dir, root) = queue(&["a"], "workers = 2\ntimeout = \"soon\"");
+    let out = drain(&root, &["--", "true"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("config.toml:3:11:"), "{err}");
+    assert_eq!(
+        ls(&root),
+        [
+            "_meta", "a", "delayed", "failed", "new", "paused", "process", "success"
+        ]
+    );
+    assert!(claimed(&root).is_empty());
+}
+
+#[test]
+fn nothing_to_run_is_an_error() {
+    let (_dir, root) = queue(&["a"], "");
+    let out = drain(&root, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("nothing to run"), "{}", stderr(&out));
+    assert_eq!(ls(&root)[1], "a");
+}
+
+#[test]
+fn hostile_names_reach_the_command_as_one_argument_each() {
+    let names: Vec<&[u8]> = vec![
+        b"$(touch CANARY1)",
+        b"`touch CANARY2`",
+        b"a;touch CANARY3|x&y",
+        b"line\nbreak",
+        b"-rf",
+        b"bad \xff utf8",
+        b"quote'\"",
+    ];
+    let (dir, root) = queue(&[], "");
+    for name in &names {
+        add_old(&root, std::ffi::OsStr::from_bytes(name), b"x");
+    }
+    let argv_dir = dir.path().join("argv");
+    fs::create_dir(&argv_dir).unwrap();
+    // Each run stores its argument count and its arguments, NUL-separated.
+    let script = format!(
+        "n=$(ls '{0}' | wc -l); printf '%s\\0' \"$#\" \"$@\" > '{0}'/$n",
+        argv_dir.display()
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fsq"))
+        .current_dir(dir.path())
+        .arg("work")
+        .arg(&root)
+        .args([
+            "--drain", "--", "sh", "-c", &script, "sh", "{name}", "{input}",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut seen = Vec::new();
+    for run in ls(&argv_dir) {
+        let bytes = fs::read(argv_dir.join(run)).unwrap();
+        let parts: Vec<&[u8]> = bytes.split(|b| *b == 0).collect();
+        assert_eq!(parts[0], b"2", "{parts:?}");
+        assert!(parts[2].starts_with(root.join("process").as_os_str().as_bytes()));
+        assert!(parts[2].ends_with(parts[1]));
+        seen.push(parts[1].to_vec());
+    }
+    seen.sort();
+    let mut expected: Vec<Vec<u8>> = names.iter().map(|n| n.to_vec()).collect();
+    expected.sort();
+    assert_eq!(seen, expected);
+    for canary in ["CANARY1", "CANARY2", "CANARY3", "X"] {
+        assert!(!dir.path().join(canary).exists(), "{canary} was created");
+        assert!(!root.join(canary).exists(), "{canary} was created");
+    }
+    assert_eq!(ls(&root.join("success")).len(), names.len());
+}
+
+#[test]
+fn strays_go_to_failed_with_the_reason() {
+    let (dir, root) = queue(&["real"], "");
+    std::os::unix::fs::symlink(dir.path().join("elsewhere"), root.join("link")).unwrap();
+    fs::create_dir(root.join("folder")).unwrap();
+    let fifo = root.join("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = drain(&root, &["--", "true"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(ls(&root.join("failed")), ["fifo", "folder", "link"]);
+    assert_eq!(ls(&root.join("success")), ["real"]);
+    let failed = ls_json(&root, "failed");
+    let reasons: Vec<String> = ["fifo", "folder", "link"]
+        .iter()
+        .map(|name| {
+            let path = root.join("_meta/items").join(name);
+            let record: serde_json::Value =
+                serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
+            record["reason"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert!(reasons[0].contains("FIFO"), "{reasons:?}");
+    assert!(reasons[1].contains("folder"), "{reasons:?}");
+    assert!(reasons[2].contains("symbolic link"), "{reasons:?} {failed}");
+}
+
+#[test]
+fn output_flood_stays_within_the_log_cap() {
+    let (_dir, root) = queue(&["loud"], "log_cap = \"64KiB\"\nmax_attempts = 1");
+    let out = drain(
+        &root,
+        &[
+            "--",
+            "sh",
+            "-c",
+            "head -c 50000000 /dev/zero | tr '\\0' x; echo THE-END; exit 2",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = fs::read(root.join("_meta/logs/loud")).unwrap();
+    assert!(log.len() < 64 * 1024 + 1024, "log is {} bytes", log.len());
+    let text = String::from_utf8_lossy(&log);
+    assert!(text.contains("THE-END"), "the tail is kept");
+    assert!(text.contains("bytes of output left out"));
+    let failed = ls_json(&root, "failed");
+    let reason = failed[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("exit code 2; output cap hit"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn hooks_run_after_success_and_final_failure() {
+    let (dir, root) = queue(&["ok", "ko"], "max_attempts = 1");
+    let hooks = dir.path().join("hooks");
+    let config = format!(
+        "[worker]\nmax_attempts = 1\ncommand = [\"sh\", \"-c\", \"test $1 = ok\", \"sh\", \"{{name}}\"]\n\
+         on_success = [\"sh\", \"-c\", \"echo ok:$1 >> {0}\", \"sh\", \"{{name}}\"]\n\
+         on_failure = [\"sh\", \"-c\", \"echo fail:$1:$2 >> {0}\", \"sh\", \"{{name}}\", \"{{reason}}\"]\n",
+        hooks.display()
+    );
+    fs::write(root.join("_meta/config.toml"), config).unwrap();
+    let out = drain(&root, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = wait_for(10, "both hooks", || {
+        let text = fs::read_to_string(&hooks).ok()?;
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        lines.sort();
+        (lines.len() == 2).then_some(lines)
+    });
+    assert_eq!(lines, ["fail:ko:exit code 1", "ok:ok"]);
+}
