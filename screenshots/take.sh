@@ -14,14 +14,18 @@ shot=target/debug/examples/screenshot
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# Each picture runs its own demo queue, so no picture depends on another's leftovers.
-"$shot" "$out/panes.png" --args "demo $work/panes" \
+# Each picture runs its own demo queue, so no picture depends on another's leftovers. A picture
+# that fails is reported and the others are still taken.
+failed=0
+take() { "$shot" "$@" || { echo "screenshot failed: $1" >&2; failed=1; }; }
+take "$out/panes.png" --args "demo $work/panes" \
     wait:annual-report percent: pause:1500
-"$shot" "$out/viewer.png" --args "demo $work/viewer" \
+take "$out/viewer.png" --args "demo $work/viewer" \
     wait:annual-report key:Down key:F3 "wait:q close"
-"$shot" "$out/editor.png" --args "demo $work/editor" \
+take "$out/editor.png" --args "demo $work/editor" \
     wait:annual-report key:Down key:Down key:F4 wait:Edit: \
     "text:Reviewed and ready. " "wait:Reviewed"
-"$shot" "$out/help.png" --args "demo $work/help" \
+take "$out/help.png" --args "demo $work/help" \
     wait:annual-report key:F1 "wait:any other key closes"
 ls -l "$out"/*.png
+exit "$failed"
