@@ -83,7 +83,6 @@ fn hostile_names_listed_in_a_terminal_cannot_drive_it() {
 }
 
 #[test]
-#[ignore = "needs the commander (branch tui) on main: main's stub fails before opening the queue"]
 fn a_folder_that_is_not_a_queue_is_an_error_and_the_terminal_is_untouched() {
     let tmp = tempfile::tempdir().unwrap();
     let not_a_queue = tmp.path().join("plain");
@@ -101,7 +100,6 @@ fn a_folder_that_is_not_a_queue_is_an_error_and_the_terminal_is_untouched() {
 }
 
 #[test]
-#[ignore = "needs the commander (branch tui) on main"]
 fn quit_restores_the_terminal() {
     let (_tmp, dir) = queue_with(&[("first.txt", "1")]);
     let mut session = commander(&dir, &[], "first.txt");
@@ -114,7 +112,6 @@ fn quit_restores_the_terminal() {
 }
 
 #[test]
-#[ignore = "needs the commander (branch tui) on main"]
 fn f6_moves_the_cursor_item_to_the_other_pane_after_confirmation() {
     let (_tmp, dir) = queue_with(&[("alpha.txt", "a"), ("beta.txt", "b")]);
     let session = commander(&dir, &["--right", "paused"], "alpha.txt");
@@ -133,7 +130,6 @@ fn f6_moves_the_cursor_item_to_the_other_pane_after_confirmation() {
 }
 
 #[test]
-#[ignore = "needs the commander (branch tui) on main"]
 fn shift_down_moves_a_pending_item_one_place_later() {
     let (_tmp, dir) = queue_with(&[("a.txt", "a"), ("b.txt", "b"), ("c.txt", "c")]);
     let session = commander(&dir, &[], "c.txt");
@@ -149,7 +145,7 @@ fn shift_down_moves_a_pending_item_one_place_later() {
 }
 
 #[test]
-#[ignore = "needs the commander (branch tui) and the editor wired to F4, on main"]
+#[ignore = "needs the editor component wired to F4 in the commander (src/tui/, branch tui)"]
 fn f4_edits_an_item_and_f2_saves_it() {
     let (_tmp, dir) = queue_with(&[("note.txt", "hello\n")]);
     let session = commander(&dir, &[], "note.txt");
@@ -173,7 +169,6 @@ fn f4_edits_an_item_and_f2_saves_it() {
 }
 
 #[test]
-#[ignore = "needs the commander (branch tui) on main"]
 fn a_file_moved_in_by_another_process_appears_live() {
     let (tmp, dir) = queue_with(&[("already-here.txt", "x")]);
     let session = commander(&dir, &[], "already-here.txt");
@@ -184,7 +179,6 @@ fn a_file_moved_in_by_another_process_appears_live() {
 }
 
 #[test]
-#[ignore = "needs the commander and the embedded worker (branches tui, worker) on main"]
 fn the_embedded_worker_shows_progress_and_finishes_items() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("demo");

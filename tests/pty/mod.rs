@@ -9,7 +9,7 @@
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -101,9 +101,26 @@ pub struct PtySession {
     reader: Option<JoinHandle<()>>,
 }
 
+/// The built binary: Cargo names it for tests; elsewhere (examples) `FSQ_BIN`, or `fsq` next to
+/// the folder of the running executable (`target/debug/examples/..` -> `target/debug/fsq`).
+pub fn fsq_binary() -> PathBuf {
+    if let Some(built) = option_env!("CARGO_BIN_EXE_fsq") {
+        return PathBuf::from(built);
+    }
+    if let Some(bin) = std::env::var_os("FSQ_BIN") {
+        return PathBuf::from(bin);
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("."));
+    profile_dir.join("fsq")
+}
+
 /// The command line of the built `fsq` with `args`, isolated from the user's configuration.
 pub fn fsq_command(args: &[&str], cwd: &Path) -> CommandBuilder {
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_fsq"));
+    let mut cmd = CommandBuilder::new(fsq_binary());
     cmd.args(args);
     cmd.cwd(cwd);
     cmd.env("TERM", "xterm-256color");
