@@ -145,7 +145,6 @@ fn shift_down_moves_a_pending_item_one_place_later() {
 }
 
 #[test]
-#[ignore = "needs the editor component wired to F4 in the commander (src/tui/, branch tui)"]
 fn f4_edits_an_item_and_f2_saves_it() {
     let (_tmp, dir) = queue_with(&[("note.txt", "hello\n")]);
     let session = commander(&dir, &[], "note.txt");
