@@ -6,6 +6,7 @@
 //! manage the queue at the same time. `docs/FORMAT.md` is the specification.
 
 mod config;
+mod edit;
 mod enqueue;
 mod error;
 mod identity;
@@ -20,6 +21,7 @@ mod watch_mode;
 mod workers;
 
 pub use config::{Config, Processor, TuiConfig, WorkerConfig, parse_duration, parse_size};
+pub use edit::FileIdentity;
 pub use enqueue::{AddMode, Source};
 pub use error::{Error, IoContext, Result};
 pub use items::{Item, Position, Snapshot, Stray};
