@@ -249,7 +249,7 @@ EOF
 # ---------------------------------------------------------------- benchmark mode
 if [[ $MODE == bench ]]; then
     N=${BENCH_ITEMS:-2000}
-    rate() { python3 -c "print(f'{$1 / $2:.0f}')"; }
+    rate() { python3 -c "print(f'{$1 / ($2):.0f}')"; }
     bench_local() {
         local d=$WORK/local t0 t1
         rm -rf "$d"; "$FSQ" init "$d" >/dev/null
@@ -258,15 +258,18 @@ if [[ $MODE == bench ]]; then
         say "local disk, 1 worker x 2 slots: $N items in $(python3 -c "print(f'{$t1-$t0:.2f}')")s = $(rate "$N" "$t1-$t0") items/s"
     }
     bench_hosts() {
-        local hosts=("$@") t0 t1 h
+        local hosts=("$@") t0 t1 h pids=()
         reset_queue "$N"
         t0=$(date +%s.%N)
         for h in "${hosts[@]}"; do
-            in_host "$h" "$FSQ" work "$Q" --drain --workers 2 -- true > "$WORK/logs/bench-$h.log" 2>&1 &
+            # shellcheck disable=SC2046
+            nsenter $(ns_of "$h") "$FSQ" work "$Q" --drain --workers 2 -- true > "$WORK/logs/bench-$h.log" 2>&1 &
+            pids+=($!)
+            echo "pid $!" >> "$STATE"
         done
         wait_for 600 "bench drain" done_all "$N" || die "bench did not finish"
         t1=$(date +%s.%N)
-        wait
+        wait "${pids[@]}" || true
         say "sshfs, ${#hosts[@]} host(s) x 2 slots: $N items in $(python3 -c "print(f'{$t1-$t0:.2f}')")s = $(rate "$N" "$t1-$t0") items/s"
     }
     bench_local
