@@ -182,7 +182,7 @@ impl Queue {
                 continue;
             }
             if self.is_link_twin(&item) {
-                // A link + unlink claim that crashed half-way: the root still has the item.
+                // A link + unlink move that stopped half-way: the item is already elsewhere.
                 let _ = fs::remove_file(self.path_of(&item));
                 continue;
             }
@@ -253,11 +253,20 @@ impl Queue {
 }
 
 impl Queue {
-    /// Whether a claimed file is the same file as a pending one of the same name: one inode,
-    /// or (where inode numbers are made up, as on sshfs) indistinguishable, see `identity`.
+    /// Whether a claimed file is the same file as one of the same name in the root or in a
+    /// folder a claim ends in: one inode, or (where inode numbers are made up, as on sshfs)
+    /// indistinguishable, see `identity`. Such a claim is the first half of a link + unlink move
+    /// (into the claim, or out of it) that was cut short.
     fn is_link_twin(&self, claimed: &Item) -> bool {
-        let twin = self.state_dir(State::Pending).join(&claimed.file);
-        same_item_file(&self.path_of(claimed), &twin)
+        let path = self.path_of(claimed);
+        [
+            State::Pending,
+            State::Success,
+            State::Failed,
+            State::Delayed,
+        ]
+        .into_iter()
+        .any(|state| same_item_file(&path, &self.state_dir(state).join(&claimed.file)))
     }
 }
 
@@ -345,6 +354,19 @@ mod tests {
         q.recover(Duration::from_secs(30), 3).unwrap();
         assert_eq!(q.list(State::Pending).unwrap().len(), 1);
         assert!(q.list(State::Process).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_half_done_link_move_to_success_is_not_run_again() {
+        let (_dir, q) = queue_with(&["a"]);
+        let item = q.list(State::Pending).unwrap().remove(0);
+        let claimed = q.claim(&item, OsStr::new("ghost")).unwrap().unwrap();
+        // Killed between the link into success/ and the unlink of the claim.
+        fs::hard_link(q.path_of(&claimed), q.state_dir(State::Success).join("a")).unwrap();
+        assert!(q.recover(Duration::from_secs(30), 3).unwrap().is_empty());
+        assert!(q.list(State::Process).unwrap().is_empty());
+        assert!(q.list(State::Pending).unwrap().is_empty());
+        assert_eq!(q.list(State::Success).unwrap().len(), 1);
     }
 
     #[test]
