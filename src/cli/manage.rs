@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
-use super::output::{item_json, print_json, print_names, put_name};
+use super::output::{item_json, print_json, print_json_array, print_names, put_name};
 use super::{Command, OrderPlace};
 use crate::queue::{
     AddMode, Item, Position, Queue, Snapshot, Source, State, WorkerHealth, printable,
@@ -101,39 +101,40 @@ fn add(
     } else {
         AddMode::Copy
     };
+    let mut batch = queue.add_batch()?;
     let mut failed = false;
     for file in files {
-        let result = if file == "-" {
+        let staged = if file == "-" {
             let name = name
                 .clone()
                 .context("`-` reads standard input: give the item a --name")?;
             let mut stdin = std::io::stdin().lock();
-            queue
-                .enqueue(Source::Reader(&mut stdin), &name, AddMode::Copy)
-                .map(|item| (name, item))
+            batch.add(Source::Reader(&mut stdin), &name, AddMode::Copy)
         } else {
             let path = Path::new(file);
-            let Some(wanted) = name
+            match name
                 .clone()
                 .or_else(|| path.file_name().map(OsStr::to_os_string))
-            else {
-                eprintln!("fsq: {}: not a file name", printable(file));
-                failed = true;
-                continue;
-            };
-            let source = Source::File { path, follow };
-            queue
-                .enqueue(source, &wanted, mode)
-                .map(|item| (wanted, item))
-        };
-        match result {
-            Ok((wanted, item)) if item.display() != wanted => {
-                eprintln!(
-                    "fsq: {} was taken; added as {}",
-                    printable(&wanted),
-                    printable(item.display())
-                );
+            {
+                Some(wanted) => batch.add(Source::File { path, follow }, &wanted, mode),
+                None => Err(crate::queue::Error::Invalid(format!(
+                    "{}: not a file name",
+                    printable(file)
+                ))),
             }
+        };
+        if let Err(err) = staged {
+            eprintln!("fsq: {err}");
+            failed = true;
+        }
+    }
+    for (wanted, placed) in batch.commit() {
+        match placed {
+            Ok(item) if item.display() != wanted => eprintln!(
+                "fsq: {} was taken; added as {}",
+                printable(&wanted),
+                printable(item.display())
+            ),
             Ok(_) => {}
             Err(err) => {
                 eprintln!("fsq: {err}");
@@ -149,11 +150,10 @@ fn ls(queue: &Queue, state: State, json: bool) -> anyhow::Result<ExitCode> {
     if json {
         let recorded: std::collections::HashSet<OsString> =
             queue.recorded_names().into_iter().collect();
-        let array: Vec<Value> = items
+        let objects = items
             .iter()
-            .map(|item| item_json(queue, item, recorded.contains(item.display())))
-            .collect();
-        print_json(&Value::Array(array))?;
+            .map(|item| item_json(queue, item, recorded.contains(item.display())));
+        print_json_array(objects)?;
     } else {
         print_names(items.iter().map(Item::display))?;
     }

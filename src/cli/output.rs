@@ -73,3 +73,17 @@ pub fn print_json(value: &Value) -> io::Result<()> {
     out.write_all(b"\n")?;
     out.flush()
 }
+
+/// Prints a JSON array one element at a time, so a long listing never sits in memory whole.
+pub fn print_json_array(values: impl Iterator<Item = Value>) -> io::Result<()> {
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    out.write_all(b"[")?;
+    for (i, value) in values.enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut out, &value)?;
+    }
+    out.write_all(b"]\n")?;
+    out.flush()
+}

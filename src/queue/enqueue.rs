@@ -1,6 +1,7 @@
 //! Adding items so that no reader ever sees half of one: the content is written under a hidden
-//! temp name in `new/`, flushed to disk with its folder, then renamed into the root.
+//! temp name in `new/`, flushed to disk, then renamed into the root, which is flushed too.
 
+use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
 use std::io::{self, Read};
@@ -29,45 +30,177 @@ pub enum AddMode {
 }
 
 impl Queue {
-    /// Adds an item called `name` (or a numbered variant if that name is taken in the root or
+    /// Adds one item called `name` (or a numbered variant if that name is taken in the root or
     /// still has records) and returns it.
     pub fn enqueue(&self, source: Source<'_>, name: &OsStr, mode: AddMode) -> Result<Item> {
-        check_item_name(name)?;
+        let mut batch = self.add_batch()?;
+        batch.add(source, name, mode)?;
+        let (_, placed) = batch
+            .commit()
+            .pop()
+            .ok_or_else(|| Error::Invalid("nothing added".into()))?;
+        placed
+    }
+
+    /// Starts adding several items at once: one listing of the root and one flush for all.
+    pub fn add_batch(&self) -> Result<AddBatch<'_>> {
         let new_dir = self.state_dir(State::New);
         fs::create_dir_all(&new_dir).at(&new_dir)?;
-        let (staged, moved_from) = match source {
-            Source::File { path, follow } => {
-                let file = open_regular(path, follow)?;
-                if mode == AddMode::Move {
-                    match self
-                        .place_in_root(name, |target| self.rename.rename_noreplace(path, target))
-                    {
-                        Err(Error::Io { cause, .. }) if cause.raw_os_error() == Some(XDEV) => {}
-                        placed => return placed,
-                    }
-                }
-                (
-                    self.stage(file, path)?,
-                    (mode == AddMode::Move).then_some(path),
-                )
+        let taken = self
+            .list(State::Pending)?
+            .into_iter()
+            .map(|item| item.display().to_os_string())
+            .collect();
+        Ok(AddBatch {
+            queue: self,
+            taken,
+            staged: Vec::new(),
+            placed: Vec::new(),
+        })
+    }
+
+    /// Adds an item called `name` straight into `to` (any state but process): staged in `new/`,
+    /// flushed, then renamed in under `name` or its first free numbered variant. Pending goes
+    /// through `enqueue`'s rules. For the TUI's "new item" and "copy".
+    pub fn add_to(&self, content: &mut dyn Read, name: &OsStr, to: State) -> Result<Item> {
+        check_item_name(name)?;
+        match to {
+            State::Pending => return self.enqueue(Source::Reader(content), name, AddMode::Copy),
+            State::Process => {
+                return Err(Error::Invalid(
+                    "items enter process/ only when a worker claims them".into(),
+                ));
             }
-            Source::Reader(reader) => (self.stage(reader, Path::new("-"))?, None),
-        };
-        let placed = self
-            .place_in_root(name, |target| self.rename.rename_noreplace(&staged, target))
-            .and_then(|item| sync_dir(self.root()).map(|()| item));
+            _ => {}
+        }
+        let batch = self.add_batch()?;
+        let staged = batch.stage(content, Path::new("-"))?;
+        let placed = File::open(&staged)
+            .and_then(|f| f.sync_all())
+            .at(&staged)
+            .and_then(|()| {
+                let item = Item {
+                    state: to,
+                    owner: None,
+                    file: name.to_os_string(),
+                };
+                self.move_staged(&staged, &item)
+            });
         if placed.is_err() {
             let _ = fs::remove_file(&staged);
-        }
-        if let (Ok(_), Some(path)) = (&placed, moved_from) {
-            fs::remove_file(path).at(path)?;
         }
         placed
     }
 
-    /// Writes `content` to a hidden temp file in `new/` and flushes it.
+    /// Copies an item into `to` under its display name (numbered if taken there).
+    pub fn copy_to(&self, item: &Item, to: State) -> Result<Item> {
+        let from = self.path_of(item);
+        let mut file = open_regular(&from, false)?;
+        self.add_to(&mut file, item.display(), to)
+    }
+
+    fn has_record(&self, name: &OsStr) -> bool {
+        self.meta_path("items").join(display_name(name)).exists()
+    }
+}
+
+/// Items being added together. Content is staged under hidden names in `new/`, flushed to disk
+/// all at once, renamed into the root one by one, and the root is flushed once at the end: a
+/// reader never sees a partial item, and a batch of thousands costs two flushes, not thousands.
+pub struct AddBatch<'q> {
+    queue: &'q Queue,
+    /// Display names in use in the root.
+    taken: HashSet<OsString>,
+    staged: Vec<Staged>,
+    /// What was asked for, and what became of it.
+    placed: Vec<(OsString, Result<Item>)>,
+}
+
+struct Staged {
+    tmp: PathBuf,
+    name: OsString,
+    /// The source of a move across filesystems, removed once its copy is in place.
+    source: Option<PathBuf>,
+}
+
+impl AddBatch<'_> {
+    /// Stages one item. A move within the queue's filesystem is a rename and happens at once.
+    /// Errors here concern this item only; the batch goes on.
+    pub fn add(&mut self, source: Source<'_>, name: &OsStr, mode: AddMode) -> Result<()> {
+        check_item_name(name)?;
+        let queue = self.queue;
+        let (tmp, source) = match source {
+            Source::File { path, follow } => {
+                let file = open_regular(path, follow)?;
+                if mode == AddMode::Move {
+                    match self.place(name, |target| queue.rename.rename_noreplace(path, target)) {
+                        Err(Error::Io { cause, .. }) if cause.raw_os_error() == Some(XDEV) => {}
+                        placed => {
+                            self.placed.push((name.to_os_string(), placed));
+                            return Ok(());
+                        }
+                    }
+                }
+                let source = (mode == AddMode::Move).then(|| path.to_path_buf());
+                (self.stage(file, path)?, source)
+            }
+            Source::Reader(reader) => (self.stage(reader, Path::new("-"))?, None),
+        };
+        self.staged.push(Staged {
+            tmp,
+            name: name.to_os_string(),
+            source,
+        });
+        Ok(())
+    }
+
+    /// Flushes the staged content, renames each item into the root and flushes the root.
+    /// Returns each requested name with the item it became, or why it did not.
+    pub fn commit(mut self) -> Vec<(OsString, Result<Item>)> {
+        let staged = std::mem::take(&mut self.staged);
+        if let Err(err) = self.flush(&staged) {
+            for item in &staged {
+                let _ = fs::remove_file(&item.tmp);
+            }
+            let message = err.to_string();
+            self.placed.extend(
+                staged
+                    .into_iter()
+                    .map(|s| (s.name, Err(Error::Invalid(message.clone())))),
+            );
+            return self.placed;
+        }
+        let queue = self.queue;
+        for item in staged {
+            let placed = self.place(&item.name, |target| {
+                queue.rename.rename_noreplace(&item.tmp, target)
+            });
+            match &placed {
+                Err(_) => {
+                    let _ = fs::remove_file(&item.tmp);
+                }
+                Ok(_) => {
+                    if let Some(source) = &item.source {
+                        let _ = fs::remove_file(source);
+                    }
+                }
+            }
+            self.placed.push((item.name, placed));
+        }
+        if let Err(err) = sync_dir(queue.root()) {
+            // The items are in place; only their durability across a power cut is in doubt.
+            for (_, placed) in &mut self.placed {
+                if placed.is_ok() {
+                    *placed = Err(Error::Invalid(err.to_string()));
+                }
+            }
+        }
+        self.placed
+    }
+
+    /// Writes `content` to a hidden temp file in `new/`.
     fn stage(&self, mut content: impl Read, from: &Path) -> Result<PathBuf> {
-        let tmp = self.state_dir(State::New).join(format!(
+        let tmp = self.queue.state_dir(State::New).join(format!(
             ".fsq-add.{}.{}.part",
             std::process::id(),
             unique()
@@ -77,35 +210,52 @@ impl Queue {
             .create_new(true)
             .open(&tmp)
             .at(&tmp)?;
-        let written = io::copy(&mut content, &mut file)
-            .map_err(|err| (from, err))
-            .and_then(|_| file.sync_all().map_err(|err| (tmp.as_path(), err)));
-        if let Err((path, err)) = written {
+        if let Err(err) = io::copy(&mut content, &mut file) {
             let _ = fs::remove_file(&tmp);
+            // A failed write names the temp file's disk; a failed read names the source.
+            let path = if err.raw_os_error() == Some(ENOSPC) {
+                tmp.as_path()
+            } else {
+                from
+            };
             return Err(Error::io(path, err));
         }
         Ok(tmp)
     }
 
-    /// Puts a file into the root with `rename_to`, under `name` or the first numbered variant
-    /// whose display name is free in the root and has no records left from an earlier item.
-    fn place_in_root(
-        &self,
-        name: &OsStr,
-        rename_to: impl Fn(&Path) -> io::Result<()>,
-    ) -> Result<Item> {
-        let mut taken = self.taken_names()?;
+    /// Puts staged content on disk: each file for a few, the whole filesystem once for many.
+    fn flush(&self, staged: &[Staged]) -> Result<()> {
+        const FSYNC_EACH_UP_TO: usize = 8;
+        if staged.len() <= FSYNC_EACH_UP_TO {
+            for item in staged {
+                File::open(&item.tmp)
+                    .and_then(|f| f.sync_all())
+                    .at(&item.tmp)?;
+            }
+            return Ok(());
+        }
+        let new_dir = self.queue.state_dir(State::New);
+        let dir = File::open(&new_dir).at(&new_dir)?;
+        rustix::fs::syncfs(&dir)
+            .map_err(io::Error::from)
+            .at(&new_dir)
+    }
+
+    /// Renames into the root with `rename_to`, under `name` or the first numbered variant whose
+    /// display name is free in the root and has no records left from an earlier item.
+    fn place(&mut self, name: &OsStr, rename_to: impl Fn(&Path) -> io::Result<()>) -> Result<Item> {
         let mut candidate = name.to_os_string();
         let mut n = 1;
         loop {
-            while taken.iter().any(|t| t == display_name(&candidate)) || self.has_record(&candidate)
+            while self.taken.contains(display_name(&candidate)) || self.queue.has_record(&candidate)
             {
                 n += 1;
                 candidate = numbered(name, n);
             }
-            let target = self.root().join(&candidate);
+            let target = self.queue.root().join(&candidate);
             match rename_to(&target) {
                 Ok(()) => {
+                    self.taken.insert(display_name(&candidate).to_os_string());
                     return Ok(Item {
                         state: State::Pending,
                         owner: None,
@@ -113,26 +263,15 @@ impl Queue {
                     });
                 }
                 Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
-                    taken.push(candidate.clone())
+                    self.taken.insert(candidate.clone());
                 }
                 Err(err) => return Err(Error::io(&target, err)),
             }
         }
     }
-
-    fn taken_names(&self) -> Result<Vec<OsString>> {
-        Ok(self
-            .list(State::Pending)?
-            .into_iter()
-            .map(|item| item.display().to_os_string())
-            .collect())
-    }
-
-    fn has_record(&self, name: &OsStr) -> bool {
-        self.meta_path("items").join(display_name(name)).exists()
-    }
 }
 
+const ENOSPC: i32 = rustix::io::Errno::NOSPC.raw_os_error();
 const XDEV: i32 = rustix::io::Errno::XDEV.raw_os_error();
 
 /// Refuses names that could never be items (they would vanish from every listing).
@@ -188,6 +327,28 @@ fn sync_dir(dir: &Path) -> Result<()> {
 mod tests {
     use super::super::testutil::{ls, queue_with};
     use super::*;
+
+    #[test]
+    fn add_to_and_copy_to_place_items_in_any_state() {
+        let (_dir, q) = queue_with(&["a.txt"]);
+        let made = q
+            .add_to(&mut io::empty(), OsStr::new("n.txt"), State::Paused)
+            .unwrap();
+        assert_eq!(made.state, State::Paused);
+        let item = q.list(State::Pending).unwrap().remove(0);
+        let copy = q.copy_to(&item, State::Paused).unwrap();
+        assert_eq!(copy.file, "a.txt");
+        q.copy_to(&item, State::Paused).unwrap();
+        assert_eq!(
+            ls(&q.state_dir(State::Paused)),
+            ["a (2).txt", "a.txt", "n.txt"]
+        );
+        assert_eq!(ls(&q.state_dir(State::New)), Vec::<String>::new());
+        assert!(
+            q.add_to(&mut io::empty(), OsStr::new("x"), State::Process)
+                .is_err()
+        );
+    }
 
     #[test]
     fn copies_and_numbers_taken_names() {

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use super::error::{Error, IoContext, Result};
 use super::name::{display_name, is_item_name, numbered, printable};
-use super::order_key::{Gap, name_in_gap, processing_order};
+use super::order_key::{plan_move, processing_order};
 use super::{META, Queue, State};
 
 /// One item: where it is and what its file is called.
@@ -149,24 +149,43 @@ impl Queue {
     }
 
     fn move_into(&self, item: &Item, to: State, owner: Option<&OsStr>) -> Result<Item> {
-        let from = self.path_of(item);
-        let mut dir = self.state_dir(to);
-        if let Some(owner) = owner {
+        let target = Item {
+            state: to,
+            owner: owner.map(OsStr::to_os_string),
+            file: item.file.clone(),
+        };
+        let moved = self.rename_in(&self.path_of(item), &target, &item.qualified())?;
+        if moved.display() != item.display() {
+            self.rename_records(item.display(), moved.display());
+        }
+        Ok(moved)
+    }
+
+    /// Renames the staged file `from` to where `target` says, numbering the name if taken.
+    pub(super) fn move_staged(&self, from: &std::path::Path, target: &Item) -> Result<Item> {
+        self.rename_in(from, target, &target.qualified())
+    }
+
+    /// Renames `from` into `wanted`'s folder under `wanted`'s name or its first free numbered
+    /// variant, recreating a state folder someone deleted. `what` names the item in errors.
+    fn rename_in(&self, from: &std::path::Path, wanted: &Item, what: &str) -> Result<Item> {
+        let mut dir = self.state_dir(wanted.state);
+        if let Some(owner) = &wanted.owner {
             dir.push(owner);
         }
-        let mut file = item.file.clone();
+        let mut file = wanted.file.clone();
         let mut attempt = 1;
         loop {
             let target = dir.join(&file);
-            match self.rename.rename_noreplace(&from, &target) {
+            match self.rename.rename_noreplace(from, &target) {
                 Ok(()) => break,
                 Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
                     attempt += 1;
-                    file = numbered(&item.file, attempt);
+                    file = numbered(&wanted.file, attempt);
                 }
                 Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                    if fs::symlink_metadata(&from).is_err() {
-                        return Err(Error::Vanished(item.qualified()));
+                    if fs::symlink_metadata(from).is_err() {
+                        return Err(Error::Vanished(what.to_string()));
                     }
                     // The target folder is missing (deleted by hand): recreate it once.
                     if dir.is_dir() {
@@ -174,22 +193,18 @@ impl Queue {
                     }
                     fs::create_dir_all(&dir).at(&dir)?;
                 }
-                Err(err) => return Err(Error::io(&from, err)),
+                Err(err) => return Err(Error::io(from, err)),
             }
         }
-        let moved = Item {
-            state: to,
-            owner: owner.map(OsStr::to_os_string),
+        Ok(Item {
             file,
-        };
-        if moved.display() != item.display() {
-            self.rename_records(item.display(), moved.display());
-        }
-        Ok(moved)
+            ..wanted.clone()
+        })
     }
 
     /// Moves `item` within its folder to `position` by renaming it alone: it gets a sort prefix
-    /// between its new neighbours. Nothing else is renamed.
+    /// between its new neighbours. Only a neighbour whose name no prefix can pass (see
+    /// `order_key::plan_move`) is renamed too.
     pub fn reorder(&self, item: &Item, position: &Position) -> Result<Item> {
         let others: Vec<Item> = self
             .list(item.state)?
@@ -208,35 +223,38 @@ impl Queue {
             Position::Before(anchor) => index_of(anchor)?,
             Position::After(anchor) => index_of(anchor)? + 1,
         };
-        let gap = Gap {
-            after: insert_at.checked_sub(1).map(|i| others[i].file.as_os_str()),
-            before: others.get(insert_at).map(|other| other.file.as_os_str()),
-        };
-        let fits = |file: &OsStr| {
-            gap.after
-                .is_none_or(|after| after.as_bytes() < file.as_bytes())
-                && gap
-                    .before
-                    .is_none_or(|before| file.as_bytes() < before.as_bytes())
-        };
-        if fits(&item.file) {
-            return Ok(item.clone());
-        }
-        let file = name_in_gap(item.display(), gap).ok_or_else(|| Error::NoRoom {
+        let names: Vec<&OsStr> = others.iter().map(|other| other.file.as_os_str()).collect();
+        let plan = plan_move(&names, insert_at, &item.file).ok_or_else(|| Error::NoRoom {
             name: item.qualified(),
-            neighbour: printable(gap.before.or(gap.after).unwrap_or_default()),
+            neighbour: printable(
+                names
+                    .get(insert_at)
+                    .or(names.last())
+                    .copied()
+                    .unwrap_or_default(),
+            ),
         })?;
-        let moved = Item {
-            file,
-            ..item.clone()
-        };
-        let from = self.path_of(item);
-        self.rename
-            .rename_noreplace(&from, &self.path_of(&moved))
-            .map_err(|err| match err.kind() {
-                io::ErrorKind::NotFound => Error::Vanished(item.qualified()),
-                _ => Error::io(&from, err),
-            })?;
+        let mut moved = item.clone();
+        for rename in plan {
+            let from = Item {
+                file: rename.from,
+                ..item.clone()
+            };
+            let to = Item {
+                file: rename.to,
+                ..item.clone()
+            };
+            let source = self.path_of(&from);
+            self.rename
+                .rename_noreplace(&source, &self.path_of(&to))
+                .map_err(|err| match err.kind() {
+                    io::ErrorKind::NotFound => Error::Vanished(from.qualified()),
+                    _ => Error::io(&source, err),
+                })?;
+            if from.file == item.file {
+                moved = to;
+            }
+        }
         Ok(moved)
     }
 

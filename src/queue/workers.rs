@@ -177,6 +177,11 @@ impl Queue {
             if !owner.is_empty() && alive(&owner) {
                 continue;
             }
+            if self.is_link_twin(&item) {
+                // A link + unlink claim that crashed half-way: the root still has the item.
+                let _ = fs::remove_file(self.path_of(&item));
+                continue;
+            }
             let mut record = self.record(item.display());
             record.attempts += 1;
             let who = if owner.is_empty() {
@@ -243,6 +248,21 @@ impl Queue {
     }
 }
 
+impl Queue {
+    /// Whether a claimed file is the same file (one inode) as a pending one of the same name.
+    fn is_link_twin(&self, claimed: &Item) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let twin = self.state_dir(State::Pending).join(&claimed.file);
+        match (
+            fs::symlink_metadata(self.path_of(claimed)),
+            fs::symlink_metadata(twin),
+        ) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+}
+
 fn write_record_quietly(queue: &Queue, display: &OsStr, record: &ItemRecord) {
     let _ = queue.write_record(display, record);
 }
@@ -293,6 +313,17 @@ mod tests {
         assert_eq!(q.list(State::Process).unwrap().len(), 1);
         assert!(!q.state_dir(State::Process).join("dead").exists());
         assert_eq!(q.workers(Duration::from_secs(30)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_half_done_link_claim_is_not_duplicated() {
+        let (_dir, q) = queue_with(&["a"]);
+        let claim_dir = q.state_dir(State::Process).join("ghost");
+        fs::create_dir_all(&claim_dir).unwrap();
+        fs::hard_link(q.root().join("a"), claim_dir.join("a")).unwrap();
+        q.recover(Duration::from_secs(30), 3).unwrap();
+        assert_eq!(q.list(State::Pending).unwrap().len(), 1);
+        assert!(q.list(State::Process).unwrap().is_empty());
     }
 
     #[test]

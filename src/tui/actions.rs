@@ -1,0 +1,266 @@
+//! Actions on items and on the embedded worker: they check what can be done (read-only mode,
+//! the right state, something to act on), ask for confirmation where mc would, and return the
+//! disk operations as effects. Nothing here touches the disk.
+
+use crate::queue::{State as QState, printable};
+use crate::worker::StopMode;
+
+use super::dialog::{Confirm, Overlay, Prompt, PromptFor, Then};
+use super::effect::{Effect, Op, Place};
+use super::keymap::Action;
+use super::model::Model;
+
+/// The label of the move key in a pane showing `state`.
+pub fn move_label(state: QState) -> &'static str {
+    match state {
+        QState::Failed | QState::Delayed => "Retry",
+        _ => "Move",
+    }
+}
+
+pub fn on_items(model: &mut Model, action: Action) -> Vec<Effect> {
+    let state = model.pane().state;
+    if action == Action::View || action == Action::Edit {
+        return open(model, action);
+    }
+    if model.readonly {
+        model.complain("read-only: fsq was started with --readonly, so the queue is not changed");
+        return Vec::new();
+    }
+    if action == Action::New {
+        let into = if state == QState::Process {
+            QState::Pending
+        } else {
+            state
+        };
+        model.overlay = Some(Overlay::Prompt(Prompt {
+            title: "New item".into(),
+            label: format!("Name of the new text item in {}", folder(into)),
+            input: String::new(),
+            purpose: PromptFor::NewItem(into),
+        }));
+        return Vec::new();
+    }
+    let items = model.pane().targets();
+    if items.is_empty() {
+        model.complain("nothing here to act on");
+        return Vec::new();
+    }
+    let what = describe(&items);
+    let to = model.other().state;
+    match action {
+        Action::Move if matches!(state, QState::Failed | QState::Delayed) => confirm(
+            model,
+            "Retry",
+            format!("Retry {what} (back to pending, attempts reset)?"),
+            Op::Retry { items },
+        ),
+        Action::Move | Action::Copy => {
+            if state == QState::Process {
+                model.complain("a worker is running these; they leave process/ when it is done");
+                return Vec::new();
+            }
+            if to == QState::Process {
+                model.complain("items enter process/ only when a worker claims them");
+                return Vec::new();
+            }
+            if to == state && action == Action::Move {
+                model.complain(format!("{what} is already in {}", folder(to)));
+                return Vec::new();
+            }
+            let (title, verb, op) = if action == Action::Move {
+                ("Move", "Move", Op::Move { items, to })
+            } else {
+                ("Copy", "Copy", Op::Copy { items, to })
+            };
+            confirm(
+                model,
+                title,
+                format!("{verb} {what} to {}?", folder(to)),
+                op,
+            )
+        }
+        Action::Delete => {
+            if state == QState::Process {
+                model.complain(
+                    "a worker is running this; stop it first (fsq rm --force deletes anyway)",
+                );
+                return Vec::new();
+            }
+            let mut dialog = Confirm::yes_no(
+                "Delete",
+                vec![format!("Delete {what}?"), "This cannot be undone.".into()],
+                vec![Effect::Disk(Op::Delete { items })],
+                false,
+            );
+            dialog.alarm = true;
+            model.overlay = Some(Overlay::Confirm(dialog));
+            Vec::new()
+        }
+        Action::MoveUp | Action::MoveDown | Action::MoveTop | Action::MoveBottom => {
+            if state != QState::Pending {
+                model.complain("only pending items have an order to change");
+                return Vec::new();
+            }
+            let Some(item) = model.pane().current().cloned() else {
+                return Vec::new();
+            };
+            let place = match action {
+                Action::MoveUp => Place::Up,
+                Action::MoveDown => Place::Down,
+                Action::MoveTop => Place::Top,
+                _ => Place::Bottom,
+            };
+            vec![Effect::Disk(Op::Reorder { item, place })]
+        }
+        Action::Retry => only_from(model, &[QState::Failed, QState::Delayed], "retried", || {
+            Op::Retry {
+                items: items.clone(),
+            }
+        }),
+        Action::Hold => only_from(model, &[QState::Pending], "held", || Op::Move {
+            items: items.clone(),
+            to: QState::Paused,
+        }),
+        Action::Resume => only_from(model, &[QState::Paused], "resumed", || Op::Move {
+            items: items.clone(),
+            to: QState::Pending,
+        }),
+        _ => Vec::new(),
+    }
+}
+
+fn only_from(
+    model: &mut Model,
+    from: &[QState],
+    verb: &str,
+    op: impl FnOnce() -> Op,
+) -> Vec<Effect> {
+    if from.contains(&model.pane().state) {
+        return vec![Effect::Disk(op())];
+    }
+    let names: Vec<String> = from.iter().map(|s| folder(*s)).collect();
+    model.complain(format!(
+        "only items in {} can be {verb}",
+        names.join(" or ")
+    ));
+    Vec::new()
+}
+
+fn confirm(model: &mut Model, title: &str, question: String, op: Op) -> Vec<Effect> {
+    model.overlay = Some(Overlay::Confirm(Confirm::yes_no(
+        title,
+        vec![question],
+        vec![Effect::Disk(op)],
+        true,
+    )));
+    Vec::new()
+}
+
+/// View or edit: the components are built by another part of the commander; until they are
+/// wired in, say what would open.
+fn open(model: &mut Model, action: Action) -> Vec<Effect> {
+    let Some(item) = model.pane().current().cloned() else {
+        model.complain("nothing here to open");
+        return Vec::new();
+    };
+    if action == Action::Edit && model.readonly {
+        model.complain("read-only: fsq was started with --readonly, so items cannot be edited");
+        return Vec::new();
+    }
+    let title = if action == Action::View {
+        "View"
+    } else {
+        "Edit"
+    };
+    model.overlay = Some(Overlay::Notice {
+        title: title.into(),
+        text: format!(
+            "{}\n\nThe {} is not built into this version yet.",
+            item.qualified(),
+            title.to_lowercase()
+        ),
+    });
+    Vec::new()
+}
+
+/// Creates the item the F7 prompt named.
+pub fn create(model: &mut Model, state: QState, name: String) -> Vec<Effect> {
+    if name.trim().is_empty() {
+        model.complain("a new item needs a name");
+        return Vec::new();
+    }
+    vec![Effect::Disk(Op::Create { state, name })]
+}
+
+/// F9 and the slot keys.
+pub fn engine(model: &mut Model, action: Action) -> Vec<Effect> {
+    let Some(status) = model.engine else {
+        model.complain("no embedded worker (started with --no-worker or --readonly)");
+        return Vec::new();
+    };
+    match action {
+        Action::PauseWorker => {
+            model.say(if status.paused {
+                "worker resumed"
+            } else {
+                "worker paused: running jobs go on, nothing new is claimed"
+            });
+            vec![Effect::PauseEngine(!status.paused)]
+        }
+        Action::FewerSlots if status.slots <= 1 => {
+            model.complain("one slot is the least; F9 pauses the worker");
+            Vec::new()
+        }
+        Action::FewerSlots => {
+            model.say(format!("{} slots", status.slots - 1));
+            vec![Effect::SetSlots(status.slots - 1)]
+        }
+        _ => {
+            model.say(format!("{} slots", status.slots + 1));
+            vec![Effect::SetSlots(status.slots + 1)]
+        }
+    }
+}
+
+/// F10: with jobs running, ask whether to wait for them or to stop and requeue them.
+pub fn quit(model: &mut Model) -> Vec<Effect> {
+    let busy = model.engine.map_or(0, |e| e.busy);
+    if busy == 0 {
+        return vec![Effect::Quit(StopMode::Requeue)];
+    }
+    model.overlay = Some(Overlay::Confirm(Confirm {
+        title: "Quit".into(),
+        text: vec![format!(
+            "{busy} job{} running in the embedded worker.",
+            if busy == 1 { " is" } else { "s are" }
+        )],
+        choices: vec![
+            ("Wait for them".into(), Then::QuitAfterJobs),
+            (
+                "Stop and requeue".into(),
+                Then::Run(vec![Effect::Quit(StopMode::Requeue)]),
+            ),
+            ("Cancel".into(), Then::Nothing),
+        ],
+        focus: 0,
+        alarm: false,
+    }));
+    Vec::new()
+}
+
+/// `pending` or `failed/`, as the operator sees folders.
+pub fn folder(state: QState) -> String {
+    match state.folder() {
+        Some(f) => format!("{f}/"),
+        None => "pending".into(),
+    }
+}
+
+/// `"a.txt"` or `3 items`.
+fn describe(items: &[crate::queue::Item]) -> String {
+    match items {
+        [one] => format!("\"{}\"", printable(one.display())),
+        many => format!("{} items", many.len()),
+    }
+}

@@ -1,0 +1,163 @@
+//! The threads that touch the disk for the commander: one lists states, one reads details
+//! (stat, records, progress, heartbeats), one runs operations in the order they were asked.
+//! Each drains its queue before working, so a burst of requests for the same thing is done
+//! once. Results go back to the event loop as events.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread;
+use std::time::Duration;
+
+use crate::queue::{Item, Queue, State as QState};
+
+use super::effect::{Effect, Op};
+use super::event::Event;
+use super::ops;
+use super::pane::{Details, Key};
+
+/// Handles to the background threads; dropping it lets them end.
+pub struct Background {
+    lists: Sender<QState>,
+    reads: Sender<Read>,
+    ops: Sender<Op>,
+}
+
+enum Read {
+    Stat(Vec<Item>),
+    Progress,
+    Workers,
+}
+
+impl Background {
+    pub fn start(
+        queue: Arc<Queue>,
+        events: Sender<Event>,
+        heartbeat_timeout: Duration,
+    ) -> Background {
+        let (lists, list_rx) = channel();
+        let (reads, read_rx) = channel();
+        let (ops, op_rx) = channel();
+        spawn("fsq-list", {
+            let (queue, events) = (queue.clone(), events.clone());
+            move || lister(&queue, &list_rx, &events)
+        });
+        spawn("fsq-read", {
+            let (queue, events) = (queue.clone(), events.clone());
+            move || reader(&queue, &read_rx, &events, heartbeat_timeout)
+        });
+        spawn("fsq-ops", move || {
+            for op in op_rx {
+                if events.send(Event::Done(ops::run(&queue, op))).is_err() {
+                    break;
+                }
+            }
+        });
+        Background { lists, reads, ops }
+    }
+
+    /// Hands a disk effect to its thread; gives back the effects that are not disk work.
+    pub fn run(&self, effect: Effect) -> Option<Effect> {
+        // A send fails only when the thread is gone, which happens only at exit.
+        let sent = match effect {
+            Effect::List(state) => self.lists.send(state).is_ok(),
+            Effect::Stat(items) => self.reads.send(Read::Stat(items)).is_ok(),
+            Effect::ReadProgress => self.reads.send(Read::Progress).is_ok(),
+            Effect::ReadWorkers => self.reads.send(Read::Workers).is_ok(),
+            Effect::Disk(op) => self.ops.send(op).is_ok(),
+            other => return Some(other),
+        };
+        let _ = sent;
+        None
+    }
+}
+
+fn spawn(name: &str, work: impl FnOnce() + Send + 'static) {
+    // Without these threads the commander cannot work at all; failing to start one is fatal.
+    if let Err(err) = thread::Builder::new().name(name.into()).spawn(work) {
+        panic!("cannot start thread {name}: {err}");
+    }
+}
+
+fn lister(queue: &Queue, requests: &Receiver<QState>, events: &Sender<Event>) {
+    while let Ok(first) = requests.recv() {
+        let mut wanted = BTreeSet::from([first]);
+        wanted.extend(requests.try_iter());
+        for state in wanted {
+            let event = match queue.list(state) {
+                Ok(items) => Event::Listed { state, items },
+                Err(err) => Event::ListFailed {
+                    state,
+                    error: err.to_string(),
+                },
+            };
+            if events.send(event).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, timeout: Duration) {
+    while let Ok(first) = requests.recv() {
+        let (mut stat, mut progress, mut workers) = (Vec::new(), false, false);
+        for read in std::iter::once(first).chain(requests.try_iter()) {
+            match read {
+                Read::Stat(items) => stat.extend(items),
+                Read::Progress => progress = true,
+                Read::Workers => workers = true,
+            }
+        }
+        let mut out = Vec::new();
+        if !stat.is_empty() {
+            out.push(Event::Details(
+                stat.iter().map(|item| details(queue, item)).collect(),
+            ));
+        }
+        if progress {
+            out.push(Event::ProgressRead(read_progress(queue)));
+        }
+        if workers {
+            match queue.workers(timeout) {
+                Ok(list) => out.push(Event::Workers(list)),
+                Err(err) => out.push(Event::Done(super::event::Outcome {
+                    message: format!("cannot read workers: {err}"),
+                    error: true,
+                    ..Default::default()
+                })),
+            }
+        }
+        for event in out {
+            if events.send(event).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn details(queue: &Queue, item: &Item) -> (QState, Key, Details) {
+    let meta = fs::symlink_metadata(queue.path_of(item)).ok();
+    let mut found = Details {
+        size: meta.as_ref().map_or(0, |m| m.len()),
+        modified: meta.and_then(|m| m.modified().ok()),
+        ..Details::default()
+    };
+    if matches!(item.state, QState::Failed | QState::Delayed) {
+        let record = queue.record(item.display());
+        found.reason = record.reason;
+        found.retry_at = record.retry_at;
+    }
+    (item.state, Key::of(item), found)
+}
+
+fn read_progress(queue: &Queue) -> Vec<(std::ffi::OsString, crate::queue::Progress)> {
+    let Ok(dir) = fs::read_dir(queue.meta_path("progress")) else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .map(|entry| entry.file_name())
+        .filter(|name| !name.as_encoded_bytes().starts_with(b"."))
+        .filter_map(|name| queue.progress(&name).map(|p| (name, p)))
+        .collect()
+}

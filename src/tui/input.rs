@@ -1,0 +1,237 @@
+//! Keys and the mouse. A key goes to the overlay if one is open, else it is looked up in the key
+//! map and becomes an action on the active pane. Actions that change the queue are refused in
+//! read-only mode, and those that need the embedded worker say when there is none.
+
+use crossterm::event::{Event as Term, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
+
+use crate::queue::{State as QState, printable};
+use crate::worker::StopMode;
+
+use super::actions;
+use super::dialog::{Decision, Overlay, Prompt, PromptFor, Then};
+use super::effect::Effect;
+use super::keymap::{Action, Context, Keymap};
+use super::layout;
+use super::model::Model;
+use super::update::{keep_cursors_in_view, list_height, workers_rows};
+
+pub fn handle(model: &mut Model, keys: &Keymap, input: Term) -> Vec<Effect> {
+    match input {
+        Term::Key(key) if key.kind != KeyEventKind::Release => {
+            model.dirty = true;
+            if let Some(mut overlay) = model.overlay.take() {
+                let decision = overlay.handle_key(keys, &key);
+                if decision == Decision::Open {
+                    model.overlay = Some(overlay);
+                    return Vec::new();
+                }
+                return decided(model, decision);
+            }
+            match keys.action(Context::Pane, &key) {
+                Some(action) => {
+                    let effects = act(model, action);
+                    keep_cursors_in_view(model);
+                    effects
+                }
+                None => Vec::new(),
+            }
+        }
+        Term::Mouse(mouse) => mouse_event(model, keys, mouse),
+        Term::Resize(width, height) => {
+            model.size = (width, height);
+            keep_cursors_in_view(model);
+            model.dirty = true;
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Acts on what a closed overlay decided.
+fn decided(model: &mut Model, decision: Decision) -> Vec<Effect> {
+    match decision {
+        Decision::Open | Decision::Close | Decision::Chose(Then::Nothing) => Vec::new(),
+        Decision::Chose(Then::Run(effects)) => effects,
+        Decision::Chose(Then::QuitAfterJobs) => {
+            model.quit_when_idle = true;
+            model.say("Waiting for running jobs to finish, then quitting (claiming nothing new)");
+            let idle = model.engine.is_none_or(|e| e.busy == 0);
+            if idle {
+                vec![Effect::Quit(StopMode::Wait)]
+            } else {
+                vec![Effect::PauseEngine(true)]
+            }
+        }
+        Decision::Entered(purpose, text) => entered(model, purpose, text),
+        Decision::Show(state) => show(model, state),
+    }
+}
+
+fn entered(model: &mut Model, purpose: PromptFor, text: String) -> Vec<Effect> {
+    match purpose {
+        PromptFor::Select | PromptFor::Unselect => {
+            let select = purpose == PromptFor::Select;
+            let n = model.pane_mut().select_matching(&text, select);
+            let verb = if select { "selected" } else { "unselected" };
+            model.say(format!("{n} items {verb} by {text:?}"));
+            Vec::new()
+        }
+        PromptFor::Filter => {
+            let pane = model.pane_mut();
+            pane.filter = (!text.is_empty()).then_some(text);
+            pane.refilter();
+            keep_cursors_in_view(model);
+            Vec::new()
+        }
+        PromptFor::NewItem(state) => actions::create(model, state, text),
+    }
+}
+
+/// Shows `state` in the active pane.
+pub fn show(model: &mut Model, state: QState) -> Vec<Effect> {
+    model.pane_mut().switch_to(state);
+    // The other pane may show it already: share its listing at once.
+    let other = model.other();
+    if other.state == state && other.loaded {
+        let items = other.items.clone();
+        let now = model.now;
+        model.pane_mut().set_items(items, now);
+    }
+    vec![Effect::List(state)]
+}
+
+fn act(model: &mut Model, action: Action) -> Vec<Effect> {
+    let page = list_height(model, model.active).saturating_sub(1).max(1) as isize;
+    let pane = model.pane_mut();
+    match action {
+        Action::Up => pane.move_cursor(-1),
+        Action::Down => pane.move_cursor(1),
+        Action::PageUp => pane.move_cursor(-page),
+        Action::PageDown => pane.move_cursor(page),
+        Action::Top => pane.cursor = 0,
+        Action::Bottom => pane.cursor = pane.shown.len().saturating_sub(1),
+        Action::SwitchPane => model.active = 1 - model.active,
+        Action::ToggleSelect => {
+            pane.toggle_current();
+            pane.move_cursor(1);
+        }
+        Action::InvertSelection => pane.invert_selection(),
+        Action::SelectGlob => prompt(
+            model,
+            "Select",
+            "Select items matching",
+            "*",
+            PromptFor::Select,
+        ),
+        Action::UnselectGlob => prompt(
+            model,
+            "Unselect",
+            "Unselect items matching",
+            "*",
+            PromptFor::Unselect,
+        ),
+        Action::Filter => {
+            let current = model.pane().filter.clone().unwrap_or_default();
+            prompt(
+                model,
+                "Filter",
+                "Show names containing (empty: all)",
+                &current,
+                PromptFor::Filter,
+            )
+        }
+        Action::StateMenu => {
+            let cursor = super::model::index_of(model.pane().state);
+            model.overlay = Some(Overlay::StateMenu { cursor });
+        }
+        Action::ShowPending => return show(model, QState::Pending),
+        Action::ShowNew => return show(model, QState::New),
+        Action::ShowProcess => return show(model, QState::Process),
+        Action::ShowSuccess => return show(model, QState::Success),
+        Action::ShowFailed => return show(model, QState::Failed),
+        Action::ShowDelayed => return show(model, QState::Delayed),
+        Action::ShowPaused => return show(model, QState::Paused),
+        Action::Help => model.overlay = Some(Overlay::Help { scroll: 0 }),
+        Action::Workers => {
+            model.show_workers = !model.show_workers;
+            if model.show_workers {
+                return vec![Effect::ReadWorkers];
+            }
+        }
+        Action::Follow => {
+            let name = model.pane().current().map(|i| i.display().to_os_string());
+            if name.is_some() && name == model.follow {
+                model.follow = None;
+                model.say("no longer following");
+            } else if let Some(name) = name {
+                model.say(format!("following {} through its states", printable(&name)));
+                model.follow = Some(name);
+            }
+        }
+        Action::Refresh => {
+            return QState::ALL.into_iter().map(Effect::List).collect();
+        }
+        Action::Quit => return actions::quit(model),
+        Action::PauseWorker | Action::FewerSlots | Action::MoreSlots => {
+            return actions::engine(model, action);
+        }
+        other => return actions::on_items(model, other),
+    }
+    Vec::new()
+}
+
+fn prompt(model: &mut Model, title: &str, label: &str, input: &str, purpose: PromptFor) {
+    model.overlay = Some(Overlay::Prompt(Prompt {
+        title: title.to_string(),
+        label: label.to_string(),
+        input: input.to_string(),
+        purpose,
+    }));
+}
+
+/// Clicks put the cursor (and the focus) where they land; the wheel scrolls the pane under it;
+/// a click on the key bar presses that function key.
+fn mouse_event(model: &mut Model, keys: &Keymap, mouse: MouseEvent) -> Vec<Effect> {
+    if model.overlay.is_some() {
+        return Vec::new();
+    }
+    let areas = layout::areas(
+        model.size.0,
+        model.size.1,
+        model.active,
+        workers_rows(model),
+    );
+    let hit = |r: ratatui::layout::Rect| {
+        mouse.column >= r.x
+            && mouse.column < r.right()
+            && mouse.row >= r.y
+            && mouse.row < r.bottom()
+    };
+    if matches!(mouse.kind, MouseEventKind::Down(MouseButton::Left)) && hit(areas.keybar) {
+        let action = super::render::keybar::action_at(model, keys, areas.keybar, mouse.column);
+        model.dirty = true;
+        return action.map(|a| act(model, a)).unwrap_or_default();
+    }
+    let Some(index) = (0..2).find(|&i| hit(areas.panes[i])) else {
+        return Vec::new();
+    };
+    let list = layout::pane_areas(areas.panes[index]).list;
+    match mouse.kind {
+        MouseEventKind::Down(MouseButton::Left) => {
+            model.active = index;
+            if hit(list) {
+                let pane = &mut model.panes[index];
+                let row = pane.offset + usize::from(mouse.row - list.y);
+                if row < pane.shown.len() {
+                    pane.cursor = row;
+                }
+            }
+        }
+        MouseEventKind::ScrollDown => model.panes[index].move_cursor(3),
+        MouseEventKind::ScrollUp => model.panes[index].move_cursor(-3),
+        _ => return Vec::new(),
+    }
+    keep_cursors_in_view(model);
+    model.dirty = true;
+    Vec::new()
+}

@@ -1,0 +1,324 @@
+//! The one key map: which key does which action. Handlers ask `Keymap::action` and never look at
+//! key codes themselves, so every binding can be changed from `[tui.keys]` in the queue config,
+//! and help and the function-key bar are generated from the same table.
+
+use std::fmt;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+const DEFAULT: &str = include_str!("keymap.toml");
+
+/// Where a key is pressed: on the panes, or in a dialog.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Context {
+    Pane,
+    Dialog,
+}
+
+macro_rules! actions {
+    ($($variant:ident = $name:literal, $context:ident, $help:literal;)*) => {
+        /// Everything a key can do.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Action { $($variant),* }
+
+        impl Action {
+            /// Every action, in the order help lists them.
+            pub const ALL: &[Action] = &[$(Action::$variant),*];
+
+            /// The name used in key map files.
+            pub fn name(self) -> &'static str {
+                match self { $(Action::$variant => $name),* }
+            }
+
+            /// One line for the help screen.
+            pub fn help(self) -> &'static str {
+                match self { $(Action::$variant => $help),* }
+            }
+
+            pub fn context(self) -> Context {
+                match self { $(Action::$variant => Context::$context),* }
+            }
+
+            fn from_name(name: &str) -> Option<Action> {
+                match name { $($name => Some(Action::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+actions! {
+    Help = "help", Pane, "this help";
+    StateMenu = "state_menu", Pane, "open any state in this pane";
+    View = "view", Pane, "view the item (or its log)";
+    Edit = "edit", Pane, "edit a text item";
+    Copy = "copy", Pane, "copy selection to the other pane's state";
+    Move = "move", Pane, "move selection to the other pane's state (retry from failed/)";
+    New = "new", Pane, "new text item";
+    Delete = "delete", Pane, "delete selection";
+    PauseWorker = "pause_worker", Pane, "pause / resume the embedded worker";
+    Quit = "quit", Pane, "quit";
+    Up = "up", Pane, "cursor up";
+    Down = "down", Pane, "cursor down";
+    PageUp = "page_up", Pane, "page up";
+    PageDown = "page_down", Pane, "page down";
+    Top = "top", Pane, "first item";
+    Bottom = "bottom", Pane, "last item";
+    SwitchPane = "switch_pane", Pane, "switch panes";
+    ToggleSelect = "toggle_select", Pane, "select / unselect the cursor item";
+    SelectGlob = "select_glob", Pane, "select by pattern";
+    UnselectGlob = "unselect_glob", Pane, "unselect by pattern";
+    InvertSelection = "invert_selection", Pane, "invert the selection";
+    MoveUp = "move_up", Pane, "move pending item one place up";
+    MoveDown = "move_down", Pane, "move pending item one place down";
+    MoveTop = "move_top", Pane, "move pending item to the top";
+    MoveBottom = "move_bottom", Pane, "move pending item to the bottom";
+    Retry = "retry", Pane, "retry failed / delayed items";
+    Hold = "hold", Pane, "hold pending items (to paused/)";
+    Resume = "resume", Pane, "resume paused items";
+    Filter = "filter", Pane, "filter by name (empty clears)";
+    FewerSlots = "fewer_slots", Pane, "one slot fewer for the worker";
+    MoreSlots = "more_slots", Pane, "one slot more for the worker";
+    Follow = "follow", Pane, "follow the cursor item through its states";
+    Workers = "workers", Pane, "show / hide the workers panel";
+    Refresh = "refresh", Pane, "re-read every state";
+    ShowPending = "show_pending", Pane, "show pending here";
+    ShowNew = "show_new", Pane, "show new/ here";
+    ShowProcess = "show_process", Pane, "show process/ here";
+    ShowSuccess = "show_success", Pane, "show success/ here";
+    ShowFailed = "show_failed", Pane, "show failed/ here";
+    ShowDelayed = "show_delayed", Pane, "show delayed/ here";
+    ShowPaused = "show_paused", Pane, "show paused/ here";
+    Confirm = "confirm", Dialog, "dialog: confirm / choose";
+    Cancel = "cancel", Dialog, "dialog: cancel";
+    NextChoice = "next_choice", Dialog, "dialog: next choice";
+    PreviousChoice = "previous_choice", Dialog, "dialog: previous choice";
+}
+
+/// One key with its modifiers, as written in key map files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Chord {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+impl Chord {
+    /// The chord a key event stands for. Shift is part of a character already (`?`, `A`), and
+    /// BackTab implies it, so those lose the shift flag that some terminals add.
+    pub fn of(key: &KeyEvent) -> Chord {
+        let mut mods =
+            key.modifiers & (KeyModifiers::SHIFT | KeyModifiers::CONTROL | KeyModifiers::ALT);
+        if matches!(key.code, KeyCode::Char(_) | KeyCode::BackTab) {
+            mods.remove(KeyModifiers::SHIFT);
+        }
+        Chord {
+            code: key.code,
+            mods,
+        }
+    }
+
+    /// Parses `F6`, `S-Down`, `C-r`, `A-1`, `+`...
+    pub fn parse(text: &str) -> Result<Chord, String> {
+        let mut mods = KeyModifiers::NONE;
+        let mut rest = text;
+        while rest.len() > 2 && rest.as_bytes()[1] == b'-' {
+            mods |= match rest.as_bytes()[0] {
+                b'S' => KeyModifiers::SHIFT,
+                b'C' => KeyModifiers::CONTROL,
+                b'A' => KeyModifiers::ALT,
+                _ => break,
+            };
+            rest = &rest[2..];
+        }
+        let code = match rest {
+            "Enter" => KeyCode::Enter,
+            "Esc" => KeyCode::Esc,
+            "Tab" => KeyCode::Tab,
+            "BackTab" => KeyCode::BackTab,
+            "Space" => KeyCode::Char(' '),
+            "Insert" => KeyCode::Insert,
+            "Delete" => KeyCode::Delete,
+            "Backspace" => KeyCode::Backspace,
+            "Up" => KeyCode::Up,
+            "Down" => KeyCode::Down,
+            "Left" => KeyCode::Left,
+            "Right" => KeyCode::Right,
+            "Home" => KeyCode::Home,
+            "End" => KeyCode::End,
+            "PageUp" => KeyCode::PageUp,
+            "PageDown" => KeyCode::PageDown,
+            f if f.len() > 1 && f.starts_with('F') => match f[1..].parse::<u8>() {
+                Ok(n @ 1..=12) => KeyCode::F(n),
+                _ => return Err(format!("unknown key {text:?}")),
+            },
+            one if one.chars().count() == 1 => KeyCode::Char(one.chars().next().unwrap_or(' ')),
+            _ => return Err(format!("unknown key {text:?}")),
+        };
+        if matches!(code, KeyCode::Char(_)) {
+            mods.remove(KeyModifiers::SHIFT);
+        }
+        Ok(Chord { code, mods })
+    }
+
+    /// The function key number, for the key bar.
+    pub fn function_key(&self) -> Option<u8> {
+        match (self.code, self.mods.is_empty()) {
+            (KeyCode::F(n), true) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Chord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (flag, prefix) in [
+            (KeyModifiers::SHIFT, "S-"),
+            (KeyModifiers::CONTROL, "C-"),
+            (KeyModifiers::ALT, "A-"),
+        ] {
+            if self.mods.contains(flag) {
+                f.write_str(prefix)?;
+            }
+        }
+        match self.code {
+            KeyCode::F(n) => write!(f, "F{n}"),
+            KeyCode::Char(' ') => f.write_str("Space"),
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::PageUp => f.write_str("PageUp"),
+            KeyCode::PageDown => f.write_str("PageDown"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+/// Every binding, the compiled-in defaults with the user's overrides applied.
+#[derive(Clone, Debug)]
+pub struct Keymap {
+    bindings: Vec<(Chord, Action)>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Keymap::with_overrides(&toml::Table::new()).unwrap_or(Keymap {
+            bindings: Vec::new(),
+        })
+    }
+}
+
+impl Keymap {
+    /// The defaults, with each action named in `overrides` bound to the keys given there
+    /// instead (a string or a list of strings).
+    pub fn with_overrides(overrides: &toml::Table) -> Result<Keymap, String> {
+        let defaults: toml::Table =
+            toml::from_str(DEFAULT).map_err(|err| format!("built-in key map: {err}"))?;
+        let mut table = toml::Table::new();
+        for section in defaults.values() {
+            if let Some(section) = section.as_table() {
+                table.extend(section.clone());
+            }
+        }
+        for (name, keys) in overrides {
+            if Action::from_name(name).is_none() {
+                return Err(format!("[tui.keys]: unknown action {name:?}"));
+            }
+            table.insert(name.clone(), keys.clone());
+        }
+        let mut bindings = Vec::new();
+        for action in Action::ALL {
+            let keys = match table.get(action.name()) {
+                Some(toml::Value::String(one)) => vec![one.as_str()],
+                Some(toml::Value::Array(many)) => many.iter().filter_map(|v| v.as_str()).collect(),
+                _ => Vec::new(),
+            };
+            for key in keys {
+                let chord = Chord::parse(key).map_err(|err| format!("{}: {err}", action.name()))?;
+                bindings.push((chord, *action));
+            }
+        }
+        Ok(Keymap { bindings })
+    }
+
+    /// What `key` does in `context`.
+    pub fn action(&self, context: Context, key: &KeyEvent) -> Option<Action> {
+        let chord = Chord::of(key);
+        self.bindings
+            .iter()
+            .find(|(c, a)| *c == chord && a.context() == context)
+            .map(|(_, a)| *a)
+    }
+
+    /// The keys bound to `action`, in the order they were given.
+    pub fn keys(&self, action: Action) -> impl Iterator<Item = &Chord> {
+        self.bindings
+            .iter()
+            .filter(move |(_, a)| *a == action)
+            .map(|(c, _)| c)
+    }
+
+    /// `action`'s function key, if it has one.
+    pub fn function_key(&self, action: Action) -> Option<u8> {
+        self.keys(action).find_map(Chord::function_key)
+    }
+
+    /// `action`'s keys for help: `F6, S-Down`.
+    pub fn describe(&self, action: Action) -> String {
+        let keys: Vec<String> = self.keys(action).map(ToString::to_string).collect();
+        keys.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, mods)
+    }
+
+    #[test]
+    fn defaults_bind_the_mc_keys() {
+        let map = Keymap::default();
+        let pane = Context::Pane;
+        assert_eq!(
+            map.action(pane, &key(KeyCode::F(6), KeyModifiers::NONE)),
+            Some(Action::Move)
+        );
+        assert_eq!(
+            map.action(pane, &key(KeyCode::Down, KeyModifiers::SHIFT)),
+            Some(Action::MoveDown)
+        );
+        // Terminals report `?` with shift held; it is still `?`.
+        assert_eq!(
+            map.action(pane, &key(KeyCode::Char('?'), KeyModifiers::SHIFT)),
+            Some(Action::Help)
+        );
+        assert_eq!(
+            map.action(Context::Dialog, &key(KeyCode::Enter, KeyModifiers::NONE)),
+            Some(Action::Confirm)
+        );
+        assert_eq!(map.function_key(Action::Quit), Some(10));
+    }
+
+    #[test]
+    fn overrides_replace_only_what_they_name() {
+        let overrides: toml::Table = toml::from_str("quit = [\"C-q\"]\nhold = \"h\"").unwrap();
+        let map = Keymap::with_overrides(&overrides).unwrap();
+        let q = key(KeyCode::Char('q'), KeyModifiers::NONE);
+        assert_eq!(map.action(Context::Pane, &q), None);
+        let cq = key(KeyCode::Char('q'), KeyModifiers::CONTROL);
+        assert_eq!(map.action(Context::Pane, &cq), Some(Action::Quit));
+        assert_eq!(map.describe(Action::Hold), "h");
+        assert_eq!(map.describe(Action::Move), "F6");
+    }
+
+    #[test]
+    fn bad_overrides_are_reported() {
+        let unknown: toml::Table = toml::from_str("fly = \"x\"").unwrap();
+        assert!(
+            Keymap::with_overrides(&unknown)
+                .unwrap_err()
+                .contains("fly")
+        );
+        let bad_key: toml::Table = toml::from_str("quit = \"F99\"").unwrap();
+        assert!(Keymap::with_overrides(&bad_key).is_err());
+    }
+}

@@ -1,0 +1,139 @@
+//! The disk operations the operator asks for, run on the operations thread through the queue
+//! layer. One bad item is reported and the others go on; the outcome names what changed so the
+//! panes re-list at once (even where the watcher only polls).
+
+use std::io;
+
+use crate::queue::{Item, Position, Queue, State as QState, printable};
+
+use super::actions::folder;
+use super::effect::{Op, Place};
+use super::event::Outcome;
+use super::pane::Key;
+
+pub fn run(queue: &Queue, op: Op) -> Outcome {
+    match op {
+        Op::Move { items, to } => each(
+            queue,
+            &items,
+            &format!("moved to {}", folder(to)),
+            to,
+            |q, item| q.move_to(item, to).map(drop),
+        ),
+        Op::Copy { items, to } => each(
+            queue,
+            &items,
+            &format!("copied to {}", folder(to)),
+            to,
+            |q, item| q.copy_to(item, to).map(drop),
+        ),
+        Op::Delete { items } => {
+            let from = items.first().map_or(QState::Pending, |i| i.state);
+            each(queue, &items, "deleted", from, |q, item| q.delete(item))
+        }
+        Op::Retry { items } => each(
+            queue,
+            &items,
+            "sent back to pending",
+            QState::Pending,
+            |q, item| {
+                let moved = q.move_to(item, QState::Pending)?;
+                q.clear_record(moved.display());
+                Ok(())
+            },
+        ),
+        Op::Reorder { item, place } => reorder(queue, &item, place),
+        Op::Create { state, name } => create(queue, state, &name),
+    }
+}
+
+/// Runs `f` on every item; the message counts successes and quotes the first failure.
+fn each(
+    queue: &Queue,
+    items: &[Item],
+    verb: &str,
+    to: QState,
+    f: impl Fn(&Queue, &Item) -> crate::queue::Result<()>,
+) -> Outcome {
+    let mut done = 0;
+    let mut failures = Vec::new();
+    for item in items {
+        match f(queue, item) {
+            Ok(()) => done += 1,
+            Err(err) => failures.push(err.to_string()),
+        }
+    }
+    let mut touched: Vec<QState> = items.iter().map(|i| i.state).collect();
+    touched.push(to);
+    touched.sort();
+    touched.dedup();
+    let what = match (done, items) {
+        (1, [one]) => format!("\"{}\"", printable(one.display())),
+        (n, _) => format!("{n} item{}", if n == 1 { "" } else { "s" }),
+    };
+    let message = match failures.as_slice() {
+        [] => format!("{what} {verb}"),
+        [first, rest @ ..] if rest.is_empty() && done == 0 => first.clone(),
+        [first, rest @ ..] => format!("{what} {verb}; {} failed: {first}", rest.len() + 1),
+    };
+    Outcome {
+        message,
+        error: !failures.is_empty(),
+        touched,
+        focus: None,
+    }
+}
+
+/// Moves an item one place (or to an end) against a fresh listing, so repeated presses that
+/// arrive before the panes re-list still each move it once more.
+fn reorder(queue: &Queue, item: &Item, place: Place) -> Outcome {
+    let fail = |message: String| Outcome {
+        message,
+        error: true,
+        touched: vec![QState::Pending],
+        focus: None,
+    };
+    let items = match queue.list(QState::Pending) {
+        Ok(items) => items,
+        Err(err) => return fail(err.to_string()),
+    };
+    let Some(at) = items.iter().position(|i| i.display() == item.display()) else {
+        return fail(format!("{} has left pending", item.qualified()));
+    };
+    let current = &items[at];
+    let position = match place {
+        Place::Top => Position::First,
+        Place::Bottom => Position::Last,
+        Place::Up if at == 0 => return Outcome::default(),
+        Place::Up => Position::Before(items[at - 1].clone()),
+        Place::Down if at + 1 == items.len() => return Outcome::default(),
+        Place::Down => Position::After(items[at + 1].clone()),
+    };
+    match queue.reorder(current, &position) {
+        Ok(moved) => Outcome {
+            message: String::new(),
+            error: false,
+            touched: vec![QState::Pending],
+            focus: Some((QState::Pending, Key::of(&moved))),
+        },
+        Err(err) => fail(err.to_string()),
+    }
+}
+
+/// A new empty text item, placed by the queue layer (staged, then renamed into place).
+fn create(queue: &Queue, state: QState, name: &str) -> Outcome {
+    let result = queue.add_to(&mut io::empty(), name.as_ref(), state);
+    match result {
+        Ok(item) => Outcome {
+            message: format!("created {}", item.qualified()),
+            error: false,
+            touched: vec![QState::Pending, state],
+            focus: Some((state, Key::of(&item))),
+        },
+        Err(err) => Outcome {
+            message: err.to_string(),
+            error: true,
+            ..Outcome::default()
+        },
+    }
+}

@@ -1,0 +1,243 @@
+//! One pane: the listing of one state, the cursor, the selection and the filter. Items are
+//! known by identity (`Key`), not by position, so when the listing changes under the operator
+//! the cursor stays on its item (or on the item that took its place) and the selection keeps
+//! exactly the items that are still there.
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+use std::time::SystemTime;
+
+use crate::queue::{Item, State as QState, printable};
+
+use super::glob;
+
+/// What identifies an item within a state across renames of its sort prefix: its owner (for
+/// claimed items) and its display name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub owner: Option<OsString>,
+    pub name: OsString,
+}
+
+impl Key {
+    pub fn of(item: &Item) -> Key {
+        Key {
+            owner: item.owner.clone(),
+            name: item.display().to_os_string(),
+        }
+    }
+}
+
+/// What a stat and the item's records say; fetched lazily for the rows on screen.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Details {
+    pub size: u64,
+    pub modified: Option<SystemTime>,
+    /// Why the last attempt failed (failed/ and delayed/ items).
+    pub reason: Option<String>,
+    /// When a delayed item runs again, Unix milliseconds.
+    pub retry_at: Option<u64>,
+}
+
+/// The listing of one state, as shown in one pane.
+#[derive(Clone, Debug)]
+pub struct Pane {
+    pub state: QState,
+    /// The full listing in processing order.
+    pub items: Vec<Item>,
+    /// Indices into `items` that pass the filter, in order.
+    pub shown: Vec<usize>,
+    /// Position in `shown`.
+    pub cursor: usize,
+    /// First row on screen, a position in `shown`.
+    pub offset: usize,
+    pub selected: HashSet<Key>,
+    pub filter: Option<String>,
+    pub details: HashMap<Key, Details>,
+    /// Keys whose details were asked for and have not come back yet.
+    pub asked: HashSet<Key>,
+    /// Items that arrived recently, highlighted until the time given.
+    pub fresh: HashMap<Key, SystemTime>,
+    /// Whether a listing has arrived at all.
+    pub loaded: bool,
+}
+
+impl Pane {
+    pub fn new(state: QState) -> Pane {
+        Pane {
+            state,
+            items: Vec::new(),
+            shown: Vec::new(),
+            cursor: 0,
+            offset: 0,
+            selected: HashSet::new(),
+            filter: None,
+            details: HashMap::new(),
+            asked: HashSet::new(),
+            fresh: HashMap::new(),
+            loaded: false,
+        }
+    }
+
+    /// Shows another state: everything about the old listing is forgotten.
+    pub fn switch_to(&mut self, state: QState) {
+        if self.state != state {
+            *self = Pane::new(state);
+        }
+    }
+
+    /// The item under the cursor.
+    pub fn current(&self) -> Option<&Item> {
+        self.shown.get(self.cursor).map(|&i| &self.items[i])
+    }
+
+    /// The items an action works on: the selection (in listing order), else the cursor item.
+    pub fn targets(&self) -> Vec<Item> {
+        if self.selected.is_empty() {
+            return self.current().cloned().into_iter().collect();
+        }
+        let selected: Vec<Item> = self
+            .items
+            .iter()
+            .filter(|item| self.selected.contains(&Key::of(item)))
+            .cloned()
+            .collect();
+        if selected.is_empty() {
+            self.current().cloned().into_iter().collect()
+        } else {
+            selected
+        }
+    }
+
+    /// Takes a new listing; the cursor follows its item, the selection drops what vanished, and
+    /// items that were not there before are marked fresh until `fresh_until`.
+    pub fn set_items(&mut self, items: Vec<Item>, fresh_until: SystemTime) {
+        let cursor_key = self.current().map(Key::of);
+        let old_cursor = self.cursor;
+        let keys: HashSet<Key> = items.iter().map(Key::of).collect();
+        if self.loaded {
+            let before: HashSet<Key> = self.items.iter().map(Key::of).collect();
+            for key in keys.difference(&before) {
+                self.fresh.insert(key.clone(), fresh_until);
+            }
+        }
+        self.selected.retain(|key| keys.contains(key));
+        self.details.retain(|key, _| keys.contains(key));
+        self.fresh.retain(|key, _| keys.contains(key));
+        self.items = items;
+        self.loaded = true;
+        self.compute_shown();
+        self.cursor = match cursor_key.and_then(|key| self.position_of(&key)) {
+            Some(at) => at,
+            None => old_cursor.min(self.shown.len().saturating_sub(1)),
+        };
+        self.asked.retain(|key| keys.contains(key));
+    }
+
+    /// Recomputes `shown` from the filter, keeping the cursor on its item where it can.
+    pub fn refilter(&mut self) {
+        let cursor_key = self.current().map(Key::of);
+        self.compute_shown();
+        self.cursor = cursor_key
+            .and_then(|key| self.position_of(&key))
+            .unwrap_or(0)
+            .min(self.shown.len().saturating_sub(1));
+    }
+
+    fn compute_shown(&mut self) {
+        self.shown = match &self.filter {
+            None => (0..self.items.len()).collect(),
+            Some(pattern) => {
+                let pattern = if pattern.contains(['*', '?']) {
+                    pattern.clone()
+                } else {
+                    format!("*{pattern}*")
+                };
+                self.items
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, item)| glob::matches(&pattern, &printable(item.display())))
+                    .map(|(i, _)| i)
+                    .collect()
+            }
+        };
+    }
+
+    /// Where the item with `key` is in `shown`.
+    pub fn position_of(&self, key: &Key) -> Option<usize> {
+        self.shown.iter().position(|&i| {
+            let item = &self.items[i];
+            item.owner == key.owner && item.display() == key.name
+        })
+    }
+
+    /// Moves the cursor by `delta` rows, stopping at the ends.
+    pub fn move_cursor(&mut self, delta: isize) {
+        let last = self.shown.len().saturating_sub(1);
+        self.cursor = self.cursor.saturating_add_signed(delta).min(last);
+    }
+
+    /// Scrolls so the cursor is on screen in a list `height` rows tall.
+    pub fn scroll_into_view(&mut self, height: usize) {
+        let height = height.max(1);
+        let max_offset = self.shown.len().saturating_sub(height);
+        if self.cursor < self.offset {
+            self.offset = self.cursor;
+        } else if self.cursor >= self.offset + height {
+            self.offset = self.cursor + 1 - height;
+        }
+        self.offset = self.offset.min(max_offset);
+    }
+
+    /// The rows on screen: positions in `shown` from `offset`, at most `height`.
+    pub fn visible(&self, height: usize) -> impl Iterator<Item = (usize, &Item)> {
+        self.shown
+            .iter()
+            .enumerate()
+            .skip(self.offset)
+            .take(height)
+            .map(|(row, &i)| (row, &self.items[i]))
+    }
+
+    pub fn toggle_current(&mut self) {
+        if let Some(key) = self.current().map(Key::of)
+            && !self.selected.remove(&key)
+        {
+            self.selected.insert(key);
+        }
+    }
+
+    /// Selects (or unselects) every shown item whose name matches `pattern`; returns how many.
+    pub fn select_matching(&mut self, pattern: &str, select: bool) -> usize {
+        let mut count = 0;
+        for &i in &self.shown {
+            let item = &self.items[i];
+            if glob::matches(pattern, &printable(item.display())) {
+                count += 1;
+                let key = Key::of(item);
+                if select {
+                    self.selected.insert(key);
+                } else {
+                    self.selected.remove(&key);
+                }
+            }
+        }
+        count
+    }
+
+    pub fn invert_selection(&mut self) {
+        for &i in &self.shown {
+            let key = Key::of(&self.items[i]);
+            if !self.selected.remove(&key) {
+                self.selected.insert(key);
+            }
+        }
+    }
+
+    /// Drops fresh marks that ran out by `now`; says whether any did.
+    pub fn expire_fresh(&mut self, now: SystemTime) -> bool {
+        let before = self.fresh.len();
+        self.fresh.retain(|_, until| *until > now);
+        before != self.fresh.len()
+    }
+}

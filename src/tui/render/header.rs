@@ -1,0 +1,152 @@
+//! The two header lines: where the queue is, the embedded worker, how the view is kept
+//! current; then the count of every state, the throughput and the ETA of the whole queue.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use crate::queue::State as QState;
+
+use super::super::model::Model;
+use super::super::text;
+use super::super::theme::Theme;
+use super::put;
+
+pub fn render(buf: &mut Buffer, area: Rect, model: &Model, theme: &Theme) {
+    if area.height == 0 {
+        return;
+    }
+    let right = status(model);
+    let room = usize::from(area.width).saturating_sub(text::width(&right) + 2);
+    let left = text::fit(&format!(" fsq {}", model.root), room);
+    put(buf, area.x, area.y, &left, area.width, theme.header);
+    let x = area.right().saturating_sub(text::width(&right) as u16 + 1);
+    let stale = model
+        .queue
+        .watch
+        .mode
+        .is_stale(model.queue.watch.last_scan, model.now);
+    let style = if stale {
+        theme.header_alarm
+    } else {
+        theme.header_value
+    };
+    put(
+        buf,
+        x.max(area.x),
+        area.y,
+        &right,
+        area.right().saturating_sub(x.max(area.x)),
+        style,
+    );
+    if area.height < 2 {
+        return;
+    }
+    let y = area.y + 1;
+    let speed = throughput(model);
+    put(buf, area.x, y, "", area.width, theme.header);
+    let mut x = area.x + 1;
+    let long = counts_width(model, false) + text::width(&speed) + 2 <= usize::from(area.width);
+    for state in QState::ALL {
+        let count = model
+            .queue
+            .count(state)
+            .map_or("…".to_string(), |n| n.to_string());
+        let label = if long { state.as_str() } else { short(state) };
+        let style = match state {
+            QState::Failed if model.queue.count(state).unwrap_or(0) > 0 => theme.header_alarm,
+            _ => theme.header_value,
+        };
+        for (piece, style) in [
+            (format!("{label} "), theme.header),
+            (count, style),
+            ("  ".into(), theme.header),
+        ] {
+            let w = text::width(&piece) as u16;
+            put(
+                buf,
+                x,
+                y,
+                &piece,
+                w.min(area.right().saturating_sub(x)),
+                style,
+            );
+            x = x.saturating_add(w);
+        }
+    }
+    let sx = area.right().saturating_sub(text::width(&speed) as u16 + 1);
+    if sx > x {
+        put(buf, sx, y, &speed, area.right() - sx, theme.header_value);
+    }
+}
+
+/// `worker running 1/2 · inotify`.
+fn status(model: &Model) -> String {
+    let worker = match model.engine {
+        None => "worker off".to_string(),
+        Some(e) if model.quit_when_idle => format!("finishing {}/{}", e.busy, e.slots),
+        Some(e) if e.paused => format!("worker paused {}/{}", e.busy, e.slots),
+        Some(e) => format!("worker running {}/{}", e.busy, e.slots),
+    };
+    let mut watch = model.queue.watch.mode.label();
+    if let Some(at) = model.queue.watch.last_scan
+        && model.queue.watch.mode.is_stale(Some(at), model.now)
+    {
+        let age = model.now.duration_since(at).unwrap_or_default();
+        watch.push_str(&format!(" STALE {}", text::duration(age)));
+    }
+    let down = model
+        .queue
+        .workers
+        .iter()
+        .filter(|w| w.health != crate::queue::WorkerHealth::Alive)
+        .count();
+    let others = if down > 0 {
+        format!(" · {down} worker{} down", if down == 1 { "" } else { "s" })
+    } else {
+        String::new()
+    };
+    format!("{worker}{others} · {watch} ")
+}
+
+/// `12.5/min  ETA 4m10s`, once something has finished.
+fn throughput(model: &Model) -> String {
+    let Some(rate) = model.queue.throughput.per_sec(model.now) else {
+        return String::new();
+    };
+    let per_min = rate * 60.0;
+    let remaining = model.queue.remaining();
+    let eta = if rate > 0.0 && remaining > 0 {
+        let secs = remaining as f64 / rate;
+        format!(
+            "  ETA {}",
+            text::duration(std::time::Duration::from_secs_f64(secs.min(1e9)))
+        )
+    } else {
+        String::new()
+    };
+    format!("{per_min:.1}/min{eta}")
+}
+
+fn counts_width(model: &Model, short_labels: bool) -> usize {
+    QState::ALL
+        .iter()
+        .map(|s| {
+            let label = if short_labels { short(*s) } else { s.as_str() };
+            let count = model.queue.count(*s).map_or(1, |n| n.to_string().len());
+            label.len() + 1 + count + 2
+        })
+        .sum::<usize>()
+        + 1
+}
+
+fn short(state: QState) -> &'static str {
+    match state {
+        QState::Pending => "pend",
+        QState::New => "new",
+        QState::Process => "run",
+        QState::Success => "ok",
+        QState::Failed => "fail",
+        QState::Delayed => "dly",
+        QState::Paused => "held",
+    }
+}

@@ -1,0 +1,81 @@
+//! Taking over the terminal and giving it back: raw mode, the alternate screen and mouse
+//! reporting on the way in; the exact reverse on the way out, whether the commander quits, panics
+//! (a panic hook restores first, so the message is readable) or is told to stop by a signal.
+
+use std::io::{self, Stdout};
+use std::sync::Once;
+
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+pub type Term = Terminal<CrosstermBackend<Stdout>>;
+
+/// Enters the commander's screen.
+pub fn enter() -> io::Result<Term> {
+    install_panic_hook();
+    enable_raw_mode()?;
+    let mut stdout = io::stdout();
+    if let Err(err) = execute!(stdout, EnterAlternateScreen, EnableMouseCapture) {
+        restore();
+        return Err(err);
+    }
+    let terminal = Terminal::new(CrosstermBackend::new(stdout));
+    if terminal.is_err() {
+        restore();
+    }
+    terminal
+}
+
+/// Leaves the commander's screen; safe to call more than once, and when the terminal is gone.
+pub fn restore() {
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    let _ = disable_raw_mode();
+}
+
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+        }));
+    });
+}
+
+/// Sends `Event::Terminate` on SIGTERM or SIGHUP, from a small thread of its own.
+pub fn watch_signals(events: std::sync::mpsc::Sender<super::event::Event>) -> io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?;
+    // Register in this thread so a signal arriving right after start-up is not missed.
+    let (mut term, mut hup) = runtime.block_on(async {
+        Ok::<_, io::Error>((
+            signal(SignalKind::terminate())?,
+            signal(SignalKind::hangup())?,
+        ))
+    })?;
+    std::thread::Builder::new()
+        .name("fsq-signals".into())
+        .spawn(move || {
+            runtime.block_on(async {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = hup.recv() => {}
+                }
+            });
+            let _ = events.send(super::event::Event::Terminate);
+        })?;
+    Ok(())
+}

@@ -1,0 +1,212 @@
+//! Whole-screen render snapshots (text only; styles are checked cell by cell where they carry
+//! meaning) and the promise that no size and no name can break the layout.
+
+use crossterm::event::KeyCode;
+use insta::assert_snapshot;
+
+use crate::queue::{Heartbeat, State as QState, WorkerHealth, WorkerStatus};
+use crate::worker::EngineStatus;
+
+use super::super::event::Event;
+use super::super::theme::Theme;
+use super::Harness;
+
+const PENDING: &[&str] = &[
+    "interview-raw.mov",
+    "0!urgent-trailer.mp4",
+    "lecture-03.mkv",
+    "podcast-episode-118.wav",
+    "a file name far too long to fit into one pane of the commander.mp4",
+    "日本語のビデオ.mp4",
+];
+
+fn busy_queue(size: (u16, u16)) -> Harness {
+    let mut h = Harness::new(QState::Pending, QState::Process, size);
+    h.list_all(&[
+        (QState::Pending, PENDING),
+        (QState::Process, &["holiday.mp4", "concert.mkv"]),
+        (QState::Success, &["s1", "s2", "s3"]),
+        (QState::Failed, &["bad.avi"]),
+    ]);
+    h.stat_all()
+        .progress("holiday.mp4", 0.42)
+        .progress("concert.mkv", 0.07);
+    h.send(Event::Engine(EngineStatus {
+        slots: 2,
+        busy: 2,
+        paused: false,
+    }));
+    h
+}
+
+#[test]
+fn both_panes_80x24() {
+    let h = busy_queue((80, 24));
+    let terminal = h.draw();
+    assert_snapshot!(terminal.backend());
+    // The cursor row is drawn in the cursor colours, in the active pane only.
+    let buffer = terminal.backend().buffer();
+    let theme = Theme::default();
+    assert_eq!(buffer[(3, 4)].style().bg, theme.cursor.bg);
+    assert_eq!(buffer[(43, 4)].style().bg, theme.base.bg);
+}
+
+#[test]
+fn both_panes_120x30_show_speed_columns() {
+    assert_snapshot!(busy_queue((120, 30)).draw().backend());
+}
+
+#[test]
+fn failed_and_delayed_panes() {
+    let mut h = Harness::new(QState::Failed, QState::Delayed, (80, 24));
+    h.list_all(&[
+        (QState::Failed, &["bad.avi", "truncated.mp4"]),
+        (QState::Delayed, &["flaky-upload.mov"]),
+    ]);
+    h.stat_all();
+    assert_snapshot!(h.draw().backend());
+}
+
+#[test]
+fn move_confirmation_dialog() {
+    let mut h = busy_queue((80, 24));
+    h.key(KeyCode::Tab).key(KeyCode::Char('5')); // nothing bound: ignored
+    h.key(KeyCode::Tab);
+    h.model.panes[1].switch_to(QState::Paused);
+    h.list(QState::Paused, &[]);
+    h.key(KeyCode::Insert)
+        .key(KeyCode::Insert)
+        .key(KeyCode::F(6));
+    assert_snapshot!(h.draw().backend());
+}
+
+#[test]
+fn delete_confirmation_dialog() {
+    let mut h = busy_queue((80, 24));
+    h.key(KeyCode::F(8));
+    assert_snapshot!(h.draw().backend());
+}
+
+#[test]
+fn filter_prompt_and_state_menu() {
+    let mut h = busy_queue((80, 24));
+    h.key(KeyCode::Char('/')).typed("mp4");
+    assert_snapshot!("filter_prompt", h.draw().backend());
+    h.key(KeyCode::Enter).key(KeyCode::F(2));
+    assert_snapshot!("state_menu", h.draw().backend());
+}
+
+#[test]
+fn help_lists_every_key() {
+    let mut h = busy_queue((80, 24));
+    h.key(KeyCode::F(1));
+    assert_snapshot!(h.draw().backend());
+    let all = super::super::render_help_lines(&h.keys);
+    assert!(all.iter().any(|l| l.contains("S-Down")));
+    assert!(all.iter().any(|l| l.starts_with("F10, q")));
+}
+
+#[test]
+fn workers_panel_shows_a_dead_worker_in_alarm_colour() {
+    let mut h = busy_queue((100, 30));
+    let worker = |host: &str, pid: u32, health: WorkerHealth, last: f64| WorkerStatus {
+        heartbeat: Heartbeat {
+            id: format!("{host}-{pid}-1"),
+            host: host.into(),
+            pid,
+            slots: 2,
+            busy: 1,
+            ..Heartbeat::default()
+        },
+        health,
+        last_beat_secs: last,
+    };
+    h.key(KeyCode::Char('w'));
+    h.send(Event::Workers(vec![
+        worker("workstation", 4242, WorkerHealth::Alive, 1.2),
+        worker(
+            "render-2",
+            77,
+            WorkerHealth::Down {
+                since_secs: 95.0,
+                why: "no heartbeat for 125s".into(),
+            },
+            125.0,
+        ),
+    ]));
+    let terminal = h.draw();
+    assert_snapshot!(terminal.backend());
+    let buffer = terminal.backend().buffer();
+    let row = (0..30)
+        .find(|y| {
+            (0..100)
+                .map(|x| buffer[(x, *y)].symbol())
+                .collect::<String>()
+                .contains("render-2")
+        })
+        .unwrap_or_else(|| panic!("no render-2 row"));
+    assert_eq!(buffer[(3, row)].style().fg, Theme::default().alarm.fg);
+}
+
+#[test]
+fn a_40x10_terminal_shows_one_pane() {
+    assert_snapshot!(busy_queue((40, 10)).draw().backend());
+}
+
+#[test]
+fn no_size_panics() {
+    for w in 0..=45 {
+        for h in 0..=14 {
+            let mut harness = busy_queue((w, h));
+            harness.draw();
+            harness.key(KeyCode::F(8));
+            harness.draw();
+            harness.key(KeyCode::Esc).key(KeyCode::F(1));
+            harness.draw();
+        }
+    }
+}
+
+#[test]
+fn hostile_names_never_break_the_layout() {
+    let mut h = Harness::new(QState::Pending, QState::Paused, (80, 24));
+    h.list_all(&[(
+        QState::Pending,
+        &[
+            "evil\u{1b}[2J\u{1b}[31mred",
+            "bell\u{7}\r\nnew line",
+            "ｗｉｄｅ全角ファイル名がとても長い名前のファイル.mp4",
+            "e\u{301}\u{301}\u{301}combining",
+            "tab\there",
+        ],
+    )]);
+    h.stat_all();
+    let terminal = h.draw();
+    assert_snapshot!(terminal.backend());
+    let buffer = terminal.backend().buffer();
+    for y in 4..9 {
+        assert_eq!(
+            buffer[(39, y)].symbol(),
+            "║",
+            "row {y} spilled over the border"
+        );
+        assert_eq!(buffer[(40, y)].symbol(), "║");
+    }
+}
+
+#[test]
+fn no_color_keeps_the_cursor_visible() {
+    let h = busy_queue((80, 24));
+    let theme = Theme::default().without_colour();
+    let terminal = h.draw_with(&theme);
+    let cell = &terminal.backend().buffer()[(3, 4)];
+    assert!(matches!(
+        cell.style().bg,
+        None | Some(ratatui::style::Color::Reset)
+    ));
+    assert!(
+        cell.style()
+            .add_modifier
+            .contains(ratatui::style::Modifier::REVERSED)
+    );
+}

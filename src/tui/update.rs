@@ -1,0 +1,264 @@
+//! `update(&mut Model, &Keymap, Event) -> Vec<Effect>`: the only place the model changes. No
+//! I/O here: what needs the disk, the engine or the terminal is returned as effects. Keys and
+//! mouse are handled in `input`; this module takes in what the background reports.
+
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+use crate::queue::State as QState;
+use crate::worker;
+
+use super::effect::Effect;
+use super::event::{Event, Outcome};
+use super::input;
+use super::keymap::Keymap;
+use super::layout;
+use super::model::{FRESH_FOR, Model, index_of};
+use super::pane::Key;
+
+/// Applies one event to the model and says what to do about it.
+pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
+    let mut effects = match event {
+        Event::Input(input) => input::handle(model, keys, input),
+        Event::Listed { state, items } => listed(model, state, items),
+        Event::ListFailed { state, error } => {
+            model.complain(format!("cannot list {state}: {error}"));
+            Vec::new()
+        }
+        Event::Details(details) => {
+            for (state, key, found) in details {
+                for pane in model.panes.iter_mut().filter(|p| p.state == state) {
+                    pane.asked.remove(&key);
+                    pane.details.insert(key.clone(), found.clone());
+                }
+            }
+            model.dirty = true;
+            Vec::new()
+        }
+        Event::ProgressRead(files) => {
+            let mut running: HashMap<_, _> = files.into_iter().collect();
+            // The engine's own reports are as fresh or fresher than its files.
+            for (name, progress) in &model.queue.running {
+                running.entry(name.clone()).and_modify(|p| {
+                    if p.updated < progress.updated {
+                        *p = progress.clone();
+                    }
+                });
+            }
+            model.queue.running = running;
+            model.dirty |= showing(model, QState::Process);
+            Vec::new()
+        }
+        Event::Workers(workers) => {
+            model.dirty |= model.show_workers || workers.len() != model.queue.workers.len();
+            model.queue.workers = workers;
+            Vec::new()
+        }
+        Event::Changed(changes) => {
+            let mut effects: Vec<Effect> =
+                changes.states.iter().map(|s| Effect::List(*s)).collect();
+            if changes.progress {
+                effects.push(Effect::ReadProgress);
+            }
+            if changes.workers && model.show_workers {
+                effects.push(Effect::ReadWorkers);
+            }
+            if let Some(at) = changes.scanned {
+                let was_stale = model
+                    .queue
+                    .watch
+                    .mode
+                    .is_stale(model.queue.watch.last_scan, at);
+                model.queue.watch.last_scan = Some(at);
+                model.dirty |= was_stale;
+            }
+            effects
+        }
+        Event::Worker(report) => engine_report(model, report),
+        Event::Engine(status) => {
+            model.engine = Some(status);
+            model.dirty = true;
+            if model.quit_when_idle && status.busy == 0 {
+                vec![Effect::Quit(worker::StopMode::Wait)]
+            } else {
+                Vec::new()
+            }
+        }
+        Event::Done(outcome) => done(model, outcome),
+        Event::Tick => {
+            let now = model.now;
+            let faded = model
+                .panes
+                .iter_mut()
+                .fold(false, |any, p| p.expire_fresh(now) | any);
+            model.dirty |= faded || model.tick_every().is_some();
+            Vec::new()
+        }
+        Event::Terminate => vec![Effect::Quit(worker::StopMode::Requeue)],
+    };
+    effects.extend(ask_for_details(model));
+    effects
+}
+
+fn showing(model: &Model, state: QState) -> bool {
+    model.panes.iter().any(|p| p.state == state)
+}
+
+fn listed(model: &mut Model, state: QState, items: Vec<crate::queue::Item>) -> Vec<Effect> {
+    let slot = index_of(state);
+    let before = model.queue.counts[slot];
+    if matches!(state, QState::Success | QState::Failed)
+        && let Some(before) = before
+    {
+        model
+            .queue
+            .throughput
+            .record(model.now, items.len().saturating_sub(before));
+    }
+    model.queue.counts[slot] = Some(items.len());
+    model.dirty |= before != Some(items.len());
+    if state == QState::Process {
+        // Forget progress of items that are no longer running.
+        let names: std::collections::HashSet<_> = items.iter().map(|i| i.display()).collect();
+        model
+            .queue
+            .running
+            .retain(|name, _| names.contains(name.as_os_str()));
+    }
+    let following = model
+        .follow
+        .clone()
+        .filter(|name| items.iter().any(|i| i.display() == name.as_os_str()));
+    let fresh_until = model.now + FRESH_FOR;
+    let both = model.panes[0].state == state && model.panes[1].state == state;
+    let mut items = Some(items);
+    for (index, pane) in model.panes.iter_mut().enumerate() {
+        if pane.state != state {
+            continue;
+        }
+        let listing = if both && index == 0 {
+            items.clone().unwrap_or_default()
+        } else {
+            items.take().unwrap_or_default()
+        };
+        pane.set_items(listing, fresh_until);
+        model.dirty = true;
+    }
+    let mut effects = Vec::new();
+    if let Some(name) = following {
+        let pane = model.pane_mut();
+        if pane.state != state {
+            pane.switch_to(state);
+            effects.push(Effect::List(state));
+        } else if let Some(at) = pane
+            .shown
+            .iter()
+            .position(|&i| pane.items[i].display() == name.as_os_str())
+        {
+            pane.cursor = at;
+        }
+        model.dirty = true;
+    }
+    keep_cursors_in_view(model);
+    effects
+}
+
+fn engine_report(model: &mut Model, report: worker::Event) -> Vec<Effect> {
+    match report {
+        worker::Event::Started { item } => {
+            model.dirty |= showing(model, QState::Process);
+            vec![Effect::List(item.state)]
+        }
+        worker::Event::Progress { item, progress } => {
+            model
+                .queue
+                .running
+                .insert(item.display().to_os_string(), progress);
+            model.dirty |= showing(model, QState::Process);
+            Vec::new()
+        }
+        worker::Event::Finished { item, .. } => {
+            model.queue.running.remove(item.display());
+            vec![Effect::List(QState::Process), Effect::List(item.state)]
+        }
+        worker::Event::Notice(text) => {
+            model.say(format!("worker: {text}"));
+            Vec::new()
+        }
+        worker::Event::Stopped => {
+            model.say("the embedded worker has stopped");
+            Vec::new()
+        }
+    }
+}
+
+fn done(model: &mut Model, outcome: Outcome) -> Vec<Effect> {
+    if outcome.error {
+        model.complain(outcome.message);
+    } else if !outcome.message.is_empty() {
+        model.say(outcome.message);
+    }
+    if let Some((state, key)) = outcome.focus {
+        // Put the cursor on the moved item as soon as the new listing shows it: the listing
+        // follows by identity, and the key is the identity.
+        for pane in model.panes.iter_mut().filter(|p| p.state == state) {
+            if let Some(at) = pane.position_of(&key) {
+                pane.cursor = at;
+            }
+        }
+    }
+    outcome.touched.into_iter().map(Effect::List).collect()
+}
+
+/// Keeps both panes scrolled so their cursors are on screen.
+pub fn keep_cursors_in_view(model: &mut Model) {
+    for index in 0..2 {
+        let height = list_height(model, index);
+        model.panes[index].scroll_into_view(height);
+    }
+}
+
+/// Rows of items pane `index` shows now.
+pub fn list_height(model: &Model, index: usize) -> usize {
+    layout::list_height(model.size, model.active, workers_rows(model), index)
+}
+
+/// Rows the workers panel wants, when shown.
+pub fn workers_rows(model: &Model) -> Option<u16> {
+    model
+        .show_workers
+        .then(|| u16::try_from(model.queue.workers.len().max(1)).unwrap_or(u16::MAX))
+}
+
+/// Stat requests for the rows on screen whose details are unknown and not yet asked for.
+fn ask_for_details(model: &mut Model) -> Vec<Effect> {
+    let mut wanted = Vec::new();
+    for index in 0..2 {
+        let height = list_height(model, index);
+        let pane = &mut model.panes[index];
+        let missing: Vec<_> = pane
+            .visible(height)
+            .map(|(_, item)| item)
+            .filter(|item| {
+                let key = Key::of(item);
+                !pane.details.contains_key(&key) && !pane.asked.contains(&key)
+            })
+            .cloned()
+            .collect();
+        for item in &missing {
+            pane.asked.insert(Key::of(item));
+        }
+        wanted.extend(missing);
+    }
+    if wanted.is_empty() {
+        Vec::new()
+    } else {
+        vec![Effect::Stat(wanted)]
+    }
+}
+
+/// Seconds until `at` (Unix ms), for delayed countdowns; negative when past.
+pub fn seconds_until(now: SystemTime, at_ms: u64) -> i64 {
+    let now_ms = crate::queue::unix_ms(now) as i64;
+    (at_ms as i64 - now_ms) / 1000
+}

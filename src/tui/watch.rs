@@ -1,0 +1,314 @@
+//! Keeping the view current. Locally, a recursive notify watcher on the queue whose raw events
+//! are grouped for ~50 ms and reduced to "which states changed, did progress or heartbeats
+//! change": a burst of 10,000 renames becomes a handful of re-lists, not 10,000. On network
+//! filesystems (detected by statfs), where inotify sees nothing other hosts do, a poller
+//! compares folder mtimes every second instead, and the header says so.
+
+use std::collections::BTreeSet;
+use std::path::{Component, Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use notify::{RecursiveMode, Watcher};
+
+use crate::queue::{META, State as QState};
+
+use super::event::Event;
+
+/// How long raw events are gathered before one `Changed` goes out.
+const BATCH: Duration = Duration::from_millis(50);
+
+/// How changes are noticed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WatchMode {
+    #[default]
+    Inotify,
+    Polling(Duration),
+}
+
+impl WatchMode {
+    /// What the header shows.
+    pub fn label(&self) -> String {
+        match self {
+            WatchMode::Inotify => "inotify".into(),
+            WatchMode::Polling(every) => format!("polling {}", super::text::duration(*every)),
+        }
+    }
+
+    /// Whether a poller's last scan is so old the view cannot be trusted.
+    pub fn is_stale(&self, last_scan: Option<SystemTime>, now: SystemTime) -> bool {
+        match (self, last_scan) {
+            (WatchMode::Polling(every), Some(at)) => {
+                now.duration_since(at).unwrap_or_default() > *every * 3
+            }
+            _ => false,
+        }
+    }
+}
+
+/// What changed, reduced to what the commander re-reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub states: BTreeSet<QState>,
+    pub progress: bool,
+    pub workers: bool,
+    /// Set by the poller: when it looked.
+    pub scanned: Option<SystemTime>,
+}
+
+impl Changes {
+    fn is_empty(&self) -> bool {
+        self.states.is_empty() && !self.progress && !self.workers
+    }
+
+    /// Files the commander cares about, by where they are under the queue root.
+    pub fn note(&mut self, root: &Path, path: &Path) {
+        let Ok(rel) = path.strip_prefix(root) else {
+            return;
+        };
+        let parts: Vec<&std::ffi::OsStr> = rel
+            .components()
+            .filter_map(|c| match c {
+                Component::Normal(part) => Some(part),
+                _ => None,
+            })
+            .collect();
+        // Temp files (ours and other tools') are never items and never the final record.
+        if parts
+            .last()
+            .is_some_and(|p| p.as_encoded_bytes().starts_with(b"."))
+        {
+            return;
+        }
+        match parts.as_slice() {
+            [] | [_] => {
+                let state = parts
+                    .first()
+                    .and_then(|p| p.to_str())
+                    .and_then(|p| p.parse::<QState>().ok());
+                match state {
+                    // A state folder itself was created or removed.
+                    Some(state) => self.states.insert(state),
+                    None if parts.first().is_some_and(|p| *p == META) => false,
+                    None => self.states.insert(QState::Pending),
+                };
+            }
+            [meta, kind, ..] if *meta == META => match kind.to_str() {
+                Some("progress") => self.progress = true,
+                Some("workers") => self.workers = true,
+                Some("items") => {
+                    // A failure reason or retry time changed.
+                    self.states.insert(QState::Failed);
+                    self.states.insert(QState::Delayed);
+                }
+                _ => {}
+            },
+            [first, ..] => {
+                if let Some(state) = first.to_str().and_then(|p| p.parse::<QState>().ok()) {
+                    self.states.insert(state);
+                }
+            }
+        }
+    }
+}
+
+/// Keeps the watcher (or poller) alive; dropping it stops watching.
+pub struct WatchHandle {
+    _watcher: Option<notify::RecommendedWatcher>,
+}
+
+/// Starts watching `root`, polling every `poll` if given or if the filesystem is a network one.
+pub fn start(
+    root: &Path,
+    poll: Option<Duration>,
+    events: Sender<Event>,
+) -> (WatchMode, WatchHandle) {
+    let poll = poll.or_else(|| is_network_fs(root).then_some(Duration::from_secs(1)));
+    if let Some(every) = poll {
+        let root = root.to_path_buf();
+        let _ = thread::Builder::new()
+            .name("fsq-poll".into())
+            .spawn(move || poller(&root, every, &events));
+        return (WatchMode::Polling(every), WatchHandle { _watcher: None });
+    }
+    let (raw_tx, raw_rx) = channel::<notify::Result<notify::Event>>();
+    let watcher = notify::recommended_watcher(move |event| {
+        let _ = raw_tx.send(event);
+    })
+    .and_then(|mut w| w.watch(root, RecursiveMode::Recursive).map(|()| w));
+    match watcher {
+        Ok(watcher) => {
+            let root = root.to_path_buf();
+            let _ = thread::Builder::new()
+                .name("fsq-watch".into())
+                .spawn(move || batcher(&root, &raw_rx, &events));
+            (
+                WatchMode::Inotify,
+                WatchHandle {
+                    _watcher: Some(watcher),
+                },
+            )
+        }
+        Err(_) => {
+            // Out of inotify watches, or no inotify: polling still works.
+            let every = Duration::from_secs(1);
+            let root = root.to_path_buf();
+            let _ = thread::Builder::new()
+                .name("fsq-poll".into())
+                .spawn(move || poller(&root, every, &events));
+            (WatchMode::Polling(every), WatchHandle { _watcher: None })
+        }
+    }
+}
+
+/// Gathers raw events for `BATCH` after the first one, then sends what they add up to.
+fn batcher(root: &Path, raw: &Receiver<notify::Result<notify::Event>>, events: &Sender<Event>) {
+    while let Ok(first) = raw.recv() {
+        let mut changes = Changes::default();
+        let mut add = |event: notify::Result<notify::Event>| match event {
+            Ok(event) if !matches!(event.kind, notify::EventKind::Access(_)) => {
+                for path in &event.paths {
+                    changes.note(root, path);
+                }
+            }
+            Ok(_) => {}
+            // The kernel's queue overflowed: anything may have changed.
+            Err(_) => changes.states.extend(QState::ALL),
+        };
+        add(first);
+        let deadline = Instant::now() + BATCH;
+        loop {
+            match raw.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(event) => add(event),
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+        if !changes.is_empty() && events.send(Event::Changed(changes)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Compares the mtimes of the folders that matter every `every`.
+fn poller(root: &Path, every: Duration, events: &Sender<Event>) {
+    let mut last: Vec<(PathBuf, Option<SystemTime>)> = Vec::new();
+    loop {
+        let now: Vec<(PathBuf, Option<SystemTime>)> = watched_folders(root)
+            .into_iter()
+            .map(|dir| {
+                let mtime = std::fs::metadata(&dir).and_then(|m| m.modified()).ok();
+                (dir, mtime)
+            })
+            .collect();
+        let mut changes = Changes {
+            scanned: Some(SystemTime::now()),
+            ..Changes::default()
+        };
+        for (dir, mtime) in &now {
+            if !last.iter().any(|(d, m)| d == dir && m == mtime) {
+                // A folder's own path notes its state; a path inside `_meta/x` notes that.
+                changes.note(root, &dir.join("x"));
+            }
+        }
+        last = now;
+        if events.send(Event::Changed(changes)).is_err() {
+            return;
+        }
+        thread::sleep(every);
+    }
+}
+
+/// The root, every state folder, every claim folder in `process/`, and the meta folders.
+fn watched_folders(root: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![root.to_path_buf()];
+    for state in QState::ALL {
+        if let Some(folder) = state.folder() {
+            dirs.push(root.join(folder));
+        }
+    }
+    if let Ok(claims) = std::fs::read_dir(root.join("process")) {
+        dirs.extend(claims.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+    }
+    dirs.push(root.join(META).join("progress"));
+    dirs.push(root.join(META).join("workers"));
+    dirs.push(root.join(META).join("items"));
+    dirs
+}
+
+/// NFS, SMB/CIFS, FUSE (sshfs, glusterfs...), Ceph, 9p, AFS: where other hosts' changes never
+/// reach inotify.
+fn is_network_fs(path: &Path) -> bool {
+    const NETWORK: [u64; 9] = [
+        0x6969,      // NFS
+        0x517B,      // SMB
+        0xFF53_4D42, // CIFS
+        0xFE53_4D42, // SMB2
+        0x6573_5546, // FUSE
+        0x00C3_6400, // Ceph
+        0x0102_1997, // 9p
+        0x5346_414F, // AFS
+        0x0BD0_0BD0, // Lustre
+    ];
+    rustix::fs::statfs(path).is_ok_and(|fs| NETWORK.contains(&(fs.f_type as u64)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noted(paths: &[&str]) -> Changes {
+        let mut changes = Changes::default();
+        for path in paths {
+            changes.note(Path::new("/q"), &Path::new("/q").join(path));
+        }
+        changes
+    }
+
+    #[test]
+    fn paths_map_to_what_changed() {
+        let c = noted(&["a.mp4", "failed/b", "process/w1/c", "_meta/progress/c"]);
+        assert_eq!(
+            c.states,
+            BTreeSet::from([QState::Pending, QState::Process, QState::Failed])
+        );
+        assert!(c.progress && !c.workers);
+        let c = noted(&[
+            ".tmp.1",
+            "_meta/workers/.clock.h",
+            "new/.fsq-add.1.part",
+            "_meta/config.toml",
+        ]);
+        assert!(c.is_empty(), "{c:?}");
+        assert_eq!(noted(&["paused"]).states, BTreeSet::from([QState::Paused]));
+    }
+
+    #[test]
+    fn a_burst_of_renames_is_one_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        std::fs::create_dir(root.join("paused")).unwrap();
+        for i in 0..2000 {
+            std::fs::write(root.join(format!("f{i}")), "").unwrap();
+        }
+        let (tx, rx) = channel();
+        let (mode, _handle) = start(&root, None, tx);
+        assert_eq!(mode, WatchMode::Inotify);
+        for i in 0..2000 {
+            std::fs::rename(
+                root.join(format!("f{i}")),
+                root.join("paused").join(format!("f{i}")),
+            )
+            .unwrap();
+        }
+        let first = rx.recv_timeout(Duration::from_secs(2)).unwrap();
+        let Event::Changed(changes) = first else {
+            panic!("{first:?}")
+        };
+        assert!(changes.states.contains(&QState::Paused));
+        thread::sleep(Duration::from_millis(300));
+        let more = rx.try_iter().count();
+        assert!(more <= 5, "{more} more batches for one burst");
+    }
+}
