@@ -40,8 +40,8 @@ rate() { echo "scale=0; $jobs / $1" | bc; }
 "$fsq" init "$work/q" >/dev/null
 # A queue prepared earlier: items older than the quiet period are stable at once.
 ( cd "$work/q" && seq -f 'job-%05g' 1 "$jobs" | xargs touch -d '1 hour ago' )
-out=$( { /usr/bin/time -f '%e %M' "$fsq" work "$work/q" --drain --workers 2 -- true >/dev/null 2>&1; } 2>&1 | tail -1)
-fsq_s=${out% *}; fsq_rss=${out#* }
+/usr/bin/time -f '%e %M' -o "$work/time" "$fsq" work "$work/q" --drain --workers 2 -- true >/dev/null 2>&1
+read -r fsq_s fsq_rss < "$work/time"
 done_count=$(ls "$work/q/success" | wc -l)
 [ "$done_count" -eq "$jobs" ] || { echo "fsq finished only $done_count of $jobs" >&2; exit 1; }
 xargs_s=$(seconds sh -c "seq $jobs | xargs -P2 -n1 true")

@@ -253,3 +253,34 @@ fn polling_takes_a_quiet_file_after_the_quiet_period() {
     worker.kill().unwrap();
     worker.wait().unwrap();
 }
+
+#[test]
+fn an_item_deleted_while_running_is_reported_and_the_worker_goes_on() {
+    let (dir, root) = queue(&["a-doomed", "b-next"], "");
+    let gate = dir.path().join("gate");
+    let script = format!(
+        "[ \"$1\" = b-next ] || while [ ! -e '{}' ]; do sleep 0.02; done",
+        gate.display()
+    );
+    let worker = start_worker(
+        &root,
+        &["--drain", "--", "sh", "-c", &script, "sh", "{name}"],
+    );
+    let owner = wait_for(20, "the claim", || {
+        let owners = ls(&root.join("process"));
+        let owner = owners.first()?.clone();
+        ls(&root.join("process").join(&owner))
+            .contains(&"a-doomed".to_string())
+            .then_some(owner)
+    });
+    fs::remove_file(root.join("process").join(owner).join("a-doomed")).unwrap();
+    fs::write(&gate, "").unwrap();
+    let out = worker.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("process/a-doomed was moved or deleted while it ran"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(ls(&root.join("success")), ["b-next"]);
+}
