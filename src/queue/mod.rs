@@ -6,6 +6,7 @@
 //! manage the queue at the same time. `docs/FORMAT.md` is the specification.
 
 mod config;
+mod edit;
 mod enqueue;
 mod error;
 mod items;
@@ -17,6 +18,7 @@ mod state;
 mod workers;
 
 pub use config::{Config, Processor, TuiConfig, WorkerConfig, parse_duration, parse_size};
+pub use edit::FileIdentity;
 pub use enqueue::{AddMode, Source};
 pub use error::{Error, IoContext, Result};
 pub use items::{Item, Position, Snapshot, Stray};

@@ -28,16 +28,11 @@ pub fn on_items(model: &mut Model, action: Action) -> Vec<Effect> {
         return Vec::new();
     }
     if action == Action::New {
-        let into = if state == QState::Process {
-            QState::Pending
-        } else {
-            state
-        };
         model.overlay = Some(Overlay::Prompt(Prompt {
             title: "New item".into(),
-            label: format!("Name of the new text item in {}", folder(into)),
+            label: "Name of the new pending text item".into(),
             input: String::new(),
-            purpose: PromptFor::NewItem(into),
+            purpose: PromptFor::NewItem,
         }));
         return Vec::new();
     }
@@ -157,40 +152,29 @@ fn confirm(model: &mut Model, title: &str, question: String, op: Op) -> Vec<Effe
     Vec::new()
 }
 
-/// View or edit: the components are built by another part of the commander; until they are
-/// wired in, say what would open.
+/// F3 views the item (a running or failed one: its log, a running one's followed live); F4
+/// edits it. Both components are read off the render path and arrive as events.
 fn open(model: &mut Model, action: Action) -> Vec<Effect> {
     let Some(item) = model.pane().current().cloned() else {
         model.complain("nothing here to open");
         return Vec::new();
     };
-    if action == Action::Edit && model.readonly {
+    if action == Action::View {
+        let log = matches!(
+            item.state,
+            QState::Process | QState::Failed | QState::Delayed
+        );
+        return vec![Effect::View { item, log }];
+    }
+    if model.readonly {
         model.complain("read-only: fsq was started with --readonly, so items cannot be edited");
         return Vec::new();
     }
-    let title = if action == Action::View {
-        "View"
-    } else {
-        "Edit"
-    };
-    model.overlay = Some(Overlay::Notice {
-        title: title.into(),
-        text: format!(
-            "{}\n\nThe {} is not built into this version yet.",
-            item.qualified(),
-            title.to_lowercase()
-        ),
-    });
-    Vec::new()
-}
-
-/// Creates the item the F7 prompt named.
-pub fn create(model: &mut Model, state: QState, name: String) -> Vec<Effect> {
-    if name.trim().is_empty() {
-        model.complain("a new item needs a name");
+    if item.state == QState::Process {
+        model.complain("a worker is running this item; view it with F3");
         return Vec::new();
     }
-    vec![Effect::Disk(Op::Create { state, name })]
+    vec![Effect::Edit(item)]
 }
 
 /// F9 and the slot keys.

@@ -14,11 +14,13 @@ use crate::queue::{Queue, State as QState, printable};
 use crate::worker::{Engine, Settings, StopMode};
 
 use super::background::Background;
+use super::dialog::Overlay;
 use super::effect::Effect;
 use super::event::Event;
 use super::keymap::Keymap;
 use super::model::Model;
 use super::render;
+use super::render::dialog::edit_style;
 use super::terminal::{self, Term};
 use super::theme::Theme;
 use super::update::update;
@@ -49,8 +51,16 @@ pub fn run(setup: Setup) -> anyhow::Result<()> {
     let size = term.size().map(|s| (s.width, s.height)).unwrap_or((80, 24));
     spawn_input(tx.clone());
 
-    let (mode, _watch) = watch::start(setup.queue.root(), setup.poll, tx.clone());
     let background = Background::start(setup.queue.clone(), tx.clone(), setup.heartbeat_timeout);
+    // Panes first, so the first screen does not wait for the other states; the watcher is set
+    // up while they are listed.
+    let mut first: Vec<Effect> = vec![Effect::List(setup.left), Effect::List(setup.right)];
+    first.extend(QState::ALL.into_iter().map(Effect::List));
+    first.extend([Effect::ReadProgress, Effect::ReadWorkers]);
+    for effect in first {
+        background.run(effect);
+    }
+    let (mode, _watch) = watch::start(setup.queue.root(), setup.poll, tx.clone());
     let engine = match &setup.engine {
         Some(settings) => {
             let events = std::sync::Mutex::new(tx.clone());
@@ -84,11 +94,6 @@ pub fn run(setup: Setup) -> anyhow::Result<()> {
         model.say("read-only: the queue is shown, never changed");
     }
 
-    // Panes first, so the first screen does not wait for the other states.
-    let mut first: Vec<Effect> = vec![Effect::List(setup.left), Effect::List(setup.right)];
-    first.extend(QState::ALL.into_iter().map(Effect::List));
-    first.extend([Effect::ReadProgress, Effect::ReadWorkers]);
-
     let looped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         event_loop(
             &mut term,
@@ -97,7 +102,7 @@ pub fn run(setup: Setup) -> anyhow::Result<()> {
             &rx,
             &background,
             engine.as_ref(),
-            first,
+            Vec::new(),
         )
     }));
     terminal::restore();
@@ -144,6 +149,15 @@ fn event_loop(
                     }
                 }
                 Some(Effect::Quit(mode)) => return Ok(mode),
+                Some(Effect::ViewerRefresh) => {
+                    // One stat and at most a bounded read, for a followed log: cheap enough to
+                    // do here, and the viewer cannot leave the loop's thread while it is shown.
+                    if let Some(Overlay::Viewer(viewer)) = &mut model.overlay
+                        && viewer.refresh().unwrap_or(false)
+                    {
+                        model.dirty = true;
+                    }
+                }
                 _ => {}
             }
         }
@@ -198,6 +212,9 @@ fn handle(
         if model.engine != Some(status) {
             effects.extend(update(model, &setup.keys, Event::Engine(status)));
         }
+    }
+    if let Some(Overlay::Editor(editor)) = &mut model.overlay {
+        editor.set_style(edit_style(&setup.theme));
     }
     effects
 }

@@ -12,22 +12,37 @@ use std::time::Duration;
 
 use crate::queue::{Item, Queue, State as QState};
 
+use super::editor::{Editor, SaveRequest};
 use super::effect::{Effect, Op};
 use super::event::Event;
 use super::ops;
 use super::pane::{Details, Key};
+use super::viewer::{ReadRequest, Viewer};
 
 /// Handles to the background threads; dropping it lets them end.
 pub struct Background {
     lists: Sender<QState>,
     reads: Sender<Read>,
-    ops: Sender<Op>,
+    ops: Sender<Job>,
 }
 
 enum Read {
     Stat(Vec<Item>),
     Progress,
     Workers,
+    /// Open the viewer (these three are done in order, never merged).
+    View {
+        item: Item,
+        log: bool,
+    },
+    Edit(Item),
+    Chunk(ReadRequest),
+}
+
+/// Changes, in the order asked.
+enum Job {
+    Op(Op),
+    Save(SaveRequest),
 }
 
 impl Background {
@@ -48,8 +63,14 @@ impl Background {
             move || reader(&queue, &read_rx, &events, heartbeat_timeout)
         });
         spawn("fsq-ops", move || {
-            for op in op_rx {
-                if events.send(Event::Done(ops::run(&queue, op))).is_err() {
+            for job in op_rx {
+                let event = match job {
+                    Job::Op(op) => Event::Done(ops::run(&queue, op)),
+                    Job::Save(request) => {
+                        Event::Saved(request.run(&queue).map_err(|e| e.to_string()))
+                    }
+                };
+                if events.send(event).is_err() {
                     break;
                 }
             }
@@ -65,7 +86,11 @@ impl Background {
             Effect::Stat(items) => self.reads.send(Read::Stat(items)).is_ok(),
             Effect::ReadProgress => self.reads.send(Read::Progress).is_ok(),
             Effect::ReadWorkers => self.reads.send(Read::Workers).is_ok(),
-            Effect::Disk(op) => self.ops.send(op).is_ok(),
+            Effect::Disk(op) => self.ops.send(Job::Op(op)).is_ok(),
+            Effect::Save(request) => self.ops.send(Job::Save(request)).is_ok(),
+            Effect::View { item, log } => self.reads.send(Read::View { item, log }).is_ok(),
+            Effect::Edit(item) => self.reads.send(Read::Edit(item)).is_ok(),
+            Effect::ViewerRead(request) => self.reads.send(Read::Chunk(request)).is_ok(),
             other => return Some(other),
         };
         let _ = sent;
@@ -102,14 +127,23 @@ fn lister(queue: &Queue, requests: &Receiver<QState>, events: &Sender<Event>) {
 fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, timeout: Duration) {
     while let Ok(first) = requests.recv() {
         let (mut stat, mut progress, mut workers) = (Vec::new(), false, false);
+        let mut out = Vec::new();
         for read in std::iter::once(first).chain(requests.try_iter()) {
             match read {
                 Read::Stat(items) => stat.extend(items),
                 Read::Progress => progress = true,
                 Read::Workers => workers = true,
+                Read::View { item, log } => out.push(open_viewer(queue, &item, log)),
+                Read::Edit(item) => out.push(match Editor::open(queue, &item) {
+                    Ok(editor) => Event::EditorOpened(Box::new(editor)),
+                    Err(err) => Event::OpenFailed(err.to_string()),
+                }),
+                Read::Chunk(request) => out.push(match request.read() {
+                    Ok(chunk) => Event::ViewerChunk(chunk),
+                    Err(err) => Event::OpenFailed(format!("cannot read: {err}")),
+                }),
             }
         }
-        let mut out = Vec::new();
         if !stat.is_empty() {
             out.push(Event::Details(
                 stat.iter().map(|item| details(queue, item)).collect(),
@@ -160,4 +194,21 @@ fn read_progress(queue: &Queue) -> Vec<(std::ffi::OsString, crate::queue::Progre
         .filter(|name| !name.as_encoded_bytes().starts_with(b"."))
         .filter_map(|name| queue.progress(&name).map(|p| (name, p)))
         .collect()
+}
+
+/// The viewer on an item, or on its log: a running item's log is followed live.
+fn open_viewer(queue: &Queue, item: &Item, log: bool) -> Event {
+    let log_path = queue.log_path(item.display());
+    let (path, title, is_log) = if log && log_path.is_file() {
+        (log_path, format!("log of {}", item.qualified()), true)
+    } else {
+        (queue.path_of(item), item.qualified(), false)
+    };
+    match Viewer::open(&path, &title) {
+        Ok(viewer) => Event::ViewerOpened {
+            viewer: Box::new(viewer),
+            follow: is_log && item.state == QState::Process,
+        },
+        Err(err) => Event::OpenFailed(format!("cannot view {}: {err}", item.qualified())),
+    }
 }

@@ -6,12 +6,17 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::queue::State as QState;
 
+use super::editor::Editor;
 use super::effect::Effect;
 use super::keymap::{Action, Context, Keymap};
+use super::viewer::Viewer;
 
 /// The thing on top.
-#[derive(Debug)]
 pub enum Overlay {
+    /// F3: the viewer component (keys go to it directly).
+    Viewer(Box<Viewer>),
+    /// F4 / F7: the editor component.
+    Editor(Box<Editor>),
     Confirm(Confirm),
     Prompt(Prompt),
     /// Pick the state shown in the active pane.
@@ -21,11 +26,19 @@ pub enum Overlay {
     Help {
         scroll: usize,
     },
-    /// A text box closed by any key.
-    Notice {
-        title: String,
-        text: String,
-    },
+}
+
+impl std::fmt::Debug for Overlay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Overlay::Viewer(_) => f.write_str("Viewer"),
+            Overlay::Editor(_) => f.write_str("Editor"),
+            Overlay::Confirm(c) => write!(f, "Confirm({:?})", c.title),
+            Overlay::Prompt(p) => write!(f, "Prompt({:?})", p.title),
+            Overlay::StateMenu { cursor } => write!(f, "StateMenu({cursor})"),
+            Overlay::Help { scroll } => write!(f, "Help({scroll})"),
+        }
+    }
 }
 
 /// An mc-style question with buttons.
@@ -62,7 +75,7 @@ pub enum PromptFor {
     Select,
     Unselect,
     Filter,
-    NewItem(QState),
+    NewItem,
 }
 
 /// What an overlay decided after a key.
@@ -154,7 +167,8 @@ impl Overlay {
                 }
                 _ => Decision::Close,
             },
-            Overlay::Notice { .. } => Decision::Close,
+            // The components take their keys in `input`, which knows their outcomes.
+            Overlay::Viewer(_) | Overlay::Editor(_) => Decision::Open,
         }
     }
 }

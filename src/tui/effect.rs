@@ -3,10 +3,13 @@
 //! whatever they produce comes back as an `Event`.
 
 use crate::queue::{Item, State as QState};
+
+use super::editor::SaveRequest;
+use super::viewer::ReadRequest;
 use crate::worker::StopMode;
 
 /// Work to be done off the render path.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Effect {
     /// Re-list a state.
     List(QState),
@@ -22,6 +25,16 @@ pub enum Effect {
     PauseEngine(bool),
     /// Set the embedded worker's slot count.
     SetSlots(usize),
+    /// Open the viewer on an item, or on its log when `log` is set (and there is one).
+    View { item: Item, log: bool },
+    /// Read an item for the editor.
+    Edit(Item),
+    /// Read more of the file in the open viewer.
+    ViewerRead(ReadRequest),
+    /// Look at the open viewer's file again (a followed log grows).
+    ViewerRefresh,
+    /// Save the editor's text.
+    Save(SaveRequest),
     /// Leave the commander; running jobs are handled per the mode.
     Quit(StopMode),
 }
@@ -50,11 +63,6 @@ pub enum Op {
         item: Item,
         place: Place,
     },
-    /// A new empty item called `name` in `state`.
-    Create {
-        state: QState,
-        name: String,
-    },
 }
 
 /// Where `Op::Reorder` puts an item.
@@ -64,4 +72,25 @@ pub enum Place {
     Down,
     Top,
     Bottom,
+}
+
+impl PartialEq for Effect {
+    /// Reads and saves carry file handles and buffers: never equal. The rest compare by value
+    /// (tests assert on effects).
+    fn eq(&self, other: &Self) -> bool {
+        use Effect::*;
+        match (self, other) {
+            (List(a), List(b)) => a == b,
+            (Stat(a), Stat(b)) => a == b,
+            (ReadProgress, ReadProgress) | (ReadWorkers, ReadWorkers) => true,
+            (ViewerRefresh, ViewerRefresh) => true,
+            (Disk(a), Disk(b)) => a == b,
+            (PauseEngine(a), PauseEngine(b)) => a == b,
+            (SetSlots(a), SetSlots(b)) => a == b,
+            (View { item: a, log: x }, View { item: b, log: y }) => a == b && x == y,
+            (Edit(a), Edit(b)) => a == b,
+            (Quit(a), Quit(b)) => a == b,
+            _ => false,
+        }
+    }
 }

@@ -6,10 +6,11 @@ use std::ffi::OsString;
 use crate::queue::{Item, Progress, State as QState, WorkerStatus};
 use crate::worker::{self, EngineStatus};
 
+use super::editor::{Editor, Saved};
 use super::pane::{Details, Key};
+use super::viewer::{Chunk, Viewer};
 use super::watch::Changes;
 
-#[derive(Debug)]
 pub enum Event {
     /// A key, mouse or resize event from the terminal.
     Input(crossterm::event::Event),
@@ -31,6 +32,16 @@ pub enum Event {
     Engine(EngineStatus),
     /// A disk operation finished.
     Done(Outcome),
+    /// The viewer is open (read off the render path).
+    ViewerOpened { viewer: Box<Viewer>, follow: bool },
+    /// More of the viewed file.
+    ViewerChunk(Chunk),
+    /// The editor has read its item.
+    EditorOpened(Box<Editor>),
+    /// The viewer or editor could not be opened.
+    OpenFailed(String),
+    /// The editor's save went through, or why not.
+    Saved(Result<Saved, String>),
     /// Time passed (only sent while something on screen changes with time).
     Tick,
     /// SIGTERM or SIGHUP: leave now, requeueing running jobs.
@@ -46,4 +57,17 @@ pub struct Outcome {
     pub touched: Vec<QState>,
     /// Where the cursor should go: an item that moved within its pane.
     pub focus: Option<(QState, Key)>,
+}
+
+impl std::fmt::Debug for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Event::Input(input) => write!(f, "Input({input:?})"),
+            Event::Listed { state, items } => write!(f, "Listed({state}, {} items)", items.len()),
+            Event::Changed(changes) => write!(f, "Changed({changes:?})"),
+            Event::Worker(report) => write!(f, "Worker({report:?})"),
+            Event::Done(outcome) => write!(f, "Done({outcome:?})"),
+            _ => f.write_str("Event"),
+        }
+    }
 }

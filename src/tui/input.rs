@@ -9,16 +9,21 @@ use crate::worker::StopMode;
 
 use super::actions;
 use super::dialog::{Decision, Overlay, Prompt, PromptFor, Then};
+use super::editor::{Editor, EditorOutcome};
 use super::effect::Effect;
 use super::keymap::{Action, Context, Keymap};
 use super::layout;
 use super::model::Model;
 use super::update::{keep_cursors_in_view, list_height, workers_rows};
+use super::viewer::ViewerOutcome;
 
 pub fn handle(model: &mut Model, keys: &Keymap, input: Term) -> Vec<Effect> {
     match input {
         Term::Key(key) if key.kind != KeyEventKind::Release => {
             model.dirty = true;
+            if let Some(effects) = component_key(model, key) {
+                return effects;
+            }
             if let Some(mut overlay) = model.overlay.take() {
                 let decision = overlay.handle_key(keys, &key);
                 if decision == Decision::Open {
@@ -83,7 +88,15 @@ fn entered(model: &mut Model, purpose: PromptFor, text: String) -> Vec<Effect> {
             keep_cursors_in_view(model);
             Vec::new()
         }
-        PromptFor::NewItem(state) => actions::create(model, state, text),
+        PromptFor::NewItem => {
+            if text.trim().is_empty() {
+                model.complain("a new item needs a name");
+            } else {
+                let editor = Editor::new_item(std::ffi::OsStr::new(&text));
+                model.overlay = Some(Overlay::Editor(Box::new(editor)));
+            }
+            Vec::new()
+        }
     }
 }
 
@@ -234,4 +247,32 @@ fn mouse_event(model: &mut Model, keys: &Keymap, mouse: MouseEvent) -> Vec<Effec
     keep_cursors_in_view(model);
     model.dirty = true;
     Vec::new()
+}
+
+/// Keys for the viewer or the editor, when one is open: they have their own key handling.
+fn component_key(model: &mut Model, key: crossterm::event::KeyEvent) -> Option<Vec<Effect>> {
+    match model.overlay.as_mut()? {
+        Overlay::Viewer(viewer) => {
+            if viewer.handle_key(key) == ViewerOutcome::Close {
+                model.overlay = None;
+                return Some(Vec::new());
+            }
+            Some(
+                viewer
+                    .read_request()
+                    .map(Effect::ViewerRead)
+                    .into_iter()
+                    .collect(),
+            )
+        }
+        Overlay::Editor(editor) => Some(match editor.handle_key(key) {
+            EditorOutcome::Continue => Vec::new(),
+            EditorOutcome::Save(request) => vec![Effect::Save(request)],
+            EditorOutcome::Close => {
+                model.overlay = None;
+                Vec::new()
+            }
+        }),
+        _ => None,
+    }
 }

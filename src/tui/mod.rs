@@ -33,6 +33,9 @@ mod tests;
 #[cfg(test)]
 pub(crate) use render::help_lines as render_help_lines;
 
+pub mod editor;
+pub mod viewer;
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;

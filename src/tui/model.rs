@@ -178,6 +178,9 @@ impl Model {
         if running {
             return Some(Duration::from_millis(250));
         }
+        if matches!(&self.overlay, Some(Overlay::Viewer(v)) if v.is_following()) {
+            return Some(Duration::from_millis(300));
+        }
         if self.panes.iter().any(|p| !p.fresh.is_empty()) {
             return Some(Duration::from_millis(500));
         }

@@ -2,8 +2,6 @@
 //! layer. One bad item is reported and the others go on; the outcome names what changed so the
 //! panes re-list at once (even where the watcher only polls).
 
-use std::io;
-
 use crate::queue::{Item, Position, Queue, State as QState, printable};
 
 use super::actions::folder;
@@ -43,7 +41,6 @@ pub fn run(queue: &Queue, op: Op) -> Outcome {
             },
         ),
         Op::Reorder { item, place } => reorder(queue, &item, place),
-        Op::Create { state, name } => create(queue, state, &name),
     }
 }
 
@@ -117,23 +114,5 @@ fn reorder(queue: &Queue, item: &Item, place: Place) -> Outcome {
             focus: Some((QState::Pending, Key::of(&moved))),
         },
         Err(err) => fail(err.to_string()),
-    }
-}
-
-/// A new empty text item, placed by the queue layer (staged, then renamed into place).
-fn create(queue: &Queue, state: QState, name: &str) -> Outcome {
-    let result = queue.add_to(&mut io::empty(), name.as_ref(), state);
-    match result {
-        Ok(item) => Outcome {
-            message: format!("created {}", item.qualified()),
-            error: false,
-            touched: vec![QState::Pending, state],
-            focus: Some((state, Key::of(&item))),
-        },
-        Err(err) => Outcome {
-            message: err.to_string(),
-            error: true,
-            ..Outcome::default()
-        },
     }
 }

@@ -4,7 +4,7 @@
 //! exactly the items that are still there.
 
 use std::collections::{HashMap, HashSet};
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::time::SystemTime;
 
 use crate::queue::{Item, State as QState, printable};
@@ -114,16 +114,40 @@ impl Pane {
     pub fn set_items(&mut self, items: Vec<Item>, fresh_until: SystemTime) {
         let cursor_key = self.current().map(Key::of);
         let old_cursor = self.cursor;
-        let keys: HashSet<Key> = items.iter().map(Key::of).collect();
-        if self.loaded {
-            let before: HashSet<Key> = self.items.iter().map(Key::of).collect();
-            for key in keys.difference(&before) {
-                self.fresh.insert(key.clone(), fresh_until);
-            }
+        if !self.loaded {
+            // The first listing: nothing to carry over, so skip the identity bookkeeping (a
+            // 100,000-item state shows at once).
+            self.items = items;
+            self.loaded = true;
+            self.compute_shown();
+            self.cursor = 0;
+            return;
         }
-        self.selected.retain(|key| keys.contains(key));
-        self.details.retain(|key, _| keys.contains(key));
-        self.fresh.retain(|key, _| keys.contains(key));
+        {
+            // Sorted borrowed keys rather than hash sets: a relist of 100,000 items costs a
+            // few milliseconds and allocates only for what is new.
+            let keys = sorted_keys(&items);
+            let before = sorted_keys(&self.items);
+            for key in &keys {
+                if before.binary_search(key).is_err() {
+                    self.fresh.insert(
+                        Key {
+                            owner: key.0.map(OsStr::to_os_string),
+                            name: key.1.to_os_string(),
+                        },
+                        fresh_until,
+                    );
+                }
+            }
+            let present = |key: &Key| {
+                keys.binary_search(&(key.owner.as_deref(), key.name.as_os_str()))
+                    .is_ok()
+            };
+            self.selected.retain(|key| present(key));
+            self.details.retain(|key, _| present(key));
+            self.fresh.retain(|key, _| present(key));
+            self.asked.retain(|key| present(key));
+        }
         self.items = items;
         self.loaded = true;
         self.compute_shown();
@@ -131,7 +155,6 @@ impl Pane {
             Some(at) => at,
             None => old_cursor.min(self.shown.len().saturating_sub(1)),
         };
-        self.asked.retain(|key| keys.contains(key));
     }
 
     /// Recomputes `shown` from the filter, keeping the cursor on its item where it can.
@@ -240,4 +263,14 @@ impl Pane {
         self.fresh.retain(|_, until| *until > now);
         before != self.fresh.len()
     }
+}
+
+/// Every item's identity, borrowed and sorted for binary search.
+fn sorted_keys(items: &[Item]) -> Vec<(Option<&OsStr>, &OsStr)> {
+    let mut keys: Vec<(Option<&OsStr>, &OsStr)> = items
+        .iter()
+        .map(|i| (i.owner.as_deref(), i.display()))
+        .collect();
+    keys.sort_unstable();
+    keys
 }

@@ -8,6 +8,8 @@ use std::time::SystemTime;
 use crate::queue::State as QState;
 use crate::worker;
 
+use super::dialog::Overlay;
+use super::editor::{EditorOutcome, Saved};
 use super::effect::Effect;
 use super::event::{Event, Outcome};
 use super::input;
@@ -86,6 +88,9 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
         }
         Event::Done(outcome) => done(model, outcome),
         Event::Tick => {
+            if following_a_log(model) {
+                return vec![Effect::ViewerRefresh];
+            }
             let now = model.now;
             let faded = model
                 .panes
@@ -95,6 +100,37 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
             Vec::new()
         }
         Event::Terminate => vec![Effect::Quit(worker::StopMode::Requeue)],
+        Event::ViewerOpened { mut viewer, follow } => {
+            if follow {
+                viewer.set_follow(true);
+            }
+            let more = viewer.read_request().map(Effect::ViewerRead);
+            model.overlay = Some(Overlay::Viewer(viewer));
+            model.dirty = true;
+            more.into_iter().collect()
+        }
+        Event::ViewerChunk(chunk) => match &mut model.overlay {
+            Some(Overlay::Viewer(viewer)) => {
+                viewer.apply(chunk);
+                model.dirty = true;
+                viewer
+                    .read_request()
+                    .map(Effect::ViewerRead)
+                    .into_iter()
+                    .collect()
+            }
+            _ => Vec::new(),
+        },
+        Event::EditorOpened(editor) => {
+            model.overlay = Some(Overlay::Editor(editor));
+            model.dirty = true;
+            Vec::new()
+        }
+        Event::OpenFailed(message) => {
+            model.complain(message);
+            Vec::new()
+        }
+        Event::Saved(result) => saved(model, result),
     };
     effects.extend(ask_for_details(model));
     effects
@@ -261,4 +297,32 @@ fn ask_for_details(model: &mut Model) -> Vec<Effect> {
 pub fn seconds_until(now: SystemTime, at_ms: u64) -> i64 {
     let now_ms = crate::queue::unix_ms(now) as i64;
     (at_ms as i64 - now_ms) / 1000
+}
+
+fn following_a_log(model: &Model) -> bool {
+    matches!(&model.overlay, Some(Overlay::Viewer(v)) if v.is_following())
+}
+
+/// The editor's save came back: the editor learns how it went; the panes re-list.
+fn saved(model: &mut Model, result: Result<Saved, String>) -> Vec<Effect> {
+    model.dirty = true;
+    let Some(Overlay::Editor(editor)) = &mut model.overlay else {
+        return Vec::new();
+    };
+    match result {
+        Ok(saved) => {
+            let state = saved.item.state;
+            model.say(format!("saved {}", saved.item.qualified()));
+            if let Some(Overlay::Editor(editor)) = &mut model.overlay
+                && let EditorOutcome::Close = editor.saved(saved)
+            {
+                model.overlay = None;
+            }
+            vec![Effect::List(state)]
+        }
+        Err(message) => {
+            editor.save_failed(message);
+            Vec::new()
+        }
+    }
 }

@@ -1,5 +1,5 @@
 //! Keeping the view current. Locally, a recursive notify watcher on the queue whose raw events
-//! are grouped for ~50 ms and reduced to "which states changed, did progress or heartbeats
+//! are grouped until they pause for 30 ms and reduced to "which states changed, did progress or heartbeats
 //! change": a burst of 10,000 renames becomes a handful of re-lists, not 10,000. On network
 //! filesystems (detected by statfs), where inotify sees nothing other hosts do, a poller
 //! compares folder mtimes every second instead, and the header says so.
@@ -16,8 +16,10 @@ use crate::queue::{META, State as QState};
 
 use super::event::Event;
 
-/// How long raw events are gathered before one `Changed` goes out.
-const BATCH: Duration = Duration::from_millis(50);
+/// A batch closes after this long without a new raw event...
+const QUIET: Duration = Duration::from_millis(30);
+/// ...or this long after it opened, so a steady stream still shows.
+const LONGEST: Duration = Duration::from_millis(500);
 
 /// How changes are noticed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -136,7 +138,7 @@ pub fn start(
     let watcher = notify::recommended_watcher(move |event| {
         let _ = raw_tx.send(event);
     })
-    .and_then(|mut w| w.watch(root, RecursiveMode::Recursive).map(|()| w));
+    .and_then(|mut w| watch_folders(&mut w, root).map(|()| w));
     match watcher {
         Ok(watcher) => {
             let root = root.to_path_buf();
@@ -162,7 +164,30 @@ pub fn start(
     }
 }
 
-/// Gathers raw events for `BATCH` after the first one, then sends what they add up to.
+/// Watches the queue's own folders, not the whole tree: a recursive watch would walk every item
+/// (100,000 stats before the first screen) and every output folder. `process/` is watched
+/// recursively for the claim folders inside it; it holds only running items.
+fn watch_folders(watcher: &mut impl Watcher, root: &Path) -> notify::Result<()> {
+    watcher.watch(root, RecursiveMode::NonRecursive)?;
+    let claims = root.join("process");
+    for dir in watched_folders(root).into_iter().skip(1) {
+        if dir.parent() == Some(claims.as_path()) {
+            continue;
+        }
+        let mode = if dir.ends_with("process") {
+            RecursiveMode::Recursive
+        } else {
+            RecursiveMode::NonRecursive
+        };
+        if dir.is_dir() {
+            watcher.watch(&dir, mode)?;
+        }
+    }
+    Ok(())
+}
+
+/// Gathers raw events until they pause for `QUIET` (at most `LONGEST`), then sends what they
+/// add up to: a single change shows within ~30 ms, a burst of renames as one re-list.
 fn batcher(root: &Path, raw: &Receiver<notify::Result<notify::Event>>, events: &Sender<Event>) {
     while let Ok(first) = raw.recv() {
         let mut changes = Changes::default();
@@ -177,9 +202,10 @@ fn batcher(root: &Path, raw: &Receiver<notify::Result<notify::Event>>, events: &
             Err(_) => changes.states.extend(QState::ALL),
         };
         add(first);
-        let deadline = Instant::now() + BATCH;
+        let opened = Instant::now();
         loop {
-            match raw.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            let wait = QUIET.min((opened + LONGEST).saturating_duration_since(Instant::now()));
+            match raw.recv_timeout(wait) {
                 Ok(event) => add(event),
                 Err(RecvTimeoutError::Timeout) => break,
                 Err(RecvTimeoutError::Disconnected) => return,

@@ -10,10 +10,12 @@ use ratatui::widgets::{Block, BorderType, Clear, Widget};
 use crate::queue::State as QState;
 
 use super::super::dialog::{Confirm, Overlay, Prompt};
+use super::super::editor::EditStyle;
 use super::super::keymap::Keymap;
 use super::super::model::Model;
 use super::super::text;
 use super::super::theme::Theme;
+use super::super::viewer::ViewStyle;
 use super::put;
 
 pub fn render(
@@ -25,25 +27,25 @@ pub fn render(
     theme: &Theme,
 ) {
     match overlay {
+        Overlay::Viewer(viewer) => {
+            blank(buf, screen, theme);
+            viewer.render(screen, buf, &view_style(theme));
+        }
+        Overlay::Editor(editor) => {
+            blank(buf, screen, theme);
+            editor.render(screen, buf);
+        }
         Overlay::Confirm(confirm) => render_confirm(buf, screen, confirm, theme),
         Overlay::Prompt(prompt) => render_prompt(buf, screen, prompt, theme),
         Overlay::StateMenu { cursor } => render_menu(buf, screen, *cursor, model, theme),
         Overlay::Help { scroll } => super::help::render(buf, screen, *scroll, keys, theme),
-        Overlay::Notice { title, text } => {
-            let lines: Vec<String> = text.lines().map(str::to_string).collect();
-            let inner = framed(buf, screen, title, &lines, 1, theme.dialog, theme);
-            if inner.height > 0 {
-                put(
-                    buf,
-                    inner.x,
-                    inner.bottom() - 1,
-                    "  (any key closes)",
-                    inner.width,
-                    theme.dialog,
-                );
-            }
-        }
     }
+}
+
+/// The components draw only their text: wipe what is under them first.
+fn blank(buf: &mut Buffer, area: Rect, theme: &Theme) {
+    Clear.render(area, buf);
+    buf.set_style(area, theme.base);
 }
 
 /// Draws a titled box around `lines` plus `extra` rows, returns its inside.
@@ -229,5 +231,33 @@ fn render_menu(buf: &mut Buffer, screen: Rect, cursor: usize, model: &Model, the
             inner.width.saturating_sub(2),
             theme.button_focus,
         );
+    }
+}
+
+/// The viewer's colours, from the theme.
+pub fn view_style(theme: &Theme) -> ViewStyle {
+    ViewStyle {
+        text: theme.base,
+        border: theme.border,
+        title: theme.title_active,
+        status: theme.dim,
+        escape: theme.alarm,
+        hex_offset: theme.column_header,
+        hex_bytes: theme.base,
+    }
+}
+
+/// The editor's colours, from the theme.
+pub fn edit_style(theme: &Theme) -> EditStyle {
+    EditStyle {
+        text: theme.base,
+        cursor: theme.cursor,
+        cursor_line: theme.base,
+        border: theme.border,
+        title: theme.title_active,
+        status: theme.dim,
+        message: theme.fresh,
+        error: theme.alarm,
+        prompt: theme.dialog_alarm,
     }
 }

@@ -2,7 +2,7 @@
 //! I/O, no clock, no mutation, so the same model always gives the same screen (which is what the
 //! snapshot tests rely on). Each part of the screen has its own module.
 
-mod dialog;
+pub mod dialog;
 mod header;
 mod help;
 pub mod keybar;

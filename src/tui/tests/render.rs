@@ -3,6 +3,8 @@
 
 use crossterm::event::KeyCode;
 use insta::assert_snapshot;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
 
 use crate::queue::{Heartbeat, State as QState, WorkerHealth, WorkerStatus};
 use crate::worker::EngineStatus;
@@ -209,4 +211,30 @@ fn no_color_keeps_the_cursor_visible() {
             .add_modifier
             .contains(ratatui::style::Modifier::REVERSED)
     );
+}
+
+/// One redraw of a full 200x60 screen over a 100,000-item listing (timed; the figure in
+/// docs/BENCHMARKS.md comes from `cargo test --release render_time -- --nocapture`).
+#[test]
+fn render_time_200x60_with_100k_items() {
+    let names: Vec<String> = (0..100_000).map(|i| format!("item-{i:06}.mp4")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut h = Harness::new(QState::Pending, QState::Process, (200, 60));
+    h.list_all(&[
+        (QState::Pending, &refs),
+        (QState::Process, &["a.mp4", "b.mp4"]),
+    ]);
+    h.stat_all().progress("a.mp4", 0.5);
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap_or_else(|e| panic!("{e}"));
+    let theme = Theme::default();
+    let runs = 50;
+    let start = std::time::Instant::now();
+    for _ in 0..runs {
+        terminal
+            .draw(|frame| super::super::render::draw(frame, &h.model, &theme, &h.keys))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let each = start.elapsed() / runs;
+    eprintln!("render 200x60: {each:?} per frame");
+    assert!(each < std::time::Duration::from_millis(100), "{each:?}");
 }

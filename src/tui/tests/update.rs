@@ -317,3 +317,18 @@ fn state_menu_and_alt_digits_open_states() {
     assert_eq!(h.model.pane().state, QState::Failed);
     assert_eq!(h.effects, [Effect::List(QState::Failed)]);
 }
+
+#[test]
+fn view_opens_the_log_of_a_running_item() {
+    let mut h = Harness::new(QState::Pending, QState::Process, (100, 30));
+    h.list(QState::Pending, &["a"]).list(QState::Process, &[]);
+    h.list(QState::Process, &["b", "c"]);
+    h.key(KeyCode::Tab).key(KeyCode::F(3));
+    assert_eq!(
+        h.effects,
+        [Effect::View {
+            item: item(QState::Process, "b"),
+            log: true
+        }]
+    );
+}
