@@ -5,7 +5,7 @@
 use std::time::SystemTime;
 
 use super::job::Ctx;
-use crate::queue::{Heartbeat, State, this_host, unix_ms};
+use crate::queue::{Heartbeat, State, printable, this_host, unix_ms};
 
 /// What a worker says about itself in its heartbeat.
 pub struct Beat {
@@ -41,7 +41,11 @@ pub fn recover(ctx: &Ctx) -> usize {
     {
         Ok(items) => {
             for item in &items {
-                ctx.notice(format!("recovered {} from a dead worker", item.qualified()));
+                ctx.notice(format!(
+                    "{}: recovered from a dead worker, now {}",
+                    printable(item.display()),
+                    item.state
+                ));
             }
             items.len()
         }
