@@ -129,6 +129,22 @@ fn a_second_worker_recovers_the_claims_of_a_killed_one() {
         ls(&root.join("_meta/workers")).is_empty(),
         "dead heartbeat removed"
     );
+    // The first run's shell and its `sleep 100` outlived the killed worker; the second worker
+    // stopped them before running the item again.
+    let first_run = pids(&pgids)[0];
+    wait_for(10, "the orphaned first run to be killed", || {
+        let stat = fs::read_to_string(format!("/proc/{first_run}/stat")).unwrap_or_default();
+        let state = stat
+            .rsplit(") ")
+            .next()
+            .and_then(|rest| rest.chars().next());
+        matches!(state, None | Some('Z')).then_some(())
+    });
+    assert!(
+        stderr(&out).contains("left running by a dead worker"),
+        "{}",
+        stderr(&out)
+    );
     for pid in pids(&pgids) {
         if let Some(group) = rustix::process::Pid::from_raw(pid as i32) {
             let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);

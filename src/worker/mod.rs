@@ -13,6 +13,7 @@ mod engine;
 mod headless;
 mod job;
 mod log;
+mod orphans;
 mod process;
 mod progress;
 mod tracker;
