@@ -168,6 +168,9 @@ impl Queue {
     /// the interrupted run as an attempt; an item out of attempts goes to `failed/` instead.
     /// Safe to run from several hosts at once: each item moves at most once.
     pub fn recover(&self, timeout: Duration, max_attempts: u32) -> Result<Vec<Item>> {
+        // Claims first, heartbeats second: a worker writes its heartbeat before its first
+        // claim, so every claim listed here has an owner the heartbeat snapshot can see.
+        let claims = self.list(State::Process)?;
         let workers = self.workers(timeout)?;
         let alive = |owner: &OsStr| {
             workers
@@ -176,7 +179,7 @@ impl Queue {
         };
         let mut recovered = Vec::new();
         let mut dead_owners: Vec<OsString> = Vec::new();
-        for item in self.list(State::Process)? {
+        for item in claims {
             let owner = item.owner.clone().unwrap_or_default();
             if !owner.is_empty() && alive(&owner) {
                 continue;

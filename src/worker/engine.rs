@@ -81,6 +81,7 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
         poll_ms: poll.map(|interval| interval.as_millis() as u64),
     };
     upkeep::write_heartbeat(&ctx, beat(0, false));
+    upkeep::stop_orphans(&ctx);
     upkeep::recover(&ctx);
     let mut delayed = upkeep::promote_delayed(&ctx, 0);
 
@@ -208,6 +209,7 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
             next_beat = now + ctx.config.heartbeat;
             upkeep::write_heartbeat(&ctx, beat(running.len(), paused));
             if upkeep::recover(&ctx) > 0 {
+                upkeep::stop_orphans(&ctx);
                 claimer.mark_dirty();
             }
             delayed = upkeep::promote_delayed(&ctx, 0);

@@ -14,6 +14,7 @@ mod headless;
 mod job;
 mod log;
 mod mount;
+mod orphans;
 mod process;
 mod progress;
 mod tracker;

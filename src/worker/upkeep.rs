@@ -5,7 +5,7 @@
 use std::time::SystemTime;
 
 use super::job::Ctx;
-use crate::queue::{Heartbeat, State, this_host, unix_ms};
+use crate::queue::{Heartbeat, State, printable, this_host, unix_ms};
 
 /// What a worker says about itself in its heartbeat.
 pub struct Beat {
@@ -44,7 +44,11 @@ pub fn recover(ctx: &Ctx) -> usize {
     {
         Ok(items) => {
             for item in &items {
-                ctx.notice(format!("recovered {} from a dead worker", item.qualified()));
+                ctx.notice(format!(
+                    "{}: recovered from a dead worker, now {}",
+                    printable(item.display()),
+                    item.state
+                ));
             }
             items.len()
         }
@@ -52,6 +56,16 @@ pub fn recover(ctx: &Ctx) -> usize {
             ctx.notice(format!("recovery failed: {err}"));
             0
         }
+    }
+}
+
+/// Kills jobs that dead workers of this host left running, before their items run again.
+pub fn stop_orphans(ctx: &Ctx) {
+    let killed = super::orphans::kill_orphaned_jobs(ctx.queue.root(), &this_host());
+    if killed > 0 {
+        ctx.notice(format!(
+            "stopped {killed} job(s) left running by a dead worker"
+        ));
     }
 }
 

@@ -65,7 +65,9 @@ pub fn drain(root: &Path, extra: &[&str]) -> Output {
                 return;
             }
         }
-        let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+        if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+        }
     });
     let output = child.wait_with_output().unwrap();
     let _ = watchdog.join();
