@@ -51,7 +51,7 @@ fn spawn_claimer(dir: &Path, id: usize) -> Child {
         .args(["--ignored", "--exact", "race_claimer", "--quiet"])
         .env("FSQ_RACE_DIR", dir)
         .env("FSQ_RACE_ID", format!("claimer{id}"))
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap()
 }
@@ -93,15 +93,18 @@ fn racing_processes_never_lose_or_duplicate_items() {
     }
     fs::write(q.dir.join("_meta/race-done"), "").unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    for mut child in claimers {
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                assert!(status.success(), "a claimer failed");
-                break;
-            }
+    for child in claimers {
+        let waiter = std::thread::spawn(move || child.wait_with_output().unwrap());
+        while !waiter.is_finished() {
             assert!(Instant::now() < deadline, "claimers did not finish");
             std::thread::sleep(Duration::from_millis(20));
         }
+        let out = waiter.join().unwrap();
+        assert!(
+            out.status.success(),
+            "a claimer failed: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
     }
 
     // Every item exactly once, in success/, content intact.

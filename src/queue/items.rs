@@ -211,6 +211,14 @@ impl Queue {
     /// between its new neighbours. Only a neighbour whose name no prefix can pass (see
     /// `order_key::plan_move`) is renamed too.
     pub fn reorder(&self, item: &Item, position: &Position) -> Result<Item> {
+        if item.state == State::Process {
+            // Renaming a claimed file would pull it from under the worker running it.
+            return Err(Error::WrongState {
+                name: item.qualified(),
+                state: item.state,
+                what: "be reordered outside process/ (a worker is running it)",
+            });
+        }
         let others: Vec<Item> = self
             .list(item.state)?
             .into_iter()
@@ -463,6 +471,16 @@ mod tests {
         // Already in place: nothing happens.
         let first = q.list(State::Pending).unwrap().remove(0);
         assert_eq!(q.reorder(&first, &Position::First).unwrap(), first);
+    }
+
+    #[test]
+    fn claimed_items_are_never_reordered() {
+        let (_dir, q) = queue_with(&["a", "b"]);
+        let item = q.list(State::Pending).unwrap().remove(1);
+        let claimed = q.claim(&item, OsStr::new("w")).unwrap().unwrap();
+        let err = q.reorder(&claimed, &Position::First).unwrap_err();
+        assert!(matches!(err, Error::WrongState { .. }), "{err}");
+        assert_eq!(q.list(State::Process).unwrap(), [claimed]);
     }
 
     #[test]
