@@ -221,8 +221,16 @@ fn status(queue: &Queue, json: bool) -> anyhow::Result<ExitCode> {
             WorkerHealth::Down { why, .. } => format!("DOWN ({why})"),
         };
         let paused = if beat.paused { ", not claiming" } else { "" };
+        let fs = beat
+            .fs
+            .as_ref()
+            .map_or(String::new(), |fs| format!(" ({fs})"));
+        let note = beat
+            .note
+            .as_ref()
+            .map_or(String::new(), |n| format!(": {n}"));
         println!(
-            "  worker {} on {} pid {}: {}/{} busy, {health}{paused}",
+            "  worker {} on {}{fs} pid {}: {}/{} busy, {health}{paused}{note}",
             beat.id, beat.host, beat.pid, beat.busy, beat.slots
         );
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use notify::{RecursiveMode, Watcher};
 
-use crate::queue::{META, State as QState};
+use crate::queue::{META, State as QState, WatchMode as QueueWatch, watch_mode};
 
 use super::event::Event;
 
@@ -126,7 +126,10 @@ pub fn start(
     poll: Option<Duration>,
     events: Sender<Event>,
 ) -> (WatchMode, WatchHandle) {
-    let poll = poll.or_else(|| is_network_fs(root).then_some(Duration::from_secs(1)));
+    let poll = poll.or(match watch_mode(root) {
+        QueueWatch::Poll { interval, .. } => Some(interval),
+        QueueWatch::Inotify => None,
+    });
     if let Some(every) = poll {
         let root = root.to_path_buf();
         let _ = thread::Builder::new()
@@ -261,23 +264,6 @@ fn watched_folders(root: &Path) -> Vec<PathBuf> {
     dirs.push(root.join(META).join("workers"));
     dirs.push(root.join(META).join("items"));
     dirs
-}
-
-/// NFS, SMB/CIFS, FUSE (sshfs, glusterfs...), Ceph, 9p, AFS: where other hosts' changes never
-/// reach inotify.
-fn is_network_fs(path: &Path) -> bool {
-    const NETWORK: [u64; 9] = [
-        0x6969,      // NFS
-        0x517B,      // SMB
-        0xFF53_4D42, // CIFS
-        0xFE53_4D42, // SMB2
-        0x6573_5546, // FUSE
-        0x00C3_6400, // Ceph
-        0x0102_1997, // 9p
-        0x5346_414F, // AFS
-        0x0BD0_0BD0, // Lustre
-    ];
-    rustix::fs::statfs(path).is_ok_and(|fs| NETWORK.contains(&(fs.f_type as u64)))
 }
 
 #[cfg(test)]

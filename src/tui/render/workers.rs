@@ -64,7 +64,16 @@ pub fn render(buf: &mut Buffer, area: Rect, model: &Model, theme: &Theme) {
                 ),
                 theme.base,
             ),
-            WorkerHealth::Alive => ("alive".to_string(), theme.base),
+            WorkerHealth::Alive => {
+                let mut state = "alive".to_string();
+                if let Some(fs) = &beat.fs {
+                    state.push_str(&format!(" on {fs}"));
+                }
+                if let Some(note) = &beat.note {
+                    state.push_str(&format!(": {note}"));
+                }
+                (state, theme.base)
+            }
             WorkerHealth::Down { since_secs, why } => (
                 format!(
                     "DOWN since {} ({why})",
