@@ -117,7 +117,7 @@ fn a_failed_item_waits_in_delayed_while_others_run() {
         "case \"$1\" in a-bad) exit 3;; esac; while [ ! -e '{}' ]; do sleep 0.02; done",
         gate.display()
     );
-    let mut child = fsq()
+    let child = fsq()
         .arg("work")
         .arg(&root)
         .args(["--", "sh", "-c", &script, "sh", "{name}"])
@@ -140,8 +140,7 @@ fn a_failed_item_waits_in_delayed_while_others_run() {
         "{retry_at} vs {now}"
     );
     fs::write(&gate, "").unwrap();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    stop_worker(child);
 }
 
 #[test]

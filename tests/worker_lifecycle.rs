@@ -178,7 +178,7 @@ fn pause_flag_stops_claiming_until_resumed() {
     let (_dir, root) = queue(&["a"], "heartbeat = \"100ms\"");
     let paused = fsq().arg("pause-workers").arg(&root).status().unwrap();
     assert!(paused.success());
-    let mut worker = start_worker(&root, &["--", "true"]);
+    let worker = start_worker(&root, &["--", "true"]);
     wait_for(20, "a heartbeat saying paused", || {
         let beats = ls(&root.join("_meta/workers"));
         let beat = fs::read(root.join("_meta/workers").join(beats.first()?)).ok()?;
@@ -191,8 +191,7 @@ fn pause_flag_stops_claiming_until_resumed() {
     wait_for(20, "the item to run", || {
         (ls(&root.join("success")) == ["a"]).then_some(())
     });
-    worker.kill().unwrap();
-    worker.wait().unwrap();
+    stop_worker(worker);
 }
 
 #[test]
@@ -200,7 +199,7 @@ fn a_file_still_being_written_is_claimed_only_once_closed() {
     let (dir, root) = queue(&[], "quiet_period = \"30s\"\nheartbeat = \"100ms\"");
     let seen = dir.path().join("seen");
     fs::create_dir(&seen).unwrap();
-    let mut worker = start_worker(
+    let worker = start_worker(
         &root,
         &[
             "--",
@@ -237,8 +236,7 @@ fn a_file_still_being_written_is_claimed_only_once_closed() {
     wait_for(10, "the renamed file to run", || {
         fs::read(seen.join("staged")).ok()
     });
-    worker.kill().unwrap();
-    worker.wait().unwrap();
+    stop_worker(worker);
 }
 
 #[test]
@@ -246,7 +244,7 @@ fn polling_takes_a_quiet_file_after_the_quiet_period() {
     let (dir, root) = queue(&[], "quiet_period = \"1s\"");
     let seen = dir.path().join("seen");
     fs::create_dir(&seen).unwrap();
-    let mut worker = start_worker(
+    let worker = start_worker(
         &root,
         &[
             "--poll",
@@ -266,8 +264,7 @@ fn polling_takes_a_quiet_file_after_the_quiet_period() {
         written.elapsed() >= Duration::from_secs(1),
         "taken before the quiet period"
     );
-    worker.kill().unwrap();
-    worker.wait().unwrap();
+    stop_worker(worker);
 }
 
 #[test]

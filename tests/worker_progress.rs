@@ -37,9 +37,8 @@ fn progress_where(
     })
 }
 
-fn stop(mut child: Child) {
-    child.kill().unwrap();
-    child.wait().unwrap();
+fn stop(child: Child) {
+    stop_worker(child);
 }
 
 #[test]

@@ -2,11 +2,14 @@
 //! the capped log and the progress parser, its `$FSQ_PROGRESS_FILE` polled, and the whole group
 //! killed on timeout or stop, so nothing it started outlives the job.
 
-use std::ffi::OsString;
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::ExitStatusExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -45,7 +48,12 @@ pub async fn run_command(argv: &[OsString], run: Run<'_>) -> Ended {
     let Some((program, args)) = argv.split_first() else {
         return Ended::NotStarted("the command is empty".into());
     };
-    let mut command = Command::new(program);
+    let resolved = resolve_program(program);
+    let mut command = Command::new(
+        resolved
+            .as_deref()
+            .map_or(program.as_os_str(), Path::as_os_str),
+    );
     command
         .args(args)
         .stdin(Stdio::null())
@@ -54,9 +62,15 @@ pub async fn run_command(argv: &[OsString], run: Run<'_>) -> Ended {
         .env("FSQ_PROGRESS_FILE", run.progress_file)
         .process_group(0)
         .kill_on_drop(true);
-    let mut child = match command.spawn() {
+    let spawned = command.spawn();
+    let mut child = match spawned {
         Ok(child) => child,
-        Err(err) => return Ended::NotStarted(spawn_error(program, &err)),
+        Err(err) => {
+            if resolved.is_some() {
+                forget_program(program);
+            }
+            return Ended::NotStarted(spawn_error(program, &err));
+        }
     };
     let group = child
         .id()
@@ -145,6 +159,43 @@ async fn read_some<R: AsyncRead + Unpin>(
         Some(pipe) => pipe.read(buf).await,
         None => std::future::pending().await,
     }
+}
+
+/// The full path of a bare program name, found on `$PATH` once and remembered: an `execvp`
+/// per job tries every `$PATH` entry before the right one, and on a long `$PATH` those failed
+/// `execve`s cost more than the job itself for short commands.
+fn resolve_program(program: &OsStr) -> Option<PathBuf> {
+    if program.as_bytes().contains(&b'/') {
+        return None;
+    }
+    let mut cache = program_cache()
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner());
+    if let Some(path) = cache.get(program) {
+        return Some(path.clone());
+    }
+    let path = std::env::var_os("PATH")?;
+    let found = std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| {
+            candidate.is_file()
+                && rustix::fs::access(candidate.as_path(), rustix::fs::Access::EXEC_OK).is_ok()
+        })?;
+    cache.insert(program.to_os_string(), found.clone());
+    Some(found)
+}
+
+/// Drops a remembered path that failed (the program moved or was uninstalled).
+fn forget_program(program: &OsStr) {
+    let mut cache = program_cache()
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner());
+    cache.remove(program);
+}
+
+fn program_cache() -> &'static Mutex<HashMap<OsString, PathBuf>> {
+    static CACHE: OnceLock<Mutex<HashMap<OsString, PathBuf>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
 }
 
 fn spawn_error(program: &OsString, err: &io::Error) -> String {

@@ -138,3 +138,20 @@ pub fn alive(pid: u32) -> bool {
         Err(_) => false,
     }
 }
+
+/// Stops a `fsq work` as an operator would: SIGTERM, and again until it exits (a second signal
+/// requeues running jobs at once), so no job of it outlives the test and spins on in the
+/// background. SIGKILL only if it ignores both.
+pub fn stop_worker(mut child: std::process::Child) {
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).expect("a pid");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().expect("wait for fsq").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.wait();
+}
