@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 
@@ -106,6 +107,29 @@ fn failure_goes_through_delayed_to_failed_with_attempts() {
     let log = fs::read_to_string(root.join("_meta/logs/bad")).unwrap();
     assert_eq!(log.matches("[fsq: exit code 1]").count(), 3, "{log}");
     assert!(stderr(&out).contains("bad will retry: exit code 1"));
+}
+
+#[test]
+fn a_builtin_that_runs_too_long_times_out_and_leaves_no_partial_output() {
+    // 64 KiB at 16 KiB/s takes 4 s; the timeout is 1 s.
+    let (_dir, root) = queue(
+        &[],
+        "processor = \"gzip\"\nthrottle = \"16KiB\"\ntimeout = \"1s\"\nmax_attempts = 1",
+    );
+    add_old(&root, OsStr::new("big.txt"), &vec![b'x'; 64 << 10]);
+    let started = std::time::Instant::now();
+    let out = drain(&root, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "stopped at the timeout"
+    );
+    assert_eq!(ls(&root.join("failed")), ["big.txt"]);
+    assert_eq!(ls_json(&root, "failed")[0]["reason"], "timed out after 1s");
+    assert!(
+        ls(&root.join("_out")).is_empty(),
+        "no partial output left behind"
+    );
 }
 
 #[test]
