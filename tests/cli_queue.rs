@@ -128,6 +128,23 @@ fn status_json_counts_every_state() {
     assert_eq!(counts["paused"], 1);
     assert!(status["workers"].is_array());
     assert!(status["running"].is_array());
+    assert_eq!(status["failed"], serde_json::json!([]));
+}
+
+#[test]
+fn status_says_why_failed_items_failed() {
+    let q = TestQueue::new();
+    add_all(&q, &["bad.mp4"]);
+    q.ok("mv", ["bad.mp4", "--to", "failed"]);
+    let record = r#"{"attempts": 3, "reason": "exit code 1", "retry_at": null}"#;
+    fs::write(q.dir.join("_meta/items/bad.mp4"), record).unwrap();
+    let status: serde_json::Value =
+        serde_json::from_slice(&q.ok("status", ["--json"]).stdout).unwrap();
+    assert_eq!(status["failed"][0]["item"], "bad.mp4");
+    assert_eq!(status["failed"][0]["reason"], "exit code 1");
+    assert_eq!(status["failed"][0]["attempts"], 3);
+    let text = String::from_utf8(q.ok("status", Vec::<&str>::new()).stdout).unwrap();
+    assert!(text.contains("failed bad.mp4: exit code 1"), "{text}");
 }
 
 #[test]

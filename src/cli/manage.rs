@@ -7,13 +7,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use serde_json::{Value, json};
 
-use super::output::{item_json, print_json, print_json_array, print_names, put_name};
+use super::output::{item_json, print_json_array, print_names};
 use super::{Command, OrderPlace};
-use crate::queue::{
-    AddMode, Item, Position, Queue, Snapshot, Source, State, WorkerHealth, printable,
-};
+use crate::queue::{AddMode, Item, Position, Queue, Snapshot, Source, State, printable};
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
@@ -30,7 +27,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             follow,
         } => add(&dir, &files, move_in, name, follow),
         Command::Ls { dir, state, json } => ls(&Queue::open(&dir)?, state, json),
-        Command::Status { dir, json } => status(&Queue::open(&dir)?, json),
+        Command::Status { dir, json } => super::status::run(&Queue::open(&dir)?, json),
         Command::Mv { dir, items, to } => {
             if to == State::Process {
                 bail!("items enter process/ only when a worker claims them");
@@ -156,94 +153,6 @@ fn ls(queue: &Queue, state: State, json: bool) -> anyhow::Result<ExitCode> {
         print_json_array(objects)?;
     } else {
         print_names(items.iter().map(Item::display))?;
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn status(queue: &Queue, json: bool) -> anyhow::Result<ExitCode> {
-    let config = queue.config()?.worker;
-    let mut counts = serde_json::Map::new();
-    let mut running = Vec::new();
-    for state in State::ALL {
-        let items = queue.list(state)?;
-        counts.insert(state.as_str().into(), json!(items.len()));
-        if state == State::Process {
-            running = items;
-        }
-    }
-    let workers = queue.workers(config.heartbeat_timeout)?;
-    let running: Vec<Value> = running
-        .iter()
-        .map(|item| {
-            let progress = queue.progress(item.display());
-            let mut object = serde_json::Map::new();
-            put_name(&mut object, "item", item.display());
-            put_name(
-                &mut object,
-                "worker",
-                item.owner.as_deref().unwrap_or_default(),
-            );
-            object.insert(
-                "progress".into(),
-                json!(progress.as_ref().and_then(|p| p.fraction)),
-            );
-            object.insert(
-                "elapsed_secs".into(),
-                json!(progress.as_ref().map(|p| p.elapsed_secs)),
-            );
-            object.insert(
-                "eta_secs".into(),
-                json!(progress.as_ref().and_then(|p| p.eta_secs)),
-            );
-            object.insert(
-                "speed".into(),
-                json!(progress.as_ref().and_then(|p| p.speed)),
-            );
-            Value::Object(object)
-        })
-        .collect();
-    if json {
-        print_json(
-            &json!({ "counts": counts, "workers": workers, "running": running, "workers_paused": queue.workers_paused(&crate::queue::this_host()) }),
-        )?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    println!("{}", queue.root().display());
-    let line: Vec<String> = State::ALL
-        .iter()
-        .map(|s| format!("{s} {}", counts[s.as_str()]))
-        .collect();
-    println!("  {}", line.join("  "));
-    for worker in &workers {
-        let beat = &worker.heartbeat;
-        let health = match &worker.health {
-            WorkerHealth::Alive => "alive".to_string(),
-            WorkerHealth::Down { why, .. } => format!("DOWN ({why})"),
-        };
-        let paused = if beat.paused { ", not claiming" } else { "" };
-        let fs = beat
-            .fs
-            .as_ref()
-            .map_or(String::new(), |fs| format!(" ({fs})"));
-        let note = beat
-            .note
-            .as_ref()
-            .map_or(String::new(), |n| format!(": {n}"));
-        println!(
-            "  worker {} on {}{fs} pid {}: {}/{} busy, {health}{paused}{note}",
-            beat.id, beat.host, beat.pid, beat.busy, beat.slots
-        );
-    }
-    for object in &running {
-        let fraction = object["progress"]
-            .as_f64()
-            .map_or("--".to_string(), |f| format!("{:.0}%", f * 100.0));
-        println!(
-            "  running {} [{}] on {}",
-            object["item"].as_str().unwrap_or(""),
-            fraction,
-            object["worker"].as_str().unwrap_or("")
-        );
     }
     Ok(ExitCode::SUCCESS)
 }

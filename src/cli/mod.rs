@@ -3,6 +3,7 @@
 
 mod manage;
 mod output;
+mod status;
 
 use std::ffi::OsString;
 use std::path::PathBuf;

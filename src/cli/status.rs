@@ -1,0 +1,129 @@
+//! `fsq status`: the whole queue at a glance — counts of every state, every worker with its
+//! health, the running items with their progress, and why failed items failed.
+
+use std::process::ExitCode;
+
+use serde_json::{Map, Value, json};
+
+use super::output::{print_json, put_name};
+use crate::queue::{Item, Queue, State, WorkerHealth, WorkerStatus, printable, this_host};
+
+/// How many failed items the text view lists before summing up the rest.
+const FAILED_SHOWN: usize = 10;
+
+pub fn run(queue: &Queue, json: bool) -> anyhow::Result<ExitCode> {
+    let config = queue.config()?.worker;
+    let mut counts = Map::new();
+    let (mut running, mut failed) = (Vec::new(), Vec::new());
+    for state in State::ALL {
+        let items = queue.list(state)?;
+        counts.insert(state.as_str().into(), json!(items.len()));
+        match state {
+            State::Process => running = items,
+            State::Failed => failed = items,
+            _ => {}
+        }
+    }
+    let workers = queue.workers(config.heartbeat_timeout)?;
+    let running: Vec<Value> = running
+        .iter()
+        .map(|item| running_json(queue, item))
+        .collect();
+    let failed: Vec<Value> = failed.iter().map(|item| failed_json(queue, item)).collect();
+    if json {
+        let paused = queue.workers_paused(&this_host());
+        print_json(&json!({
+            "counts": counts, "workers": workers, "running": running,
+            "failed": failed, "workers_paused": paused,
+        }))?;
+    } else {
+        print_text(queue, &counts, &workers, &running, &failed);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn running_json(queue: &Queue, item: &Item) -> Value {
+    let progress = queue.progress(item.display());
+    let mut object = Map::new();
+    put_name(&mut object, "item", item.display());
+    put_name(
+        &mut object,
+        "worker",
+        item.owner.as_deref().unwrap_or_default(),
+    );
+    let p = progress.as_ref();
+    object.insert("progress".into(), json!(p.and_then(|p| p.fraction)));
+    object.insert("elapsed_secs".into(), json!(p.map(|p| p.elapsed_secs)));
+    object.insert("eta_secs".into(), json!(p.and_then(|p| p.eta_secs)));
+    object.insert("speed".into(), json!(p.and_then(|p| p.speed)));
+    Value::Object(object)
+}
+
+fn failed_json(queue: &Queue, item: &Item) -> Value {
+    let record = queue.record(item.display());
+    let mut object = Map::new();
+    put_name(&mut object, "item", item.display());
+    object.insert("attempts".into(), json!(record.attempts));
+    object.insert("reason".into(), json!(record.reason));
+    Value::Object(object)
+}
+
+fn print_text(
+    queue: &Queue,
+    counts: &Map<String, Value>,
+    workers: &[WorkerStatus],
+    running: &[Value],
+    failed: &[Value],
+) {
+    println!("{}", printable(queue.root().as_os_str()));
+    let line: Vec<String> = State::ALL
+        .iter()
+        .map(|s| format!("{s} {}", counts[s.as_str()]))
+        .collect();
+    println!("  {}", line.join("  "));
+    for worker in workers {
+        let beat = &worker.heartbeat;
+        let health = match &worker.health {
+            WorkerHealth::Alive => "alive".to_string(),
+            WorkerHealth::Down { why, .. } => format!("DOWN ({why})"),
+        };
+        let paused = if beat.paused { ", not claiming" } else { "" };
+        let fs = beat
+            .fs
+            .as_ref()
+            .map_or(String::new(), |fs| format!(" ({fs})"));
+        let note = beat
+            .note
+            .as_ref()
+            .map_or(String::new(), |n| format!(": {n}"));
+        println!(
+            "  worker {} on {}{fs} pid {}: {}/{} busy, {health}{paused}{note}",
+            beat.id, beat.host, beat.pid, beat.busy, beat.slots
+        );
+    }
+    let text = |value: &Value| printable(value.as_str().unwrap_or_default().as_ref());
+    for object in running {
+        let fraction = object["progress"]
+            .as_f64()
+            .map_or("--".to_string(), |f| format!("{:.0}%", f * 100.0));
+        println!(
+            "  running {} [{fraction}] on {}",
+            text(&object["item"]),
+            text(&object["worker"])
+        );
+    }
+    for object in failed.iter().take(FAILED_SHOWN) {
+        let reason = object["reason"].as_str().unwrap_or("no reason recorded");
+        println!(
+            "  failed {}: {}",
+            text(&object["item"]),
+            printable(reason.as_ref())
+        );
+    }
+    if failed.len() > FAILED_SHOWN {
+        println!(
+            "  ... and {} more failed (fsq ls DIR failed --json)",
+            failed.len() - FAILED_SHOWN
+        );
+    }
+}
