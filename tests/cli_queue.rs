@@ -1,13 +1,13 @@
 //! The management CLI on real queues in temp folders: every transition, the JSON contract,
 //! hostile names, bad input, and processes racing over the same items.
 
-mod support;
+mod common;
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
-use support::{TestQueue, files_in, fsq};
+use common::{TestQueue, files_in, fsq};
 
 fn names(q: &TestQueue, state: &str) -> Vec<String> {
     q.ls_json(state)

@@ -1,7 +1,7 @@
 //! Several processes moving and claiming the same items at once: every item must end in
 //! exactly one place, claimed exactly once, with its content intact.
 
-mod support;
+mod common;
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+use common::{TestQueue, files_in, fsq};
 use fsq::queue::{Queue, State};
-use support::{TestQueue, files_in, fsq};
 
 const ITEMS: usize = 400;
 const CLAIMERS: usize = 4;
