@@ -391,3 +391,43 @@ fn full_disk_during_add_leaves_no_partial_item() {
         std::panic::resume_unwind(panic);
     }
 }
+
+/// Every file in tests/invalid_configs/ names, in its first line, the line:column and message
+/// that `fsq` must report for it; nothing in the queue may change.
+#[test]
+fn broken_configs_are_reported_with_line_and_column() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_configs");
+    let mut checked = 0;
+    for entry in fs::read_dir(&fixtures).unwrap() {
+        let path = entry.unwrap().path();
+        let text = fs::read_to_string(&path).unwrap();
+        let expected = text
+            .lines()
+            .next()
+            .unwrap()
+            .strip_prefix("# expect: ")
+            .unwrap();
+        let (position, message) = expected.split_once(' ').unwrap_or((expected, ""));
+        let q = TestQueue::new();
+        add_all(&q, &["item"]);
+        fs::write(q.dir.join("_meta/config.toml"), &text).unwrap();
+        for args in [vec!["status"], vec!["work", "--drain"]] {
+            let out = fsq()
+                .arg(args[0])
+                .arg(&q.dir)
+                .args(&args[1..])
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{path:?} {args:?}: {stderr}");
+            assert!(
+                stderr.contains(&format!("config.toml:{position}")),
+                "{path:?}: {stderr}"
+            );
+            assert!(stderr.contains(message), "{path:?}: {stderr}");
+        }
+        assert_eq!(names(&q, "pending"), ["item"], "nothing was claimed");
+        checked += 1;
+    }
+    assert!(checked >= 5);
+}
