@@ -102,6 +102,26 @@ impl Queue {
         Ok(items)
     }
 
+    /// Which of `files` are items of `state` now, in processing order: one `lstat` per name, so
+    /// a few changed names in a huge folder are looked at without listing it. Claimed items
+    /// (inside claim folders in `process/`) are not found this way; re-list `process/` instead.
+    pub fn list_named(&self, state: State, files: &[OsString]) -> Vec<Item> {
+        let dir = self.state_dir(state);
+        let mut items: Vec<Item> = files
+            .iter()
+            .filter(|file| is_item_name(file))
+            .filter(|file| fs::symlink_metadata(dir.join(file)).is_ok_and(|m| m.is_file()))
+            .map(|file| Item {
+                state,
+                owner: None,
+                file: file.clone(),
+            })
+            .collect();
+        items.sort_unstable_by(|a, b| processing_order(&a.file, &b.file));
+        items.dedup();
+        items
+    }
+
     /// Entries in the root that are neither items, temp files nor the queue's own folders.
     pub fn strays(&self) -> Result<Vec<Stray>> {
         let mut strays = Vec::new();
@@ -386,6 +406,18 @@ mod tests {
         let strays: Vec<_> = q.strays().unwrap().into_iter().map(|s| s.file).collect();
         assert_eq!(strays.len(), 2);
         assert!(strays.contains(&"link".into()) && strays.contains(&"stray".into()));
+    }
+
+    #[test]
+    fn list_named_finds_only_items_there_now() {
+        let (_dir, q) = queue_with(&["b", "a", ".hidden"]);
+        std::os::unix::fs::symlink("a", q.root().join("link")).unwrap();
+        fs::create_dir(q.root().join("stray")).unwrap();
+        let asked: Vec<OsString> = ["b", "gone", "a", ".hidden", "link", "stray", "paused"]
+            .into_iter()
+            .map(OsString::from)
+            .collect();
+        assert_eq!(names(&q.list_named(State::Pending, &asked)), ["a", "b"]);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! Each drains its queue before working, so a burst of requests for the same thing is done
 //! once. Results go back to the event loop as events.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
 use std::fs;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -21,9 +22,15 @@ use super::viewer::{ReadRequest, Viewer};
 
 /// Handles to the background threads; dropping it lets them end.
 pub struct Background {
-    lists: Sender<QState>,
+    lists: Sender<List>,
     reads: Sender<Read>,
     ops: Sender<Job>,
+}
+
+/// A listing: a whole state, or only some file names in it.
+enum List {
+    Whole(QState),
+    Named(QState, Vec<OsString>),
 }
 
 enum Read {
@@ -82,7 +89,8 @@ impl Background {
     pub fn run(&self, effect: Effect) -> Option<Effect> {
         // A send fails only when the thread is gone, which happens only at exit.
         let sent = match effect {
-            Effect::List(state) => self.lists.send(state).is_ok(),
+            Effect::List(state) => self.lists.send(List::Whole(state)).is_ok(),
+            Effect::Recheck { state, files } => self.lists.send(List::Named(state, files)).is_ok(),
             Effect::Stat(items) => self.reads.send(Read::Stat(items)).is_ok(),
             Effect::ReadProgress => self.reads.send(Read::Progress).is_ok(),
             Effect::ReadWorkers => self.reads.send(Read::Workers).is_ok(),
@@ -105,11 +113,37 @@ fn spawn(name: &str, work: impl FnOnce() + Send + 'static) {
     }
 }
 
-fn lister(queue: &Queue, requests: &Receiver<QState>, events: &Sender<Event>) {
+/// Drains the requests first: a state asked for whole is listed once, and names asked for in it
+/// are dropped; names asked for elsewhere are merged per state and looked at first (they are
+/// the quick ones, for a change the operator is waiting to see).
+fn lister(queue: &Queue, requests: &Receiver<List>, events: &Sender<Event>) {
     while let Ok(first) = requests.recv() {
-        let mut wanted = BTreeSet::from([first]);
-        wanted.extend(requests.try_iter());
-        for state in wanted {
+        let mut whole = BTreeSet::new();
+        let mut named: BTreeMap<QState, BTreeSet<OsString>> = BTreeMap::new();
+        for request in std::iter::once(first).chain(requests.try_iter()) {
+            match request {
+                List::Whole(state) => {
+                    whole.insert(state);
+                }
+                List::Named(state, files) => named.entry(state).or_default().extend(files),
+            }
+        }
+        named.retain(|state, _| !whole.contains(state));
+        for (state, files) in named {
+            let files: Vec<OsString> = files.into_iter().collect();
+            let found = queue.list_named(state, &files);
+            if events
+                .send(Event::Rechecked {
+                    state,
+                    files,
+                    found,
+                })
+                .is_err()
+            {
+                return;
+            }
+        }
+        for state in whole {
             let event = match queue.list(state) {
                 Ok(items) => Event::Listed { state, items },
                 Err(err) => Event::ListFailed {

@@ -13,6 +13,11 @@ use crate::worker::StopMode;
 pub enum Effect {
     /// Re-list a state.
     List(QState),
+    /// Look again at just these file names of a state (few changed in a big folder).
+    Recheck {
+        state: QState,
+        files: Vec<std::ffi::OsString>,
+    },
     /// Stat these items (and read their records) for size, age and failure reason.
     Stat(Vec<Item>),
     /// Read `_meta/progress/` for items run by any worker on any host.
@@ -81,6 +86,7 @@ impl PartialEq for Effect {
         use Effect::*;
         match (self, other) {
             (List(a), List(b)) => a == b,
+            (Recheck { state: a, files: x }, Recheck { state: b, files: y }) => a == b && x == y,
             (Stat(a), Stat(b)) => a == b,
             (ReadProgress, ReadProgress) | (ReadWorkers, ReadWorkers) => true,
             (ViewerRefresh, ViewerRefresh) => true,

@@ -6,16 +6,22 @@ use std::ffi::OsString;
 use crate::queue::{Item, Progress, State as QState, WorkerStatus};
 use crate::worker::{self, EngineStatus};
 
+use super::changes::Changes;
 use super::editor::{Editor, Saved};
 use super::pane::{Details, Key};
 use super::viewer::{Chunk, Viewer};
-use super::watch::Changes;
 
 pub enum Event {
     /// A key, mouse or resize event from the terminal.
     Input(crossterm::event::Event),
     /// A fresh listing of a state.
     Listed { state: QState, items: Vec<Item> },
+    /// Of the file names looked at again in a state (sorted), those that are items now.
+    Rechecked {
+        state: QState,
+        files: Vec<OsString>,
+        found: Vec<Item>,
+    },
     /// A state could not be listed.
     ListFailed { state: QState, error: String },
     /// Stat results for items on screen.
@@ -64,6 +70,18 @@ impl std::fmt::Debug for Event {
         match self {
             Event::Input(input) => write!(f, "Input({input:?})"),
             Event::Listed { state, items } => write!(f, "Listed({state}, {} items)", items.len()),
+            Event::Rechecked {
+                state,
+                files,
+                found,
+            } => {
+                write!(
+                    f,
+                    "Rechecked({state}, {} files, {} found)",
+                    files.len(),
+                    found.len()
+                )
+            }
             Event::Changed(changes) => write!(f, "Changed({changes:?})"),
             Event::Worker(report) => write!(f, "Worker({report:?})"),
             Event::Done(outcome) => write!(f, "Done({outcome:?})"),

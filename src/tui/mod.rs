@@ -2,13 +2,14 @@
 //!
 //! It follows the Elm shape: `event` is everything that can happen, `update` the only place the
 //! `model` changes, `effect` what update asks for, `render` a pure drawing of the model. `app`
-//! runs the loop; `background`, `ops` and `watch` do the disk work off the render path;
-//! `terminal` takes the screen and always gives it back. Keys (`keymap`) and colours (`theme`)
+//! runs the loop; `background`, `ops` and `watch` (with `changes`) do the disk work off the
+//! render path; `terminal` takes the screen and always gives it back. Keys (`keymap`) and colours (`theme`)
 //! are TOML data with compiled-in defaults.
 
 mod actions;
 mod app;
 mod background;
+mod changes;
 mod demo;
 mod dialog;
 mod effect;

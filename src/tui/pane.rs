@@ -3,11 +3,12 @@
 //! the cursor stays on its item (or on the item that took its place) and the selection keeps
 //! exactly the items that are still there.
 
+use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::time::SystemTime;
 
-use crate::queue::{Item, State as QState, printable};
+use crate::queue::{Item, State as QState, printable, processing_order};
 
 use super::glob;
 
@@ -151,7 +152,66 @@ impl Pane {
         self.items = items;
         self.loaded = true;
         self.compute_shown();
-        self.cursor = match cursor_key.and_then(|key| self.position_of(&key)) {
+        self.restore_cursor(cursor_key, old_cursor);
+    }
+
+    /// Takes a fresh look at some file names (`files` sorted, `found` the items among them now,
+    /// in processing order): items under those names are replaced by what was found and the
+    /// rest of the listing stays. One merge pass, no sort and no identity index to rebuild, so
+    /// one rename in a 100,000-item state costs about a millisecond; the cursor, the selection
+    /// and the marks of every other item are untouched. Says whether the listing changed (a
+    /// file written in place changes nothing on screen).
+    pub fn recheck(
+        &mut self,
+        files: &[OsString],
+        found: Vec<Item>,
+        fresh_until: SystemTime,
+    ) -> bool {
+        let cursor_key = self.current().map(Key::of);
+        let found_files: Vec<OsString> = found.iter().map(|i| i.file.clone()).collect();
+        let mut left_files = Vec::new();
+        let old_cursor = self.cursor;
+        let arrived: HashSet<Key> = found.iter().map(Key::of).collect();
+        let mut left = HashSet::new();
+        let old = std::mem::take(&mut self.items);
+        let mut items = Vec::with_capacity(old.len() + found.len());
+        let mut files = files.iter().peekable();
+        let mut found = found.into_iter().peekable();
+        for item in old {
+            let before = |file: &OsStr| processing_order(file, &item.file) == Ordering::Less;
+            while let Some(new) = found.next_if(|new| before(&new.file)) {
+                items.push(new);
+            }
+            while files.next_if(|file| before(file)).is_some() {}
+            if files.peek().is_some_and(|file| **file == item.file) {
+                left.insert(Key::of(&item));
+                left_files.push(item.file);
+            } else {
+                items.push(item);
+            }
+        }
+        items.extend(found);
+        for key in arrived.difference(&left) {
+            self.fresh.insert(key.clone(), fresh_until);
+        }
+        for key in left.difference(&arrived) {
+            self.selected.remove(key);
+            self.details.remove(key);
+            self.fresh.remove(key);
+            self.asked.remove(key);
+        }
+        self.items = items;
+        if left_files == found_files {
+            return false;
+        }
+        self.compute_shown();
+        self.restore_cursor(cursor_key, old_cursor);
+        true
+    }
+
+    /// Puts the cursor back on its item, or where it was when its item is gone.
+    fn restore_cursor(&mut self, key: Option<Key>, old_cursor: usize) {
+        self.cursor = match key.and_then(|key| self.position_of(&key)) {
             Some(at) => at,
             None => old_cursor.min(self.shown.len().saturating_sub(1)),
         };

@@ -23,6 +23,11 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
     let mut effects = match event {
         Event::Input(input) => input::handle(model, keys, input),
         Event::Listed { state, items } => listed(model, state, items),
+        Event::Rechecked {
+            state,
+            files,
+            found,
+        } => rechecked(model, state, &files, found),
         Event::ListFailed { state, error } => {
             model.complain(format!("cannot list {state}: {error}"));
             Vec::new()
@@ -59,6 +64,20 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
         Event::Changed(changes) => {
             let mut effects: Vec<Effect> =
                 changes.states.iter().map(|s| Effect::List(*s)).collect();
+            for (state, files) in changes.names {
+                // A look at a few names needs the listing to apply to; without a pane on the
+                // state, its count comes from a full re-list.
+                effects.push(
+                    if model.panes.iter().any(|p| p.state == state && p.loaded) {
+                        Effect::Recheck {
+                            state,
+                            files: files.into_iter().collect(),
+                        }
+                    } else {
+                        Effect::List(state)
+                    },
+                );
+            }
             if changes.progress {
                 effects.push(Effect::ReadProgress);
             }
@@ -141,18 +160,6 @@ fn showing(model: &Model, state: QState) -> bool {
 }
 
 fn listed(model: &mut Model, state: QState, items: Vec<crate::queue::Item>) -> Vec<Effect> {
-    let slot = index_of(state);
-    let before = model.queue.counts[slot];
-    if matches!(state, QState::Success | QState::Failed)
-        && let Some(before) = before
-    {
-        model
-            .queue
-            .throughput
-            .record(model.now, items.len().saturating_sub(before));
-    }
-    model.queue.counts[slot] = Some(items.len());
-    model.dirty |= before != Some(items.len());
     if state == QState::Process {
         // Forget progress of items that are no longer running.
         let names: std::collections::HashSet<_> = items.iter().map(|i| i.display()).collect();
@@ -161,10 +168,11 @@ fn listed(model: &mut Model, state: QState, items: Vec<crate::queue::Item>) -> V
             .running
             .retain(|name, _| names.contains(name.as_os_str()));
     }
-    let following = model
+    let arrived = model
         .follow
         .clone()
         .filter(|name| items.iter().any(|i| i.display() == name.as_os_str()));
+    let count = items.len();
     let fresh_until = model.now + FRESH_FOR;
     let both = model.panes[0].state == state && model.panes[1].state == state;
     let mut items = Some(items);
@@ -180,6 +188,61 @@ fn listed(model: &mut Model, state: QState, items: Vec<crate::queue::Item>) -> V
         pane.set_items(listing, fresh_until);
         model.dirty = true;
     }
+    counted(model, state, count, arrived)
+}
+
+/// A few names of a state looked at again: applied to the panes showing it. A pane that
+/// switched away (or has not been listed yet) cannot take it, so the state is re-listed.
+fn rechecked(
+    model: &mut Model,
+    state: QState,
+    files: &[std::ffi::OsString],
+    found: Vec<crate::queue::Item>,
+) -> Vec<Effect> {
+    let Some(count) = model
+        .panes
+        .iter()
+        .find(|p| p.state == state && p.loaded)
+        .map(|p| p.items.len())
+    else {
+        return vec![Effect::List(state)];
+    };
+    let arrived = model
+        .follow
+        .clone()
+        .filter(|name| found.iter().any(|i| i.display() == name.as_os_str()));
+    let fresh_until = model.now + FRESH_FOR;
+    let mut count = count;
+    for pane in model
+        .panes
+        .iter_mut()
+        .filter(|p| p.state == state && p.loaded)
+    {
+        model.dirty |= pane.recheck(files, found.clone(), fresh_until);
+        count = pane.items.len();
+    }
+    counted(model, state, count, arrived)
+}
+
+/// After a state's listing changed: its count (and throughput), and the followed item.
+fn counted(
+    model: &mut Model,
+    state: QState,
+    count: usize,
+    following: Option<std::ffi::OsString>,
+) -> Vec<Effect> {
+    let slot = index_of(state);
+    let before = model.queue.counts[slot];
+    if matches!(state, QState::Success | QState::Failed)
+        && let Some(before) = before
+    {
+        model
+            .queue
+            .throughput
+            .record(model.now, count.saturating_sub(before));
+    }
+    model.queue.counts[slot] = Some(count);
+    model.dirty |= before != Some(count);
     let mut effects = Vec::new();
     if let Some(name) = following {
         let pane = model.pane_mut();

@@ -1,11 +1,11 @@
-//! Keeping the view current. Locally, a recursive notify watcher on the queue whose raw events
-//! are grouped until they pause for 30 ms and reduced to "which states changed, did progress or heartbeats
-//! change": a burst of 10,000 renames becomes a handful of re-lists, not 10,000. On network
+//! Keeping the view current. Locally, a notify watcher on the queue's folders whose raw events
+//! are grouped until they pause for 30 ms and reduced (`Changes`) to "which names in which
+//! states changed, or which states need a full re-list, did progress or heartbeats change": a
+//! burst of 10,000 renames becomes a handful of re-lists, not 10,000. On network
 //! filesystems (detected by statfs), where inotify sees nothing other hosts do, a poller
 //! compares folder mtimes every second instead, and the header says so.
 
-use std::collections::BTreeSet;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
@@ -14,6 +14,7 @@ use notify::{RecursiveMode, Watcher};
 
 use crate::queue::{META, State as QState, WatchMode as QueueWatch, watch_mode};
 
+use super::changes::Changes;
 use super::event::Event;
 
 /// A batch closes after this long without a new raw event...
@@ -45,72 +46,6 @@ impl WatchMode {
                 now.duration_since(at).unwrap_or_default() > *every * 3
             }
             _ => false,
-        }
-    }
-}
-
-/// What changed, reduced to what the commander re-reads.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Changes {
-    pub states: BTreeSet<QState>,
-    pub progress: bool,
-    pub workers: bool,
-    /// Set by the poller: when it looked.
-    pub scanned: Option<SystemTime>,
-}
-
-impl Changes {
-    fn is_empty(&self) -> bool {
-        self.states.is_empty() && !self.progress && !self.workers
-    }
-
-    /// Files the commander cares about, by where they are under the queue root.
-    pub fn note(&mut self, root: &Path, path: &Path) {
-        let Ok(rel) = path.strip_prefix(root) else {
-            return;
-        };
-        let parts: Vec<&std::ffi::OsStr> = rel
-            .components()
-            .filter_map(|c| match c {
-                Component::Normal(part) => Some(part),
-                _ => None,
-            })
-            .collect();
-        // Temp files (ours and other tools') are never items and never the final record.
-        if parts
-            .last()
-            .is_some_and(|p| p.as_encoded_bytes().starts_with(b"."))
-        {
-            return;
-        }
-        match parts.as_slice() {
-            [] | [_] => {
-                let state = parts
-                    .first()
-                    .and_then(|p| p.to_str())
-                    .and_then(|p| p.parse::<QState>().ok());
-                match state {
-                    // A state folder itself was created or removed.
-                    Some(state) => self.states.insert(state),
-                    None if parts.first().is_some_and(|p| *p == META) => false,
-                    None => self.states.insert(QState::Pending),
-                };
-            }
-            [meta, kind, ..] if *meta == META => match kind.to_str() {
-                Some("progress") => self.progress = true,
-                Some("workers") => self.workers = true,
-                Some("items") => {
-                    // A failure reason or retry time changed.
-                    self.states.insert(QState::Failed);
-                    self.states.insert(QState::Delayed);
-                }
-                _ => {}
-            },
-            [first, ..] => {
-                if let Some(state) = first.to_str().and_then(|p| p.parse::<QState>().ok()) {
-                    self.states.insert(state);
-                }
-            }
         }
     }
 }
@@ -195,14 +130,15 @@ fn batcher(root: &Path, raw: &Receiver<notify::Result<notify::Event>>, events: &
     while let Ok(first) = raw.recv() {
         let mut changes = Changes::default();
         let mut add = |event: notify::Result<notify::Event>| match event {
+            // The kernel's queue overflowed: anything may have changed.
+            Ok(event) if event.need_rescan() => changes.everything(),
             Ok(event) if !matches!(event.kind, notify::EventKind::Access(_)) => {
                 for path in &event.paths {
                     changes.note(root, path);
                 }
             }
             Ok(_) => {}
-            // The kernel's queue overflowed: anything may have changed.
-            Err(_) => changes.states.extend(QState::ALL),
+            Err(_) => changes.everything(),
         };
         add(first);
         let opened = Instant::now();
@@ -241,6 +177,7 @@ fn poller(root: &Path, every: Duration, events: &Sender<Event>) {
                 changes.note(root, &dir.join("x"));
             }
         }
+        changes.widen();
         last = now;
         if events.send(Event::Changed(changes)).is_err() {
             return;
@@ -270,32 +207,6 @@ fn watched_folders(root: &Path) -> Vec<PathBuf> {
 mod tests {
     use super::*;
 
-    fn noted(paths: &[&str]) -> Changes {
-        let mut changes = Changes::default();
-        for path in paths {
-            changes.note(Path::new("/q"), &Path::new("/q").join(path));
-        }
-        changes
-    }
-
-    #[test]
-    fn paths_map_to_what_changed() {
-        let c = noted(&["a.mp4", "failed/b", "process/w1/c", "_meta/progress/c"]);
-        assert_eq!(
-            c.states,
-            BTreeSet::from([QState::Pending, QState::Process, QState::Failed])
-        );
-        assert!(c.progress && !c.workers);
-        let c = noted(&[
-            ".tmp.1",
-            "_meta/workers/.clock.h",
-            "new/.fsq-add.1.part",
-            "_meta/config.toml",
-        ]);
-        assert!(c.is_empty(), "{c:?}");
-        assert_eq!(noted(&["paused"]).states, BTreeSet::from([QState::Paused]));
-    }
-
     #[test]
     fn a_burst_of_renames_is_one_change() {
         let dir = tempfile::tempdir().unwrap();
@@ -318,9 +229,35 @@ mod tests {
         let Event::Changed(changes) = first else {
             panic!("{first:?}")
         };
-        assert!(changes.states.contains(&QState::Paused));
+        assert!(
+            changes.states.contains(&QState::Paused) || changes.names.contains_key(&QState::Paused)
+        );
         thread::sleep(Duration::from_millis(300));
         let more = rx.try_iter().count();
         assert!(more <= 5, "{more} more batches for one burst");
+    }
+
+    #[test]
+    fn a_single_rename_names_both_sides() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        std::fs::create_dir(root.join("paused")).unwrap();
+        std::fs::write(root.join("a"), "").unwrap();
+        let (tx, rx) = channel();
+        let _handle = start(&root, None, tx).1;
+        std::fs::rename(root.join("a"), root.join("paused").join("a")).unwrap();
+        let first = rx.recv_timeout(Duration::from_secs(2)).unwrap();
+        let Event::Changed(changes) = first else {
+            panic!("{first:?}")
+        };
+        assert!(changes.states.is_empty(), "{changes:?}");
+        let named: Vec<QState> = changes.names.keys().copied().collect();
+        assert_eq!(named, [QState::Pending, QState::Paused]);
+        assert!(
+            changes
+                .names
+                .values()
+                .all(|n| n.len() == 1 && n.contains(std::ffi::OsStr::new("a")))
+        );
     }
 }

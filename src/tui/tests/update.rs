@@ -6,9 +6,9 @@ use crossterm::event::{KeyCode, KeyModifiers};
 use crate::queue::State as QState;
 use crate::worker::{EngineStatus, StopMode};
 
+use super::super::changes::Changes;
 use super::super::effect::{Effect, Op, Place};
 use super::super::event::Event;
-use super::super::watch::Changes;
 use super::{Harness, item, now};
 
 fn pending(names: &[&str]) -> Harness {
