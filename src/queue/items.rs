@@ -1,16 +1,15 @@
-//! Listing items, finding them by name, and moving them: between states, within the order, into
-//! a worker's claim, or out of the queue.
+//! Items and their moves: between states, within the order, into a worker's claim, or out of the
+//! queue. Every move is one no-clobber rename.
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use super::error::{Error, IoContext, Result};
-use super::name::{display_name, is_item_name, numbered, printable};
-use super::order_key::{plan_move, processing_order};
-use super::{META, Queue, State};
+use super::name::{display_name, numbered, printable};
+use super::order_key::plan_move;
+use super::{Queue, State};
 
 /// One item: where it is and what its file is called.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -34,14 +33,6 @@ impl Item {
     }
 }
 
-/// Something in the queue root that can never be an item: a symlink, a FIFO, a socket or a
-/// stray folder. Workers move these to `failed/` with `reason`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Stray {
-    pub file: OsString,
-    pub reason: &'static str,
-}
-
 /// Where `Queue::reorder` puts an item.
 #[derive(Clone, Debug)]
 pub enum Position {
@@ -60,96 +51,6 @@ impl Queue {
         }
         path.push(&item.file);
         path
-    }
-
-    /// The items of `state` in processing order. Reads only the folder, never the files, so a
-    /// hundred thousand items list in milliseconds. A missing state folder is an empty state.
-    pub fn list(&self, state: State) -> Result<Vec<Item>> {
-        let dir = self.state_dir(state);
-        let mut items = Vec::new();
-        if state == State::Process {
-            for (name, kind) in read_dir(&dir)? {
-                if kind.is_dir() {
-                    for (file, kind) in read_dir(&dir.join(&name))? {
-                        if kind.is_file() && is_item_name(&file) {
-                            items.push(Item {
-                                state,
-                                owner: Some(name.clone()),
-                                file,
-                            });
-                        }
-                    }
-                } else if kind.is_file() && is_item_name(&name) {
-                    items.push(Item {
-                        state,
-                        owner: None,
-                        file: name,
-                    });
-                }
-            }
-        } else {
-            for (file, kind) in read_dir(&dir)? {
-                if kind.is_file() && is_item_name(&file) {
-                    items.push(Item {
-                        state,
-                        owner: None,
-                        file,
-                    });
-                }
-            }
-        }
-        items.sort_unstable_by(|a, b| processing_order(&a.file, &b.file));
-        Ok(items)
-    }
-
-    /// Which of `files` are items of `state` now, in processing order: one `lstat` per name, so
-    /// a few changed names in a huge folder are looked at without listing it. Claimed items
-    /// (inside claim folders in `process/`) are not found this way; re-list `process/` instead.
-    pub fn list_named(&self, state: State, files: &[OsString]) -> Vec<Item> {
-        let dir = self.state_dir(state);
-        let mut items: Vec<Item> = files
-            .iter()
-            .filter(|file| is_item_name(file))
-            .filter(|file| fs::symlink_metadata(dir.join(file)).is_ok_and(|m| m.is_file()))
-            .map(|file| Item {
-                state,
-                owner: None,
-                file: file.clone(),
-            })
-            .collect();
-        items.sort_unstable_by(|a, b| processing_order(&a.file, &b.file));
-        items.dedup();
-        items
-    }
-
-    /// Entries in the root that are neither items, temp files nor the queue's own folders.
-    pub fn strays(&self) -> Result<Vec<Stray>> {
-        let mut strays = Vec::new();
-        for (file, kind) in read_dir(&self.root)? {
-            let reason = if kind.is_symlink() {
-                "a symbolic link, never followed"
-            } else if kind.is_dir() {
-                if is_reserved_folder(&file) || !is_item_name(&file) {
-                    continue;
-                }
-                "a folder, not a file"
-            } else if kind.is_file() || !is_item_name(&file) {
-                continue;
-            } else {
-                "not a regular file (FIFO, socket or device)"
-            };
-            strays.push(Stray { file, reason });
-        }
-        Ok(strays)
-    }
-
-    /// Every item of every state, for resolving names.
-    pub fn snapshot(&self) -> Result<Snapshot> {
-        let mut items = Vec::new();
-        for state in State::ALL {
-            items.extend(self.list(state)?);
-        }
-        Ok(Snapshot { items })
     }
 
     /// Moves `item` to `to`. A name taken there gets a numbered variant, never a clobber; the
@@ -303,88 +204,6 @@ impl Queue {
     }
 }
 
-/// Folders in the root that belong to the queue: the state folders, `_meta`, and any folder whose
-/// name starts with `_` (such as the default output folder `_out`).
-fn is_reserved_folder(name: &OsStr) -> bool {
-    name.as_bytes().starts_with(b"_")
-        || name == META
-        || State::ALL
-            .iter()
-            .any(|s| s.folder().is_some_and(|f| f == name))
-}
-
-/// Names and entry types of a folder; a missing folder reads as empty.
-fn read_dir(dir: &std::path::Path) -> Result<Vec<(OsString, fs::FileType)>> {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(err) => return Err(Error::io(dir, err)),
-    };
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.at(dir)?;
-        // file_type() comes from the directory entry where the filesystem gives it: no stat.
-        match entry.file_type() {
-            Ok(kind) => out.push((entry.file_name(), kind)),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
-            Err(err) => return Err(Error::io(entry.path(), err)),
-        }
-    }
-    Ok(out)
-}
-
-/// Every item at one moment, for turning the names users type into items.
-#[derive(Debug, Default)]
-pub struct Snapshot {
-    pub items: Vec<Item>,
-}
-
-impl Snapshot {
-    /// Finds the item `spec` names: `STATE/NAME`, or a name (display or file name) that only one
-    /// item has. A file name that matches exactly wins over display names.
-    pub fn resolve(&self, spec: &OsStr) -> Result<Item> {
-        let bytes = spec.as_bytes();
-        let (state, name) = match bytes.iter().position(|b| *b == b'/') {
-            Some(slash) => {
-                let state = std::str::from_utf8(&bytes[..slash])
-                    .ok()
-                    .and_then(|s| s.parse::<State>().ok())
-                    .ok_or_else(|| Error::NoSuchItem(printable(spec)))?;
-                (Some(state), OsStr::from_bytes(&bytes[slash + 1..]))
-            }
-            None => (None, spec),
-        };
-        let in_state = |item: &&Item| state.is_none_or(|s| s == item.state);
-        let exact: Vec<&Item> = self
-            .items
-            .iter()
-            .filter(in_state)
-            .filter(|i| i.file == name)
-            .collect();
-        let matches = if exact.is_empty() {
-            self.items
-                .iter()
-                .filter(in_state)
-                .filter(|i| i.display() == name)
-                .collect()
-        } else {
-            exact
-        };
-        match matches.as_slice() {
-            [] => Err(Error::NoSuchItem(printable(spec))),
-            [one] => Ok((*one).clone()),
-            many => Err(Error::Ambiguous {
-                name: printable(spec),
-                states: many
-                    .iter()
-                    .map(|i| i.qualified())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            }),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::testutil::{ls, queue_with};
@@ -395,29 +214,6 @@ mod tests {
             .iter()
             .map(|i| i.file.to_str().unwrap().to_string())
             .collect()
-    }
-
-    #[test]
-    fn lists_items_in_byte_order_and_skips_non_items() {
-        let (_dir, q) = queue_with(&["b", "a", "C", ".hidden", "x.part", "~$lock"]);
-        std::os::unix::fs::symlink("a", q.root().join("link")).unwrap();
-        fs::create_dir(q.root().join("stray")).unwrap();
-        assert_eq!(names(&q.list(State::Pending).unwrap()), ["C", "a", "b"]);
-        let strays: Vec<_> = q.strays().unwrap().into_iter().map(|s| s.file).collect();
-        assert_eq!(strays.len(), 2);
-        assert!(strays.contains(&"link".into()) && strays.contains(&"stray".into()));
-    }
-
-    #[test]
-    fn list_named_finds_only_items_there_now() {
-        let (_dir, q) = queue_with(&["b", "a", ".hidden"]);
-        std::os::unix::fs::symlink("a", q.root().join("link")).unwrap();
-        fs::create_dir(q.root().join("stray")).unwrap();
-        let asked: Vec<OsString> = ["b", "gone", "a", ".hidden", "link", "stray", "paused"]
-            .into_iter()
-            .map(OsString::from)
-            .collect();
-        assert_eq!(names(&q.list_named(State::Pending, &asked)), ["a", "b"]);
     }
 
     #[test]
@@ -513,26 +309,5 @@ mod tests {
         let err = q.reorder(&claimed, &Position::First).unwrap_err();
         assert!(matches!(err, Error::WrongState { .. }), "{err}");
         assert_eq!(q.list(State::Process).unwrap(), [claimed]);
-    }
-
-    #[test]
-    fn resolve_handles_prefixes_states_and_ambiguity() {
-        let (_dir, q) = queue_with(&["V!a", "b"]);
-        fs::write(q.state_dir(State::Failed).join("b"), "").unwrap();
-        let snap = q.snapshot().unwrap();
-        assert_eq!(snap.resolve("a".as_ref()).unwrap().file, "V!a");
-        assert_eq!(snap.resolve("V!a".as_ref()).unwrap().file, "V!a");
-        assert!(matches!(
-            snap.resolve("b".as_ref()),
-            Err(Error::Ambiguous { .. })
-        ));
-        assert_eq!(
-            snap.resolve("failed/b".as_ref()).unwrap().state,
-            State::Failed
-        );
-        assert!(matches!(
-            snap.resolve("zzz".as_ref()),
-            Err(Error::NoSuchItem(_))
-        ));
     }
 }

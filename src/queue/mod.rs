@@ -11,6 +11,7 @@ mod enqueue;
 mod error;
 mod identity;
 mod items;
+mod listing;
 mod meta;
 mod mount;
 mod name;
@@ -24,7 +25,8 @@ pub use config::{Config, Processor, TuiConfig, WorkerConfig, parse_duration, par
 pub use edit::FileIdentity;
 pub use enqueue::{AddMode, Source};
 pub use error::{Error, IoContext, Result};
-pub use items::{Item, Position, Snapshot, Stray};
+pub use items::{Item, Position};
+pub use listing::{Snapshot, Stray};
 pub use meta::{ItemRecord, Progress, unix_ms};
 pub use mount::{MountEntry, MountGuard, MountLost, mount_of};
 pub use name::{display_name, is_item_name, json_name, printable, split_prefix};
