@@ -48,9 +48,13 @@ die() { say "ERROR: $*"; exit 1; }
 cleanup_state() {
     [[ -f $STATE ]] || return 0
     local line
+    # Processes first: a live brick process or FUSE client would keep writing into the folder.
+    while read -r kind value; do
+        [[ $kind == pid ]] && { kill -9 "$value" 2>/dev/null || true; }
+    done < "$STATE"
+    sleep 0.2
     while read -r kind value; do
         case $kind in
-            pid) kill -9 "$value" 2>/dev/null || true ;;
             work) umount -l "$value"/export 2>/dev/null || true   # gluster: the server's view
                   umount -l "$value"/ns/* 2>/dev/null || true
                   umount -l "$value"/ns 2>/dev/null || true
