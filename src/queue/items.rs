@@ -98,7 +98,12 @@ impl Queue {
         let mut attempt = 1;
         loop {
             let target = dir.join(&file);
-            match self.rename.rename_noreplace(from, &target) {
+            // Only we create names in our claim folder: see `RenameMode::rename_into_own`.
+            let moved = match wanted.owner {
+                Some(_) => self.rename.rename_into_own(from, &target),
+                None => self.rename.rename_noreplace(from, &target),
+            };
+            match moved {
                 Ok(()) => break,
                 Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
                     attempt += 1;

@@ -89,8 +89,8 @@ impl Queue {
         }
         let root = std::path::absolute(root).at(root)?;
         Ok(Queue {
+            rename: RenameMode::for_root(&root),
             root,
-            rename: RenameMode::default(),
         })
     }
 

@@ -11,6 +11,14 @@
 //! done, EEXIST for a link already made) although the first copy worked. So an error is not
 //! believed blindly: we look where the file is. A source that is gone with the target present
 //! is a move that happened; a link "refused" by the very file we were linking is our own link.
+//!
+//! GlusterFS (10.x, FUSE client) refuses RENAME_NOREPLACE too, but its link + unlink cannot
+//! decide a race: under concurrent claims an `unlink` that failed on the server is now and then
+//! answered with error 0, which the kernel passes on as success (the client log says
+//! `UNLINK() /name => -1 (Success)`), so two hosts each believe they took the item. There a move
+//! into a folder that only we write (our claim folder) is a plain `rename`, which the server does
+//! atomically: the loser gets ENOENT. It cannot clobber, because nobody else creates names there
+//! and we look for the name first.
 
 use std::io;
 use std::os::unix::fs::MetadataExt;
@@ -26,6 +34,8 @@ pub struct RenameMode {
     mode: AtomicU8,
     /// Whether `st_nlink` counts links here (it reads 1 on sshfs), learnt on the first link.
     nlink: AtomicU8,
+    /// Moves into a folder only we write are plain renames (GlusterFS, see the module doc).
+    plain_into_own: bool,
 }
 
 const NOREPLACE: u8 = 1;
@@ -35,6 +45,28 @@ const NLINK_COUNTS: u8 = 1;
 const NLINK_CONSTANT: u8 = 2;
 
 impl RenameMode {
+    /// The mode for a queue whose root is `root`: plain renames into our own folders where the
+    /// queue is on GlusterFS.
+    pub fn for_root(root: &Path) -> RenameMode {
+        let gluster = super::mount::mount_of(root).is_some_and(|m| m.fstype == "fuse.glusterfs");
+        RenameMode {
+            plain_into_own: gluster,
+            ..RenameMode::default()
+        }
+    }
+
+    /// Moves `from` into a folder that no one but us creates names in (a claim folder), never
+    /// replacing a file there. Same errors as `rename_noreplace`.
+    pub fn rename_into_own(&self, from: &Path, to: &Path) -> io::Result<()> {
+        if !self.plain_into_own {
+            return self.rename_noreplace(from, to);
+        }
+        if std::fs::symlink_metadata(to).is_ok() {
+            return Err(io::ErrorKind::AlreadyExists.into());
+        }
+        std::fs::rename(from, to)
+    }
+
     /// Whether moves fall back to link + unlink on this queue's filesystem.
     pub fn uses_link_fallback(&self) -> bool {
         self.mode.load(Ordering::Relaxed) == LINK_UNLINK
@@ -135,6 +167,28 @@ mod tests {
         assert_eq!(std::fs::read(&b).unwrap(), b"A");
         let err = mode.rename_noreplace(&a, &b).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn a_plain_move_into_our_own_folder_never_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::write(&a, "A").unwrap();
+        std::fs::write(&b, "B").unwrap();
+        let mode = RenameMode {
+            plain_into_own: true,
+            ..RenameMode::default()
+        };
+        let err = mode.rename_into_own(&a, &b).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&b).unwrap(), b"B");
+        std::fs::remove_file(&b).unwrap();
+        mode.rename_into_own(&a, &b).unwrap();
+        assert_eq!(std::fs::read(&b).unwrap(), b"A");
+        // The source gone (another host took it): NotFound, as a lost race.
+        let err = mode.rename_into_own(&a, &dir.path().join("c")).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(!RenameMode::for_root(dir.path()).plain_into_own);
     }
 
     #[test]
