@@ -44,8 +44,7 @@ impl Queue {
 
     /// Starts adding several items at once: one listing of the root and one flush for all.
     pub fn add_batch(&self) -> Result<AddBatch<'_>> {
-        let new_dir = self.state_dir(State::New);
-        fs::create_dir_all(&new_dir).at(&new_dir)?;
+        self.create_inside(&self.state_dir(State::New))?;
         let taken = self
             .list(State::Pending)?
             .into_iter()

@@ -6,7 +6,7 @@ use std::fs;
 use std::io;
 use std::path::PathBuf;
 
-use super::error::{Error, IoContext, Result};
+use super::error::{Error, Result};
 use super::name::{display_name, numbered, printable};
 use super::order_key::plan_move;
 use super::{Queue, State};
@@ -122,7 +122,7 @@ impl Queue {
                     if dir.is_dir() {
                         return Err(Error::io(&target, err));
                     }
-                    fs::create_dir_all(&dir).at(&dir)?;
+                    self.create_inside(&dir)?;
                 }
                 Err(err) => return Err(Error::io(from, err)),
             }
@@ -211,6 +211,7 @@ impl Queue {
 
 #[cfg(test)]
 mod tests {
+    use super::super::META;
     use super::super::testutil::{ls, queue_with};
     use super::*;
 
@@ -253,6 +254,22 @@ mod tests {
         let item = q.list(State::Pending).unwrap().remove(0);
         q.move_to(&item, State::Paused).unwrap();
         assert_eq!(ls(&q.state_dir(State::Paused)), ["a"]);
+    }
+
+    #[test]
+    fn a_queue_whose_meta_vanished_is_never_recreated() {
+        // What a dead mount looks like: the folder is there, empty of the queue's own data.
+        let (_dir, q) = queue_with(&["a"]);
+        let item = q.list(State::Pending).unwrap().remove(0);
+        fs::remove_dir_all(q.root().join(META)).unwrap();
+        fs::remove_dir(q.state_dir(State::Paused)).unwrap();
+        assert!(matches!(
+            q.move_to(&item, State::Paused),
+            Err(Error::NotAQueue(_))
+        ));
+        assert!(!q.state_dir(State::Paused).exists());
+        assert!(q.write_record(item.display(), &Default::default()).is_err());
+        assert!(!q.root().join(META).exists());
     }
 
     #[test]

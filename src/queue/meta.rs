@@ -133,7 +133,7 @@ pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     replace_file(path, &bytes)
 }
 
-/// Replaces `path` with `bytes` atomically; creates the folder if someone removed it.
+/// Replaces `path` with `bytes` atomically; recreates its folder if someone removed just that.
 pub(crate) fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(".tmp.{}.{}", std::process::id(), unique()));
@@ -144,7 +144,8 @@ pub(crate) fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
     };
     let result = match write(&tmp) {
         Err(err) if err.kind() == io::ErrorKind::NotFound => {
-            fs::create_dir_all(dir).at(dir)?;
+            // One level only: a `_meta/` that is gone (a dead mount, a deleted queue) stays gone.
+            fs::create_dir(dir).at(dir)?;
             write(&tmp)
         }
         other => other,

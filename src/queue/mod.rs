@@ -133,6 +133,16 @@ impl Queue {
         Config::load(&self.config_path())
     }
 
+    /// Creates a missing folder inside the queue, but never the queue itself: when `_meta/` is
+    /// gone (a dead mount leaves an empty folder behind; a queue deleted meanwhile), nothing is
+    /// written there.
+    pub(crate) fn create_inside(&self, dir: &Path) -> Result<()> {
+        if !self.root.join(META).is_dir() {
+            return Err(Error::NotAQueue(self.root.clone()));
+        }
+        fs::create_dir_all(dir).at(dir)
+    }
+
     /// Whether no-clobber moves fall back to link + unlink here (learnt on the first move).
     pub fn uses_link_fallback(&self) -> bool {
         self.rename.uses_link_fallback()

@@ -111,8 +111,9 @@ impl CappedLog {
                     .open(&self.path)
             };
             let file = open().or_else(|_| {
+                // One level only, so a log never recreates a vanished queue under a dead mount.
                 if let Some(dir) = self.path.parent() {
-                    fs::create_dir_all(dir)?;
+                    fs::create_dir(dir)?;
                 }
                 open()
             });
