@@ -212,15 +212,8 @@ impl Queue {
 #[cfg(test)]
 mod tests {
     use super::super::META;
-    use super::super::testutil::{ls, queue_with};
+    use super::super::testutil::{ls, names, queue_with};
     use super::*;
-
-    fn names(items: &[Item]) -> Vec<String> {
-        items
-            .iter()
-            .map(|i| i.file.to_str().unwrap().to_string())
-            .collect()
-    }
 
     #[test]
     fn move_never_clobbers() {

@@ -195,15 +195,8 @@ impl Snapshot {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::queue_with;
+    use super::super::testutil::{names, queue_with};
     use super::*;
-
-    fn names(items: &[Item]) -> Vec<String> {
-        items
-            .iter()
-            .map(|i| i.file.to_str().unwrap().to_string())
-            .collect()
-    }
 
     #[test]
     fn lists_items_in_byte_order_and_skips_non_items() {

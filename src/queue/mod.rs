@@ -163,6 +163,14 @@ pub(crate) mod testutil {
         (dir, queue)
     }
 
+    /// The file names of `items`, as strings.
+    pub fn names(items: &[Item]) -> Vec<String> {
+        items
+            .iter()
+            .map(|i| i.file.to_str().unwrap().to_string())
+            .collect()
+    }
+
     /// The sorted file names in a folder, as strings.
     pub fn ls(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(dir)
