@@ -37,10 +37,6 @@ fn progress_where(
     })
 }
 
-fn stop(child: Child) {
-    stop_worker(child);
-}
-
 #[test]
 fn percent_in_output_with_carriage_returns() {
     let (dir, root) = queue(&["dl"], "");
@@ -61,7 +57,7 @@ fn percent_in_output_with_carriage_returns() {
         !root.join("_meta/progress/dl").exists(),
         "progress is cleared when the job ends"
     );
-    stop(child);
+    stop_worker(child);
 }
 
 #[test]
@@ -78,7 +74,7 @@ fn progress_file_written_by_the_command() {
     wait_for(20, "the item to finish", || {
         (ls(&root.join("success")) == ["render"]).then_some(())
     });
-    stop(child);
+    stop_worker(child);
 }
 
 #[test]
@@ -97,7 +93,7 @@ fn ffmpeg_progress_stream_against_the_duration() {
     assert_eq!(progress["speed"], 2.0);
     assert_eq!(progress["eta_secs"], 3.0, "6 media seconds left at 2x");
     fs::write(&gate, "").unwrap();
-    stop(child);
+    stop_worker(child);
 }
 
 #[test]
@@ -143,7 +139,7 @@ fn live_ffmpeg_when_installed() {
     progress_where(&root, "tone.wav", |p| {
         p["fraction"].as_f64().is_some_and(|f| f > 0.0 && f < 1.0)
     });
-    stop(child);
+    stop_worker(child);
 }
 
 #[test]
@@ -178,7 +174,7 @@ fn builtin_copy_reports_bytes_under_throttle() {
         (ls(&root.join("success")) == ["big.bin"]).then_some(())
     });
     assert_eq!(fs::read(dest.join("big.bin")).unwrap().len(), 200_000);
-    stop(child);
+    stop_worker(child);
 }
 
 #[test]

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{IoContext, Result};
 use super::identity::same_item_file;
 use super::meta::{read_json, unix_ms, write_json};
-use super::{Item, ItemRecord, Queue, State};
+use super::{Item, Queue, State};
 
 /// A worker's identity.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -204,7 +204,8 @@ impl Queue {
             };
             match self.move_to(&item, to) {
                 Ok(moved) => {
-                    write_record_quietly(self, moved.display(), &record);
+                    // A lost record only resets the attempt counter; the item itself has moved.
+                    let _ = self.write_record(moved.display(), &record);
                     self.clear_progress(moved.display());
                     recovered.push(moved);
                 }
@@ -273,10 +274,6 @@ impl Queue {
     }
 }
 
-fn write_record_quietly(queue: &Queue, display: &OsStr, record: &ItemRecord) {
-    let _ = queue.write_record(display, record);
-}
-
 /// Whether a process with this pid exists on this host.
 fn pid_alive(pid: u32) -> bool {
     let Some(pid) = rustix::process::Pid::from_raw(pid as i32) else {
@@ -291,6 +288,7 @@ fn pid_alive(pid: u32) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::ItemRecord;
     use super::super::testutil::queue_with;
     use super::*;
 
