@@ -61,7 +61,7 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
     let signals = shared.signals.clone();
     let started = unix_ms(SystemTime::now());
     let host = this_host();
-    let (watch, note) = watch::start(ctx.queue.root(), ctx.config.poll, signals.clone());
+    let (mut watch, note) = watch::start(ctx.queue.root(), ctx.config.poll);
     if let Some(note) = note {
         ctx.notice(note);
     }
@@ -191,6 +191,7 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
                 shared.busy.store(running.len(), Ordering::Relaxed);
             }
             _ = signals.wake.notified() => {}
+            _ = watch.changed(&signals) => {}
             _ = sleep_until(wake_at) => {}
         }
         let now = Instant::now();

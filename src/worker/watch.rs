@@ -1,19 +1,26 @@
-//! Noticing new items. inotify (through `notify`) wakes the claim loop within a millisecond of a
-//! rename into the queue root; polling takes over where events cannot be trusted: when asked
-//! (`--poll`), when the watch fails, and on network and FUSE mounts, where inotify never sees
-//! what other hosts do. The watcher also tells which files are complete: a name renamed in, or
-//! closed after writing, may be claimed at once; anything else waits for the quiet period.
+//! Noticing new items. inotify wakes the claim loop within a millisecond of a rename into the
+//! queue root; polling takes over where events cannot be trusted: when asked (`--poll`), when
+//! the watch fails, and on network and FUSE mounts, where inotify never sees what other hosts
+//! do. The watcher also tells which files are complete: a name renamed in, or closed after
+//! writing, may be claimed at once; anything else waits for the quiet period.
+//!
+//! The watch asks only for arrivals and writes, never for names leaving the root: every claim
+//! is such a departure, and being told of our own claims cost more per job than the claim.
+//! The inotify descriptor is read on the engine's own runtime, so no thread is woken either.
 
 use std::collections::HashSet;
-use std::ffi::OsString;
+use std::ffi::{CStr, OsStr, OsString};
+use std::mem::MaybeUninit;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
-use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
+use rustix::fs::inotify::{self, CreateFlags, ReadFlags, WatchFlags};
+use rustix::io::Errno;
+use tokio::io::unix::AsyncFd;
 use tokio::sync::Notify;
 
 use super::job::lock;
@@ -26,33 +33,31 @@ pub struct Signals {
     pub dirty: AtomicBool,
     /// Names known to be complete (renamed in, or closed after writing).
     pub ready: Mutex<HashSet<OsString>>,
-    /// Wakes the engine loop (also used for control requests).
+    /// Wakes the engine loop (control requests from other threads).
     pub wake: Notify,
-}
-
-impl Signals {
-    pub fn poke(&self) {
-        self.dirty.store(true, Ordering::SeqCst);
-        self.wake.notify_one();
-    }
 }
 
 /// How new items are found.
 pub enum Watch {
-    /// Kept alive for as long as the engine runs; dropping it stops the events.
-    Events(#[allow(dead_code)] RecommendedWatcher),
+    Events(Inotify),
     Poll(Duration),
+}
+
+/// An inotify watch on the queue root, read without blocking.
+pub struct Inotify {
+    fd: AsyncFd<OwnedFd>,
+    buf: Vec<MaybeUninit<u8>>,
 }
 
 /// The polling interval when the watch itself fails.
 pub const FALLBACK_POLL: Duration = DEFAULT_POLL;
 
-/// Starts watching `root`; returns how, and a note for the operator when it had to poll.
-pub fn start(
-    root: &Path,
-    poll: Option<Duration>,
-    signals: Arc<Signals>,
-) -> (Watch, Option<String>) {
+/// Room for a few hundred events per read.
+const EVENT_BUFFER: usize = 64 * 1024;
+
+/// Starts watching `root` (on the current tokio runtime); returns how, and a note for the
+/// operator when it had to poll.
+pub fn start(root: &Path, poll: Option<Duration>) -> (Watch, Option<String>) {
     if let Some(interval) = poll {
         return (Watch::Poll(interval.max(Duration::from_millis(10))), None);
     }
@@ -63,16 +68,8 @@ pub fn start(
         );
         return (Watch::Poll(interval), Some(note));
     }
-    let handler_signals = signals.clone();
-    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        handle(&handler_signals, event)
-    });
-    let watching = watcher.and_then(|mut watcher| {
-        watcher.watch(root, RecursiveMode::NonRecursive)?;
-        Ok(watcher)
-    });
-    match watching {
-        Ok(watcher) => (Watch::Events(watcher), None),
+    match Inotify::watch(root) {
+        Ok(inotify) => (Watch::Events(inotify), None),
         Err(err) => (
             Watch::Poll(FALLBACK_POLL),
             Some(format!(
@@ -82,37 +79,164 @@ pub fn start(
     }
 }
 
-fn handle(signals: &Signals, event: notify::Result<notify::Event>) {
-    let Ok(event) = event else {
-        signals.poke();
-        return;
-    };
-    let name = |index: usize| event.paths.get(index).and_then(|p| p.file_name());
-    match event.kind {
-        EventKind::Modify(ModifyKind::Name(RenameMode::From)) | EventKind::Remove(_) => {}
-        EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => {
-            if let Some(to) = name(1) {
-                lock(&signals.ready).insert(to.to_os_string());
-            }
-            signals.poke();
-        }
-        EventKind::Modify(ModifyKind::Name(_))
-        | EventKind::Access(AccessKind::Close(AccessMode::Write)) => {
-            if let Some(file) = name(0) {
-                lock(&signals.ready).insert(file.to_os_string());
-            }
-            signals.poke();
-        }
-        EventKind::Create(_) => signals.poke(),
-        EventKind::Modify(ModifyKind::Data(_)) => {
-            if let Some(file) = name(0) {
-                let mut ready = lock(&signals.ready);
-                if !ready.is_empty() {
-                    ready.remove(file);
+impl Inotify {
+    fn watch(root: &Path) -> std::io::Result<Inotify> {
+        let fd = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK)?;
+        let arrivals = WatchFlags::CREATE
+            | WatchFlags::MOVED_TO
+            | WatchFlags::CLOSE_WRITE
+            | WatchFlags::MODIFY
+            | WatchFlags::ONLYDIR;
+        inotify::add_watch(&fd, root, arrivals)?;
+        // SAFETY: the `OwnedFd` moves into the `AsyncFd`, which keeps it open, and it always
+        // reports the same descriptor, until the `AsyncFd` is dropped.
+        let fd = unsafe { AsyncFd::register(fd) }?;
+        Ok(Inotify {
+            fd,
+            buf: vec![MaybeUninit::uninit(); EVENT_BUFFER],
+        })
+    }
+}
+
+impl Watch {
+    /// Waits until the root has news and records it in `signals`; never resolves when polling.
+    pub async fn changed(&mut self, signals: &Signals) {
+        let Watch::Events(inotify) = self else {
+            return std::future::pending().await;
+        };
+        loop {
+            let Ok(mut guard) = inotify.fd.readable().await else {
+                // The runtime is going away; the engine stops with it.
+                return std::future::pending().await;
+            };
+            let mut reader = inotify::Reader::new(inotify.fd.get_ref(), &mut inotify.buf);
+            let mut any = false;
+            loop {
+                match reader.next() {
+                    Ok(event) => {
+                        any = true;
+                        handle(signals, event.events(), event.file_name());
+                    }
+                    Err(Errno::AGAIN) => {
+                        guard.clear_ready();
+                        break;
+                    }
+                    Err(Errno::INTR) => {}
+                    Err(_) => {
+                        // Something is off with the watch itself: fall back to a fresh look.
+                        any = true;
+                        signals.dirty.store(true, Ordering::SeqCst);
+                        guard.clear_ready();
+                        break;
+                    }
                 }
             }
+            if any {
+                return;
+            }
         }
-        _ if event.need_rescan() => signals.poke(),
-        _ => {}
+    }
+}
+
+/// Records one event: arrivals make the root dirty, and complete names become ready.
+fn handle(signals: &Signals, events: ReadFlags, name: Option<&CStr>) {
+    let name = name.map(|name| OsStr::from_bytes(name.to_bytes()));
+    if events.intersects(ReadFlags::MOVED_TO | ReadFlags::CLOSE_WRITE) {
+        if let Some(name) = name {
+            lock(&signals.ready).insert(name.to_os_string());
+        }
+        signals.dirty.store(true, Ordering::SeqCst);
+    } else if events.contains(ReadFlags::MODIFY) {
+        // Written again after it was closed: no longer known to be complete.
+        if let Some(name) = name {
+            let mut ready = lock(&signals.ready);
+            if !ready.is_empty() {
+                ready.remove(name);
+            }
+        }
+    } else if events.intersects(ReadFlags::CREATE | ReadFlags::QUEUE_OVERFLOW | ReadFlags::IGNORED)
+    {
+        // A new name, lost events, or the watch itself gone: list the root again.
+        signals.dirty.store(true, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::io::Write;
+
+    use super::*;
+
+    /// Runs `body` against a watch on a fresh folder, on a runtime like the engine's.
+    fn with_watch(body: impl AsyncFnOnce(&Path, Watch, Signals)) {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (watch, note) = start(dir.path(), None);
+            assert!(note.is_none(), "{note:?}");
+            assert!(matches!(watch, Watch::Events(_)));
+            body(dir.path(), watch, Signals::default()).await;
+        });
+    }
+
+    async fn news(watch: &mut Watch, signals: &Signals, within: Duration) -> bool {
+        tokio::time::timeout(within, watch.changed(signals))
+            .await
+            .is_ok()
+    }
+
+    #[test]
+    fn a_name_renamed_in_is_news_and_ready() {
+        with_watch(async |root, mut watch, signals| {
+            let outside = root.parent().unwrap().join(format!(
+                "{}-staged",
+                root.file_name().unwrap().to_string_lossy()
+            ));
+            fs::write(&outside, "x").unwrap();
+            fs::rename(&outside, root.join("item")).unwrap();
+            assert!(news(&mut watch, &signals, Duration::from_secs(5)).await);
+            assert!(signals.dirty.load(Ordering::SeqCst));
+            assert!(lock(&signals.ready).contains(OsStr::new("item")));
+        });
+    }
+
+    #[test]
+    fn a_file_closed_after_writing_is_ready_until_written_again() {
+        with_watch(async |root, mut watch, signals| {
+            let mut file = fs::File::create(root.join("upload")).unwrap();
+            file.write_all(b"part one").unwrap();
+            drop(file);
+            while !lock(&signals.ready).contains(OsStr::new("upload")) {
+                assert!(news(&mut watch, &signals, Duration::from_secs(5)).await);
+            }
+            let mut file = fs::OpenOptions::new()
+                .append(true)
+                .open(root.join("upload"))
+                .unwrap();
+            file.write_all(b"part two").unwrap();
+            while lock(&signals.ready).contains(OsStr::new("upload")) {
+                assert!(news(&mut watch, &signals, Duration::from_secs(5)).await);
+            }
+        });
+    }
+
+    #[test]
+    fn names_leaving_the_root_wake_nobody() {
+        with_watch(async |root, mut watch, signals| {
+            let process = root.join("process");
+            fs::create_dir(&process).unwrap();
+            assert!(news(&mut watch, &signals, Duration::from_secs(5)).await);
+            fs::write(process.join("claimed"), "x").unwrap();
+            fs::rename(process.join("claimed"), root.join("claimed")).unwrap();
+            assert!(news(&mut watch, &signals, Duration::from_secs(5)).await);
+            // What every claim does: a rename out of the root, later an unlink elsewhere.
+            fs::rename(root.join("claimed"), process.join("claimed")).unwrap();
+            fs::remove_file(process.join("claimed")).unwrap();
+            assert!(!news(&mut watch, &signals, Duration::from_millis(300)).await);
+        });
     }
 }
