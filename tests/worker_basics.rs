@@ -316,6 +316,19 @@ fn output_flood_stays_within_the_log_cap() {
 }
 
 #[test]
+fn a_command_flooding_without_end_still_times_out() {
+    // `yes` never pauses, so the pipe is always ready: the timeout must not starve behind it.
+    let (_dir, root) = queue(&["endless"], "log_cap = \"64KiB\"\nmax_attempts = 1");
+    let out = drain(&root, &["--timeout", "1s", "--", "yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let failed = ls_json(&root, "failed");
+    let reason = failed[0]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("timed out after 1s"), "{reason}");
+    let log = fs::metadata(root.join("_meta/logs/endless")).unwrap();
+    assert!(log.len() < 64 * 1024 + 1024, "log is {} bytes", log.len());
+}
+
+#[test]
 fn hooks_run_after_success_and_final_failure() {
     let (dir, root) = queue(&["ok", "ko"], "max_attempts = 1");
     let hooks = dir.path().join("hooks");

@@ -34,6 +34,8 @@ pub enum Ended {
 /// How long pipes are still read after the command exits (a background child may hold them).
 const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(200);
 const TICK: Duration = Duration::from_millis(250);
+/// The most read from a pipe at once.
+const READ_CHUNK: usize = 16384;
 
 /// Everything one run needs besides the argv.
 pub struct Run<'a> {
@@ -82,50 +84,36 @@ pub async fn run_command(argv: &[OsString], run: Run<'_>) -> Ended {
     };
     let mut stdout = child.stdout.take();
     let mut stderr = child.stderr.take();
-    let (mut out_buf, mut err_buf) = (vec![0u8; 16384], vec![0u8; 16384]);
+    // Filled by `read_buf` without zeroing first: most jobs never print a byte.
+    let (mut out_buf, mut err_buf) = (
+        Vec::with_capacity(READ_CHUNK),
+        Vec::with_capacity(READ_CHUNK),
+    );
     let mut parser = OutputParser::default();
     let timeout = run.ctx.config.timeout;
-    let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
+    // The timers and the stop signal are made once, not per turn of the loop: each new one
+    // would be registered and dropped again for every chunk of output.
+    let timed_out = sleep_until(Instant::now() + timeout);
+    let drained = sleep_until(Instant::now());
+    let stopped = run.control.stopped();
+    tokio::pin!(timed_out, drained, stopped);
     let mut ticks = interval_at(Instant::now() + TICK, TICK);
     let mut status: Option<io::Result<ExitStatus>> = None;
     let mut cause = None;
-    let mut drain_until = None;
     loop {
         if status.is_some() && stdout.is_none() && stderr.is_none() {
             break;
         }
+        // Biased: timers first, so a flood of output never starves them; output before the
+        // exit, so a command that has closed its pipes by then (nearly all) needs no drain.
         tokio::select! {
-            read = read_some(&mut stdout, &mut out_buf) => {
-                match read {
-                    Ok(n) if n > 0 => {
-                        run.log.write(&out_buf[..n]);
-                        parser.feed(Stream::Stdout, &out_buf[..n]);
-                        run.tracker.update(run.ctx, &mut parser);
-                    }
-                    _ => stdout = None,
-                }
-            }
-            read = read_some(&mut stderr, &mut err_buf) => {
-                match read {
-                    Ok(n) if n > 0 => {
-                        run.log.write(&err_buf[..n]);
-                        parser.feed(Stream::Stderr, &err_buf[..n]);
-                        run.tracker.update(run.ctx, &mut parser);
-                    }
-                    _ => stderr = None,
-                }
-            }
-            exited = child.wait(), if status.is_none() => {
-                status = Some(exited);
-                drain_until = Some(Instant::now() + DRAIN_AFTER_EXIT);
-            }
-            _ = sleep_until(deadline.unwrap_or_else(Instant::now)),
-                if deadline.is_some() && status.is_none() && cause.is_none() => {
-                cause = Some(Ended::TimedOut);
+            biased;
+            _ = &mut stopped, if status.is_none() && cause.is_none() => {
+                cause = Some(Ended::Stopped);
                 kill_group();
             }
-            _ = run.control.stopped(), if status.is_none() && cause.is_none() => {
-                cause = Some(Ended::Stopped);
+            _ = &mut timed_out, if !timeout.is_zero() && status.is_none() && cause.is_none() => {
+                cause = Some(Ended::TimedOut);
                 kill_group();
             }
             _ = ticks.tick() => {
@@ -136,9 +124,33 @@ pub async fn run_command(argv: &[OsString], run: Run<'_>) -> Ended {
                 }
                 run.tracker.update(run.ctx, &mut parser);
             }
-            _ = sleep_until(drain_until.unwrap_or_else(Instant::now)), if drain_until.is_some() => {
-                break;
+            read = read_some(&mut stdout, &mut out_buf) => {
+                match read {
+                    Ok(n) if n > 0 => {
+                        run.log.write(&out_buf);
+                        parser.feed(Stream::Stdout, &out_buf);
+                        run.tracker.update(run.ctx, &mut parser);
+                        out_buf.clear();
+                    }
+                    _ => stdout = None,
+                }
             }
+            read = read_some(&mut stderr, &mut err_buf) => {
+                match read {
+                    Ok(n) if n > 0 => {
+                        run.log.write(&err_buf);
+                        parser.feed(Stream::Stderr, &err_buf);
+                        run.tracker.update(run.ctx, &mut parser);
+                        err_buf.clear();
+                    }
+                    _ => stderr = None,
+                }
+            }
+            exited = child.wait(), if status.is_none() => {
+                status = Some(exited);
+                drained.as_mut().reset(Instant::now() + DRAIN_AFTER_EXIT);
+            }
+            _ = &mut drained, if status.is_some() => break,
         }
     }
     if let Some(cause) = cause {
@@ -151,12 +163,13 @@ pub async fn run_command(argv: &[OsString], run: Run<'_>) -> Ended {
     }
 }
 
+/// Appends what the pipe has to the (empty) `buf`; never resolves once the pipe is closed.
 async fn read_some<R: AsyncRead + Unpin>(
     pipe: &mut Option<R>,
-    buf: &mut [u8],
+    buf: &mut Vec<u8>,
 ) -> io::Result<usize> {
     match pipe {
-        Some(pipe) => pipe.read(buf).await,
+        Some(pipe) => pipe.read_buf(buf).await,
         None => std::future::pending().await,
     }
 }
