@@ -18,6 +18,7 @@ use super::command::{Vars, expand, uses};
 use super::log::CappedLog;
 use super::mount::MountWatch;
 use super::process::{Ended, Run, describe_failure, run_command};
+use super::spawn::Launcher;
 use super::tracker::Tracker;
 use super::{Event, Outcome};
 use crate::queue::{Item, ItemRecord, Queue, State, WorkerConfig, WorkerId, printable, unix_ms};
@@ -35,6 +36,8 @@ pub struct Ctx {
     pub delayed_added: AtomicUsize,
     /// Whether the queue's mount is still there (see `mount`).
     pub mount: MountWatch,
+    /// Starts the commands.
+    pub launcher: Launcher,
 }
 
 impl Ctx {

@@ -17,6 +17,7 @@ mod mount;
 mod orphans;
 mod process;
 mod progress;
+mod spawn;
 mod tracker;
 mod upkeep;
 mod watch;
@@ -176,6 +177,7 @@ impl Engine {
             out_dir: queue.root().join(&config.output),
             worker: WorkerId::for_this_process(),
             mount: mount::MountWatch::new(queue.root()),
+            launcher: spawn::Launcher::new()?,
             queue,
             config,
             events: Box::new(events),

@@ -11,10 +11,12 @@ use std::path::Path;
 
 use rustix::process::{Pid, Signal};
 
+use super::spawn::PROGRESS_VAR;
+
 /// Kills the process groups of jobs started by dead workers of this host on `queue`. Returns
 /// how many groups were killed.
 pub fn kill_orphaned_jobs(queue: &Path, this_host: &str) -> usize {
-    let mut marker = b"FSQ_PROGRESS_FILE=".to_vec();
+    let mut marker = [PROGRESS_VAR.as_bytes(), b"="].concat();
     marker.extend_from_slice(queue.join("_meta/progress/.run-").as_os_str().as_bytes());
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return 0;

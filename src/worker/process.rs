@@ -8,12 +8,11 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio::process::Command;
 use tokio::time::{Instant, interval_at, sleep_until};
 
 use super::job::{Control, Ctx};
@@ -47,25 +46,12 @@ pub struct Run<'a> {
 }
 
 pub async fn run_command(argv: &[OsString], run: Run<'_>) -> Ended {
-    let Some((program, args)) = argv.split_first() else {
+    let Some(program) = argv.first() else {
         return Ended::NotStarted("the command is empty".into());
     };
     let resolved = resolve_program(program);
-    let mut command = Command::new(
-        resolved
-            .as_deref()
-            .map_or(program.as_os_str(), Path::as_os_str),
-    );
-    command
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env("FSQ_PROGRESS_FILE", run.progress_file)
-        .process_group(0)
-        .kill_on_drop(true);
-    let spawned = command.spawn();
-    let mut child = match spawned {
+    let path = resolved.as_deref().unwrap_or(Path::new(program));
+    let mut child = match run.ctx.launcher.spawn(path, argv, run.progress_file) {
         Ok(child) => child,
         Err(err) => {
             if resolved.is_some() {
@@ -74,13 +60,9 @@ pub async fn run_command(argv: &[OsString], run: Run<'_>) -> Ended {
             return Ended::NotStarted(spawn_error(program, &err));
         }
     };
-    let group = child
-        .id()
-        .and_then(|pid| rustix::process::Pid::from_raw(pid as i32));
+    let group = child.pid();
     let kill_group = || {
-        if let Some(group) = group {
-            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
-        }
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
     };
     let mut stdout = child.stdout.take();
     let mut stderr = child.stderr.take();

@@ -24,6 +24,7 @@ use tokio::io::unix::AsyncFd;
 use tokio::sync::Notify;
 
 use super::job::lock;
+use super::spawn::async_fd;
 use crate::queue::{DEFAULT_POLL, WatchMode, watch_mode};
 
 /// What the watcher tells the claim loop.
@@ -88,11 +89,8 @@ impl Inotify {
             | WatchFlags::MODIFY
             | WatchFlags::ONLYDIR;
         inotify::add_watch(&fd, root, arrivals)?;
-        // SAFETY: the `OwnedFd` moves into the `AsyncFd`, which keeps it open, and it always
-        // reports the same descriptor, until the `AsyncFd` is dropped.
-        let fd = unsafe { AsyncFd::register(fd) }?;
         Ok(Inotify {
-            fd,
+            fd: async_fd(fd)?,
             buf: vec![MaybeUninit::uninit(); EVENT_BUFFER],
         })
     }
