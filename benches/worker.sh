@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The worker's "must show" figures, in one run on one machine:
-#   1. 10,000 `true` jobs on 2 slots: fsq work --drain vs xargs -P2, GNU parallel -j2, task-spooler
-#      (and the peak RSS of fsq);
+#   1. 10,000 `true` jobs on 2 slots: fsq work --drain vs xargs -P2 and the Rust ceilings
+#      (benches/ceiling.rs) in alternating rounds, GNU parallel -j2 and task-spooler once; fsq's
+#      own CPU per item and peak RSS;
 #   2. drop-to-start latency on an idle worker, p50/p99 over 200 drops renamed from new/;
 #   3. chaos: 2,000 items, 4 workers, a random one kill -9'd every 200 ms and restarted, 60 s,
 #      then drained: lost items, items in two places, items not done, items that ran twice.
-#   usage: benches/worker.sh [JOBS] [DROPS] [CHAOS_SECS]   (builds the release binary first)
+#   usage: benches/worker.sh [JOBS] [DROPS] [CHAOS_SECS] [ROUNDS]   (builds the release binary)
 set -euo pipefail
 jobs=${1:-10000}
 drops=${2:-200}
 chaos_secs=${3:-60}
+rounds=${4:-5}
 cd "$(dirname "$0")/.."
 
 need() { # command, Debian package
@@ -21,7 +23,6 @@ need() { # command, Debian package
 need parallel parallel
 need tsp task-spooler
 need python3 python3
-[ -x /usr/bin/time ] || need /usr/bin/time time
 
 cargo build --release --quiet
 fsq=$PWD/target/release/fsq
@@ -31,37 +32,93 @@ trap cleanup EXIT
 echo "$(nproc) cores, $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- 1. throughput ---------------------------------------------------------------------------
-seconds() { # command... -> wall seconds (3 decimals)
-  local t0 t1
-  t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N)
-  echo "scale=3; ($t1 - $t0) / 1000000000" | bc
-}
-rate() { echo "scale=0; $jobs / $1" | bc; }
-"$fsq" init "$work/q" >/dev/null
-# A queue prepared earlier: items older than the quiet period are stable at once.
-( cd "$work/q" && seq -f 'job-%05g' 1 "$jobs" | xargs touch -d '1 hour ago' )
-/usr/bin/time -f '%e %M' -o "$work/time" "$fsq" work "$work/q" --drain --workers 2 -- true >/dev/null 2>&1
-read -r fsq_s fsq_rss < "$work/time"
-done_count=$(ls "$work/q/success" | wc -l)
-[ "$done_count" -eq "$jobs" ] || { echo "fsq finished only $done_count of $jobs" >&2; exit 1; }
-xargs_s=$(seconds sh -c "seq $jobs | xargs -P2 -n1 true")
-parallel_s=$(seconds sh -c "seq $jobs | parallel -j2 true")
-export TS_SOCKET=$work/ts.sock TS_MAXFINISHED=$((jobs + 10)) TMPDIR=$work
-tsp -S 2 >/dev/null
-tsp_s=$(seconds sh -c "for i in \$(seq $jobs); do tsp -n true; done; tsp -w")
-tsp -K >/dev/null 2>&1 || true
-unset TS_SOCKET TS_MAXFINISHED TMPDIR
-echo
-echo "### $jobs \`true\` jobs, 2 slots"
-echo
-echo "| runner | wall | jobs/s |"
-echo "| --- | --- | --- |"
-echo "| \`fsq work --drain --workers 2 -- true\` | ${fsq_s} s | $(rate "$fsq_s") |"
-echo "| \`seq $jobs \| xargs -P2 -n1 true\` | ${xargs_s} s | $(rate "$xargs_s") |"
-echo "| \`seq $jobs \| parallel -j2 true\` | ${parallel_s} s | $(rate "$parallel_s") |"
-echo "| \`tsp -S 2\`, $jobs × \`tsp -n true\`, \`tsp -w\` | ${tsp_s} s | $(rate "$tsp_s") |"
-echo
-echo "Peak RSS of fsq: $((fsq_rss / 1024)) MiB ($fsq_rss KiB)."
+# Single runs swing by ±15% on a shared 2-core VM, so fsq, xargs and the two Rust ceilings take
+# turns for ROUNDS rounds and the medians are compared; GNU parallel and task-spooler, far
+# behind, run once. fsq's own CPU (its process, not its children) is read from /proc before it
+# is reaped: what the worker spends per item besides the command itself.
+cargo bench --quiet --bench ceiling --no-run 2>/dev/null
+python3 - "$fsq" "$jobs" "$rounds" "$work" <<'PY'
+import os, statistics, subprocess, sys, threading, time
+fsq, jobs, rounds, work = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+tick = os.sysconf("SC_CLK_TCK")
+
+def fsq_round():
+    q = f"{work}/tp"
+    subprocess.run(["rm", "-rf", q], check=True)
+    subprocess.run([fsq, "init", q], stdout=subprocess.DEVNULL, check=True)
+    old = time.time() - 3600  # a queue prepared earlier: stable at once
+    for i in range(jobs):
+        path = f"{q}/job-{i:05d}"
+        open(path, "w").close()
+        os.utime(path, (old, old))
+    start = time.perf_counter()
+    child = subprocess.Popen([fsq, "work", q, "--drain", "--workers", "2", "--", "true"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = [0]
+    watcher = threading.Thread(target=watch_peak_rss, args=(child.pid, peak))
+    watcher.start()
+    os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
+    wall = time.perf_counter() - start
+    watcher.join()
+    stat = open(f"/proc/{child.pid}/stat").read().rsplit(")", 1)[1].split()
+    own_cpu = (int(stat[11]) + int(stat[12])) / tick
+    _, status = os.waitpid(child.pid, 0)
+    done = len(os.listdir(f"{q}/success"))
+    if status != 0 or done != jobs:
+        sys.exit(f"fsq finished only {done} of {jobs}")
+    return jobs / wall, own_cpu / jobs * 1e6, peak[0]
+
+def watch_peak_rss(pid, peak):
+    """VmHWM of the running fsq (rusage would count the Python it was forked from)."""
+    while True:
+        try:
+            status = open(f"/proc/{pid}/status").read()
+        except OSError:
+            return
+        hwm = [line for line in status.splitlines() if line.startswith("VmHWM:")]
+        if not hwm:
+            return  # exited: a zombie has no memory left
+        peak[0] = max(peak[0], int(hwm[0].split()[1]))
+        time.sleep(0.05)
+
+def timed(command):
+    start = time.perf_counter()
+    subprocess.run(command, shell=True, check=True, stdout=subprocess.DEVNULL)
+    return jobs / (time.perf_counter() - start)
+
+def ceilings():
+    out = subprocess.run(["cargo", "bench", "--quiet", "--bench", "ceiling", "--", str(jobs)],
+                         capture_output=True, text=True, check=True).stdout
+    return [float(line.rsplit(":", 1)[1].split()[0]) for line in out.splitlines()]
+
+rows = {"fsq": [], "xargs": [], "spawn": [], "claim": []}
+cpu, rss = [], []
+print(f"\n### {jobs} `true` jobs, 2 slots, {rounds} alternating rounds (jobs/s)\n")
+print("| round | `fsq work --drain --workers 2` | fsq's own CPU per item | `xargs -P2 -n1` "
+      "| ceiling: spawn `true` from Rust | ceiling: bare rename-claim loop |")
+print("| --- | --- | --- | --- | --- | --- |")
+for r in range(1, rounds + 1):
+    rate, own, maxrss = fsq_round()
+    rows["fsq"].append(rate); cpu.append(own); rss.append(maxrss)
+    rows["xargs"].append(timed(f"seq {jobs} | xargs -P2 -n1 true"))
+    spawn, claim = ceilings()
+    rows["spawn"].append(spawn); rows["claim"].append(claim)
+    print(f"| {r} | {rate:.0f} | {own:.0f} µs | {rows['xargs'][-1]:.0f} | {spawn:.0f} | {claim:.0f} |",
+          flush=True)
+med = {k: statistics.median(v) for k, v in rows.items()}
+print(f"| **median** | **{med['fsq']:.0f}** | **{statistics.median(cpu):.0f} µs** "
+      f"| **{med['xargs']:.0f}** | **{med['spawn']:.0f}** | **{med['claim']:.0f}** |")
+print(f"\nfsq against xargs: {med['fsq'] / med['xargs'] * 100 - 100:+.0f}% (medians); "
+      f"against the rename-claim ceiling: {med['fsq'] / med['claim'] * 100:.0f}%.")
+print(f"Peak RSS of fsq: {max(rss) / 1024:.1f} MiB.")
+for name, command in [("parallel -j2", f"seq {jobs} | parallel -j2 true"),
+                      ("task-spooler -S 2", f"for i in $(seq {jobs}); do tsp -n true; done; tsp -w")]:
+    if name.startswith("task"):
+        os.environ.update(TS_SOCKET=f"{work}/ts.sock", TS_MAXFINISHED=str(jobs + 10), TMPDIR=work)
+        subprocess.run(["tsp", "-S", "2"], stdout=subprocess.DEVNULL, check=True)
+    print(f"Once: {name}: {timed(command):.0f} jobs/s.")
+subprocess.run(["tsp", "-K"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+PY
 
 # --- 2. drop-to-start latency ------------------------------------------------------------------
 "$fsq" init "$work/lat" >/dev/null
