@@ -2,7 +2,10 @@
 //! at all, and how fast a bare rename-claim loop (claim by rename, run, rename to success/)
 //! goes with no bookkeeping. Two threads each, like `fsq work --workers 2`.
 //!
-//!   cargo bench --bench ceiling -- [JOBS]      (prints one line per ceiling, in jobs/s)
+//!   cargo bench --bench ceiling -- [JOBS]
+//!
+//! Prints one line per ceiling: jobs/s, and the CPU this process spent per job (the parent's
+//! share of a spawn, which fsq's own CPU per item is compared with).
 
 use std::fs;
 use std::path::Path;
@@ -18,12 +21,14 @@ fn main() {
         .skip(1)
         .find_map(|arg| arg.parse().ok())
         .unwrap_or(10_000);
-    let spawn = rate(jobs, |_| run_true());
-    println!("spawn `true` from Rust, {THREADS} threads: {spawn:.0} jobs/s");
+    let (spawn, cpu) = rate(jobs, |_| run_true());
+    println!(
+        "spawn `true` from Rust, {THREADS} threads: {spawn:.0} jobs/s, {cpu:.0} us own CPU/job"
+    );
 
     let dir = std::env::temp_dir().join(format!("fsq-ceiling-{}", std::process::id()));
     let names = make_queue(&dir, jobs);
-    let claim = rate(jobs, |index| {
+    let (claim, cpu) = rate(jobs, |index| {
         let name = &names[index];
         let worker = dir
             .join("process")
@@ -33,15 +38,17 @@ fn main() {
         run_true();
         fs::rename(worker.join(name), dir.join("success").join(name)).expect("finish");
     });
-    println!("rename-claim loop, {THREADS} threads: {claim:.0} jobs/s");
+    println!("rename-claim loop, {THREADS} threads: {claim:.0} jobs/s, {cpu:.0} us own CPU/job");
     let done = fs::read_dir(dir.join("success")).map_or(0, Iterator::count);
     fs::remove_dir_all(&dir).expect("clean up");
     assert_eq!(done, jobs, "every item ends in success/");
 }
 
-/// Runs `job(index)` for every index on `THREADS` threads; returns jobs per second.
-fn rate(jobs: usize, job: impl Fn(usize) + Sync) -> f64 {
+/// Runs `job(index)` for every index on `THREADS` threads; returns jobs per second and this
+/// process's own CPU microseconds per job.
+fn rate(jobs: usize, job: impl Fn(usize) + Sync) -> (f64, f64) {
     let next = AtomicUsize::new(0);
+    let cpu = own_cpu_ticks();
     let start = Instant::now();
     thread::scope(|scope| {
         for _ in 0..THREADS {
@@ -56,7 +63,24 @@ fn rate(jobs: usize, job: impl Fn(usize) + Sync) -> f64 {
             });
         }
     });
-    jobs as f64 / start.elapsed().as_secs_f64()
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = (own_cpu_ticks() - cpu) as f64 / TICKS_PER_SECOND * 1e6;
+    (jobs as f64 / wall, cpu / jobs as f64)
+}
+
+/// The kernel's `USER_HZ`, the unit of /proc times: 100 on Linux.
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// User + system time of this process so far, from /proc/self/stat (children excluded).
+fn own_cpu_ticks() -> u64 {
+    let stat = fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .expect("stat")
+        .1
+        .split_whitespace()
+        .collect();
+    fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime")
 }
 
 fn run_true() {

@@ -89,27 +89,31 @@ def timed(command):
 def ceilings():
     out = subprocess.run(["cargo", "bench", "--quiet", "--bench", "ceiling", "--", str(jobs)],
                          capture_output=True, text=True, check=True).stdout
-    return [float(line.rsplit(":", 1)[1].split()[0]) for line in out.splitlines()]
+    # "<name>: 1881 jobs/s, 57 us own CPU/job" per line -> [(rate, cpu), ...]
+    return [tuple(float(word) for word in line.rsplit(":", 1)[1].split()[0:3:2])
+            for line in out.splitlines()]
 
 rows = {"fsq": [], "xargs": [], "spawn": [], "claim": []}
-cpu, rss = [], []
+cpu, claim_cpu, rss = [], [], []
 print(f"\n### {jobs} `true` jobs, 2 slots, {rounds} alternating rounds (jobs/s)\n")
 print("| round | `fsq work --drain --workers 2` | fsq's own CPU per item | `xargs -P2 -n1` "
-      "| ceiling: spawn `true` from Rust | ceiling: bare rename-claim loop |")
-print("| --- | --- | --- | --- | --- | --- |")
+      "| ceiling: spawn `true` from Rust | ceiling: bare rename-claim loop | its own CPU per item |")
+print("| --- | --- | --- | --- | --- | --- | --- |")
 for r in range(1, rounds + 1):
     rate, own, maxrss = fsq_round()
     rows["fsq"].append(rate); cpu.append(own); rss.append(maxrss)
     rows["xargs"].append(timed(f"seq {jobs} | xargs -P2 -n1 true"))
-    spawn, claim = ceilings()
-    rows["spawn"].append(spawn); rows["claim"].append(claim)
-    print(f"| {r} | {rate:.0f} | {own:.0f} µs | {rows['xargs'][-1]:.0f} | {spawn:.0f} | {claim:.0f} |",
-          flush=True)
+    (spawn, _), (claim, claim_own) = ceilings()
+    rows["spawn"].append(spawn); rows["claim"].append(claim); claim_cpu.append(claim_own)
+    print(f"| {r} | {rate:.0f} | {own:.0f} µs | {rows['xargs'][-1]:.0f} | {spawn:.0f} | {claim:.0f} "
+          f"| {claim_own:.0f} µs |", flush=True)
 med = {k: statistics.median(v) for k, v in rows.items()}
-print(f"| **median** | **{med['fsq']:.0f}** | **{statistics.median(cpu):.0f} µs** "
-      f"| **{med['xargs']:.0f}** | **{med['spawn']:.0f}** | **{med['claim']:.0f}** |")
+own, bare = statistics.median(cpu), statistics.median(claim_cpu)
+print(f"| **median** | **{med['fsq']:.0f}** | **{own:.0f} µs** "
+      f"| **{med['xargs']:.0f}** | **{med['spawn']:.0f}** | **{med['claim']:.0f}** | **{bare:.0f} µs** |")
 print(f"\nfsq against xargs: {med['fsq'] / med['xargs'] * 100 - 100:+.0f}% (medians); "
-      f"against the rename-claim ceiling: {med['fsq'] / med['claim'] * 100:.0f}%.")
+      f"against the rename-claim ceiling: {med['fsq'] / med['claim'] * 100:.0f}%; "
+      f"fsq's bookkeeping beyond the bare loop: {own - bare:.0f} µs of CPU per item.")
 print(f"Peak RSS of fsq: {max(rss) / 1024:.1f} MiB.")
 for name, command in [("parallel -j2", f"seq {jobs} | parallel -j2 true"),
                       ("task-spooler -S 2", f"for i in $(seq {jobs}); do tsp -n true; done; tsp -w")]:
