@@ -114,7 +114,7 @@ fn live_ffmpeg_when_installed() {
             "-f",
             "lavfi",
             "-i",
-            "sine=duration=30",
+            "sine=duration=4",
             "-ar",
             "8000",
         ])
@@ -136,9 +136,15 @@ fn live_ffmpeg_when_installed() {
             "{out}/{stem}.flac",
         ],
     );
+    // -re makes ffmpeg take the clip's 4 s, so progress is seen part way through.
     progress_where(&root, "tone.wav", |p| {
         p["fraction"].as_f64().is_some_and(|f| f > 0.0 && f < 1.0)
     });
+    wait_for(30, "the conversion", || {
+        (ls(&root.join("success")) == ["tone.wav"]).then_some(())
+    });
+    let flac = fs::read(root.join("_out/tone.flac")).unwrap();
+    assert!(flac.starts_with(b"fLaC"), "a FLAC file was written");
     stop_worker(child);
 }
 
