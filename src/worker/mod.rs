@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 
 pub use headless::run_headless;
 
@@ -177,7 +177,7 @@ impl Engine {
             out_dir: queue.root().join(&config.output),
             worker: WorkerId::for_this_process(),
             mount: mount::MountWatch::new(queue.root()),
-            launcher: spawn::Launcher::new()?,
+            launcher: spawn::Launcher::new().context("cannot open /dev/null for the commands")?,
             queue,
             config,
             events: Box::new(events),
