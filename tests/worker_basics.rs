@@ -5,6 +5,7 @@ mod common;
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
 
 use common::*;
 
@@ -178,6 +179,28 @@ fn missing_command_fails_the_item_and_the_worker_goes_on() {
         failed[0]["reason"],
         "command not found: no-such-command-fsq"
     );
+}
+
+#[test]
+fn a_bare_command_is_never_taken_from_the_working_directory() {
+    let (dir, root) = queue(&["a"], "max_attempts = 1");
+    let canary = dir.path().join("canary");
+    let trap = dir.path().join("no-such-command-fsq");
+    fs::write(&trap, format!("#!/bin/sh\ntouch '{}'\n", canary.display())).unwrap();
+    fs::set_permissions(&trap, fs::Permissions::from_mode(0o755)).unwrap();
+    let out = fsq()
+        .current_dir(dir.path())
+        .args(["work", "--drain"])
+        .arg(&root)
+        .args(["--", "no-such-command-fsq"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        ls_json(&root, "failed")[0]["reason"],
+        "command not found: no-such-command-fsq"
+    );
+    assert!(!canary.exists(), "the file in the working directory ran");
 }
 
 #[test]

@@ -50,6 +50,11 @@ pub async fn run_command(argv: &[OsString], run: Run<'_>) -> Ended {
         return Ended::NotStarted("the command is empty".into());
     };
     let resolved = resolve_program(program);
+    let bare = !program.as_bytes().contains(&b'/');
+    if bare && resolved.is_none() {
+        // Never fall back to the working directory: a bare name is looked up on $PATH only.
+        return Ended::NotStarted(spawn_error(program, &io::ErrorKind::NotFound.into()));
+    }
     let path = resolved.as_deref().unwrap_or(Path::new(program));
     let mut child = match run.ctx.launcher.spawn(path, argv, run.progress_file) {
         Ok(child) => child,
