@@ -45,7 +45,7 @@ pub struct Run<'a> {
     pub progress_file: &'a Path,
 }
 
-pub async fn run_command(argv: &[OsString], run: Run<'_>) -> Ended {
+pub async fn run_command(argv: &[OsString], mut run: Run<'_>) -> Ended {
     let Some(program) = argv.first() else {
         return Ended::NotStarted("the command is empty".into());
     };
@@ -111,28 +111,14 @@ pub async fn run_command(argv: &[OsString], run: Run<'_>) -> Ended {
                 }
                 run.tracker.update(run.ctx, &mut parser);
             }
-            read = read_some(&mut stdout, &mut out_buf) => {
-                match read {
-                    Ok(n) if n > 0 => {
-                        run.log.write(&out_buf);
-                        parser.feed(Stream::Stdout, &out_buf);
-                        run.tracker.update(run.ctx, &mut parser);
-                        out_buf.clear();
-                    }
-                    _ => stdout = None,
-                }
-            }
-            read = read_some(&mut stderr, &mut err_buf) => {
-                match read {
-                    Ok(n) if n > 0 => {
-                        run.log.write(&err_buf);
-                        parser.feed(Stream::Stderr, &err_buf);
-                        run.tracker.update(run.ctx, &mut parser);
-                        err_buf.clear();
-                    }
-                    _ => stderr = None,
-                }
-            }
+            read = read_some(&mut stdout, &mut out_buf) => match read {
+                Ok(n) if n > 0 => record(&mut run, &mut parser, Stream::Stdout, &mut out_buf),
+                _ => stdout = None,
+            },
+            read = read_some(&mut stderr, &mut err_buf) => match read {
+                Ok(n) if n > 0 => record(&mut run, &mut parser, Stream::Stderr, &mut err_buf),
+                _ => stderr = None,
+            },
             exited = child.wait(), if status.is_none() => {
                 status = Some(exited);
                 drained.as_mut().reset(Instant::now() + DRAIN_AFTER_EXIT);
@@ -148,6 +134,14 @@ pub async fn run_command(argv: &[OsString], run: Run<'_>) -> Ended {
         Some(Err(err)) => Ended::NotStarted(format!("lost track of the command: {err}")),
         None => Ended::NotStarted("lost track of the command".into()),
     }
+}
+
+/// Hands a chunk of output to the log and the progress parser, and empties `chunk`.
+fn record(run: &mut Run<'_>, parser: &mut OutputParser, stream: Stream, chunk: &mut Vec<u8>) {
+    run.log.write(chunk);
+    parser.feed(stream, chunk);
+    run.tracker.update(run.ctx, parser);
+    chunk.clear();
 }
 
 /// Appends what the pipe has to the (empty) `buf`; never resolves once the pipe is closed.

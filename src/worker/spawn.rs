@@ -8,7 +8,7 @@
 
 use std::ffi::{CStr, CString, OsString};
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
@@ -92,9 +92,9 @@ impl Launcher {
         let (out_read, out_write) = rustix::pipe::pipe_with(cloexec)?;
         let (err_read, err_write) = rustix::pipe::pipe_with(cloexec)?;
         let mut actions = PosixSpawnFileActions::init()?;
-        actions.add_dup2(raw(&self.devnull), 0)?;
-        actions.add_dup2(raw(&out_write), 1)?;
-        actions.add_dup2(raw(&err_write), 2)?;
+        actions.add_dup2(self.devnull.as_raw_fd(), 0)?;
+        actions.add_dup2(out_write.as_raw_fd(), 1)?;
+        actions.add_dup2(err_write.as_raw_fd(), 2)?;
         let mut attr = PosixSpawnAttr::init()?;
         attr.set_pgroup(nix::unistd::Pid::from_raw(0))?;
         attr.set_sigmask(&SigSet::empty())?;
@@ -112,9 +112,10 @@ impl Launcher {
         drop((out_write, err_write));
 
         // From here on the child is ours to reap: a failure below kills and reaps it.
-        let pidfd = match self.pidfds {
-            true => rustix::process::pidfd_open(pid, PidfdFlags::NONBLOCK),
-            false => Err(rustix::io::Errno::NOSYS),
+        let pidfd = if self.pidfds {
+            rustix::process::pidfd_open(pid, PidfdFlags::NONBLOCK)
+        } else {
+            Err(rustix::io::Errno::NOSYS)
         };
         let exit = match pidfd {
             Ok(pidfd) => Exit::Pidfd(async_fd(pidfd)?),
@@ -195,11 +196,6 @@ pub fn async_fd(fd: OwnedFd) -> io::Result<AsyncFd<OwnedFd>> {
 fn receiver(read_end: OwnedFd) -> io::Result<Receiver> {
     rustix::io::ioctl_fionbio(&read_end, true)?;
     Receiver::from_owned_fd_unchecked(read_end)
-}
-
-fn raw(fd: &impl AsFd) -> std::os::fd::RawFd {
-    use std::os::fd::AsRawFd;
-    fd.as_fd().as_raw_fd()
 }
 
 /// The pieces joined as one C string; a NUL inside is refused.
