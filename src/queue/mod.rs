@@ -5,7 +5,7 @@
 //! state change is one no-clobber rename (see `rename`), so any other tool that can `mv` may
 //! manage the queue at the same time. `docs/FORMAT.md` is the specification.
 
-mod config;
+pub mod config;
 mod edit;
 mod enqueue;
 mod error;
@@ -21,7 +21,9 @@ mod state;
 mod watch_mode;
 mod workers;
 
-pub use config::{Config, Processor, TuiConfig, WorkerConfig, parse_duration, parse_size};
+pub use config::{
+    Config, Processor, TuiConfig, WorkerConfig, check_duration, parse_duration, parse_size,
+};
 pub use edit::FileIdentity;
 pub use enqueue::{AddMode, Source};
 pub use error::{Error, IoContext, Result};
@@ -33,7 +35,7 @@ pub use name::{ItemId, display_name, is_item_name, json_name, parse as parse_nam
 pub use order_key::processing_order;
 pub use state::{State, UnknownState};
 pub use watch_mode::{DEFAULT_POLL, WatchMode, remote_filesystem, watch_mode};
-pub use workers::{Heartbeat, WorkerHealth, WorkerId, WorkerStatus, this_host};
+pub use workers::{Heartbeat, PidSpace, Recovery, WorkerHealth, WorkerId, WorkerStatus, this_host};
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -15,7 +15,7 @@ use super::claim::Claimer;
 use super::job::{Control, Ctx, lock, run_job};
 use super::upkeep::{self, Beat};
 use super::watch::{self, Signals, Watch};
-use crate::queue::{this_host, unix_ms};
+use crate::queue::{State, this_host, unix_ms};
 
 /// What the engine's owner may change while it runs.
 #[derive(Default)]
@@ -80,7 +80,12 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
             .or_else(|| paused.then(|| "paused".to_string())),
         poll_ms: poll.map(|interval| interval.as_millis() as u64),
     };
-    upkeep::write_heartbeat(&ctx, beat(0, false));
+    // A worker that cannot write its heartbeat claims nothing: others would soon take it for
+    // dead and run what it holds a second time.
+    let mut beat_error = upkeep::write_heartbeat(&ctx, beat(0, false)).err();
+    if let Some(err) = &beat_error {
+        ctx.notice(no_heartbeat(err));
+    }
     upkeep::stop_orphans(&ctx);
     upkeep::recover(&ctx);
     let mut delayed = upkeep::promote_delayed(&ctx, 0);
@@ -112,14 +117,22 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
         }
         let paused = shared.paused.load(Ordering::Relaxed)
             || shared.flag_paused.load(Ordering::Relaxed)
-            || !mounted;
+            || !mounted
+            || beat_error.is_some();
+        if ctx.delayed_added.swap(0, Ordering::Relaxed) > 0 {
+            // Learn when the new arrivals in delayed/ are due.
+            delayed = upkeep::promote_delayed(&ctx, 0);
+        }
         if stopping.is_none() && !paused {
-            delayed.waiting += ctx.delayed_added.swap(0, Ordering::Relaxed);
             let mut dry_retries = 0;
             while running.len() < shared.slots.load(Ordering::Relaxed) {
                 let Some(item) = claimer.next(&ctx, &signals) else {
-                    // The root ran dry: delayed items need not wait for their time.
-                    if delayed.waiting > 0 && dry_retries == 0 && claimer.root_empty(&signals) {
+                    // The root ran dry: with `retry_when_idle`, delayed items need not wait.
+                    if ctx.config.retry_when_idle
+                        && delayed.waiting > 0
+                        && dry_retries == 0
+                        && claimer.root_empty(&signals)
+                    {
                         dry_retries += 1;
                         let free = shared.slots.load(Ordering::Relaxed) - running.len();
                         delayed = upkeep::promote_delayed(&ctx, free);
@@ -154,10 +167,19 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
                 }
             }
         } else if drain && mounted && running.is_empty() && claimer.root_empty(&signals) {
-            // Confirm with a fresh look at both folders before calling the queue done.
+            // Confirm with a fresh look at both folders before calling the queue done. Claims
+            // of other workers are not done either: they may fail, or their worker may die.
             delayed = upkeep::promote_delayed(&ctx, 0);
             claimer.list_now(&ctx, &signals);
-            if delayed.waiting == 0 && delayed.promoted == 0 && claimer.root_empty(&signals) {
+            let claimed_elsewhere = ctx
+                .queue
+                .list(State::Process)
+                .map_or(true, |claims| !claims.is_empty());
+            if delayed.waiting == 0
+                && delayed.promoted == 0
+                && !claimed_elsewhere
+                && claimer.root_empty(&signals)
+            {
                 break;
             }
             if delayed.promoted > 0 || !claimer.root_empty(&signals) {
@@ -176,6 +198,7 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
             next_poll,
             stopping.flatten().filter(|_| !killed),
             Some(next_pause_check).filter(|_| paused),
+            delayed.next_due.map(instant_of),
         ]
         .into_iter()
         .flatten()
@@ -206,13 +229,22 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
         if now >= next_beat && !ctx.mount.mounted(&ctx) {
             next_beat = now + ctx.config.heartbeat;
         }
+        let mut promote = delayed.next_due.is_some_and(|due| instant_of(due) <= now);
         if now >= next_beat {
+            promote = true;
             next_beat = now + ctx.config.heartbeat;
-            upkeep::write_heartbeat(&ctx, beat(running.len(), paused));
+            let written = upkeep::write_heartbeat(&ctx, beat(running.len(), paused));
+            match (&beat_error, &written) {
+                (None, Err(err)) => ctx.notice(no_heartbeat(err)),
+                (Some(_), Ok(())) => ctx.notice("the heartbeat is written again: claiming".into()),
+                _ => {}
+            }
+            beat_error = written.err();
             if upkeep::recover(&ctx) > 0 {
-                upkeep::stop_orphans(&ctx);
                 claimer.mark_dirty();
             }
+        }
+        if promote {
             delayed = upkeep::promote_delayed(&ctx, 0);
             if delayed.promoted > 0 {
                 claimer.mark_dirty();
@@ -222,4 +254,17 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
     drop(watch);
     ctx.queue.retire_worker(&ctx.worker);
     (ctx.events)(Event::Stopped);
+}
+
+fn no_heartbeat(err: &str) -> String {
+    format!(
+        "cannot write the heartbeat ({err}): claiming nothing until it can, so that no other \
+         worker takes this one for dead"
+    )
+}
+
+/// The engine's clock at a Unix time in milliseconds (now, if that has passed).
+fn instant_of(unix: u64) -> Instant {
+    let wait = unix.saturating_sub(unix_ms(SystemTime::now()));
+    Instant::now() + Duration::from_millis(wait)
 }
