@@ -41,6 +41,8 @@ pub struct Setup {
     pub engine: Option<Settings>,
     pub poll: Option<Duration>,
     pub heartbeat_timeout: Duration,
+    /// A line for the message bar on the first screen (why the worker is off...).
+    pub notice: Option<String>,
 }
 
 /// Runs the commander until the operator quits or a signal says stop.
@@ -92,6 +94,8 @@ pub fn run(setup: Setup) -> anyhow::Result<()> {
     model.now = SystemTime::now();
     if setup.readonly {
         model.say("read-only: the queue is shown, never changed");
+    } else if let Some(notice) = &setup.notice {
+        model.say(notice.clone());
     }
 
     let looped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

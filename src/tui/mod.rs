@@ -85,10 +85,17 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
         };
     let left = state_of(args.left, &config.tui.left, QState::Pending)?;
     let right = state_of(args.right, &config.tui.right, QState::Process)?;
+    let mut notice = None;
     let engine = if args.no_worker || args.readonly {
         None
     } else {
-        Some(Settings::resolve(&config.worker, &args.worker)?)
+        let settings = Settings::resolve(&config.worker, &args.worker)?;
+        if settings.has_something_to_run() {
+            Some(settings)
+        } else {
+            notice = Some(NO_COMMAND.to_string());
+            None
+        }
     };
     app::run(app::Setup {
         queue: Arc::new(queue),
@@ -100,9 +107,15 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
         engine,
         poll: args.worker.poll.or(config.worker.poll),
         heartbeat_timeout: config.worker.heartbeat_timeout,
+        notice,
     })?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// The message line of a commander opened on a queue with no command: how to set one, in
+/// 80 columns.
+pub(crate) const NO_COMMAND: &str =
+    "worker off: set [worker] command in _meta/config.toml (or: fsq DIR -- CMD ...)";
 
 /// `fsq demo [DIR]`.
 pub fn run_demo(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {

@@ -110,6 +110,12 @@ impl Settings {
         Ok(Settings { config })
     }
 
+    /// Whether a command or a built-in processor is set: without one there is nothing to run,
+    /// which is not an error for the commander (it opens with the worker off).
+    pub fn has_something_to_run(&self) -> bool {
+        self.config.command.is_some() || self.config.processor.is_some()
+    }
+
     /// Refuses settings the engine cannot work with.
     fn check(&self) -> anyhow::Result<()> {
         let config = &self.config;

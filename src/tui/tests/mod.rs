@@ -3,6 +3,7 @@
 //! fixed (`/srv/convert`) and the clock is frozen, so snapshots never depend on the machine.
 
 mod live;
+mod regressions;
 mod render;
 mod update;
 
