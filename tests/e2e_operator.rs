@@ -35,3 +35,73 @@ fn init_then_open_shows_the_commander_with_the_worker_off() {
     assert!(session.wait_exit(SCREEN).success());
     assert!(dir.join("first.txt").exists(), "nothing ran the item");
 }
+
+/// Whether ffmpeg runs here; the tests that need it say so and skip when it does not.
+fn ffmpeg() -> bool {
+    let found = std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !found {
+        eprintln!("ffmpeg is not installed: skipping");
+    }
+    found
+}
+
+/// A `secs`-second tone at `path`, written by ffmpeg.
+fn tone(path: &Path, secs: u32) {
+    let made = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-f", "lavfi", "-i"])
+        .arg(format!("sine=duration={secs}"))
+        .args(["-ar", "8000"])
+        .arg(path)
+        .status()
+        .expect("run ffmpeg");
+    assert!(made.success());
+}
+
+#[test]
+fn ffmpeg_speed_shows_as_a_multiple_of_real_time() {
+    if !ffmpeg() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = init(tmp.path());
+    tone(&dir.join("new/tone.wav"), 8);
+    fs::rename(dir.join("new/tone.wav"), dir.join("tone.wav")).expect("enqueue");
+    let args = [
+        dir.to_str().expect("utf-8 path"),
+        "--",
+        "ffmpeg",
+        "-y",
+        "-re",
+        "-i",
+        "{input}",
+        "-progress",
+        "pipe:1",
+        "{out}/{stem}.flac",
+    ];
+    let mut session = PtySession::fsq(&args, tmp.path(), 120, 30);
+    // -re holds ffmpeg to real time: about 1.0x, never bytes per second.
+    session.wait_until("a speed like 1.0x on the tone's row", SCREEN, |screen| {
+        screen.contents().lines().any(|line| {
+            line.contains("tone.wav")
+                && line
+                    .split('│')
+                    .any(|cell| matches!(cell.trim(), "0.8x" | "0.9x" | "1.0x" | "1.1x"))
+        })
+    });
+    assert!(
+        !session.screen_text().contains("B/s"),
+        "{}",
+        session.screen_text()
+    );
+    session.send_keys(keys::F10);
+    session.wait_for_text("Stop and requeue", SCREEN);
+    session.send_keys(keys::RIGHT);
+    session.send_keys(keys::ENTER);
+    assert!(session.wait_exit(SCREEN).success());
+    wait_for("the tone back in the queue or done", SCREEN, || {
+        dir.join("tone.wav").exists() || dir.join("success/tone.wav").exists()
+    });
+}

@@ -84,13 +84,15 @@ fn ffmpeg_progress_stream_against_the_duration() {
     let gate = dir.path().join("gate");
     let script = format!(
         "echo '  Duration: 00:00:10.00, start: 0.000000, bitrate: 1205 kb/s' >&2; \
+         printf 'out_time_us=0\\nspeed=216000x\\nprogress=continue\\n'; \
          printf 'out_time_us=4000000\\nout_time=00:00:04.000000\\nspeed=2.00x\\nprogress=continue\\n'; \
          while [ ! -e '{}' ]; do sleep 0.05; done",
         gate.display()
     );
     let child = worker(&root, &["sh", "-c", &script]);
     let progress = progress_where(&root, "clip.mp4", |p| p["fraction"] == 0.4);
-    assert_eq!(progress["speed"], 2.0);
+    assert_eq!(progress["speed"], 2.0, "not the first report's 216000x");
+    assert_eq!(progress["speed_unit"], "x");
     assert_eq!(progress["eta_secs"], 3.0, "6 media seconds left at 2x");
     fs::write(&gate, "").unwrap();
     stop_worker(child);
@@ -139,6 +141,10 @@ fn live_ffmpeg_when_installed() {
     // -re makes ffmpeg take the clip's 4 s, so progress is seen part way through.
     progress_where(&root, "tone.wav", |p| {
         p["fraction"].as_f64().is_some_and(|f| f > 0.0 && f < 1.0)
+    });
+    // Its speed is a multiple of real time, named so, and near 1x under -re (never 216000).
+    progress_where(&root, "tone.wav", |p| {
+        p["speed_unit"] == "x" && p["speed"].as_f64().is_some_and(|s| s > 0.2 && s < 5.0)
     });
     wait_for(30, "the conversion", || {
         (ls(&root.join("success")) == ["tone.wav"]).then_some(())

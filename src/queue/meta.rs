@@ -38,8 +38,9 @@ pub struct Progress {
     pub fraction: Option<f64>,
     pub bytes_done: Option<u64>,
     pub bytes_total: Option<u64>,
-    /// Bytes per second for built-ins; for ffmpeg, media seconds per second.
-    pub speed: Option<f64>,
+    /// With its unit; `speed` and `speed_unit` in the record.
+    #[serde(flatten)]
+    pub speed: Option<super::Speed>,
     pub eta_secs: Option<f64>,
     pub elapsed_secs: f64,
     /// The worker running the item.

@@ -99,7 +99,7 @@ impl Harness {
     pub fn progress(&mut self, name: &str, fraction: f64) -> &mut Self {
         let progress = Progress {
             fraction: Some(fraction),
-            speed: Some(262_144.0),
+            speed: Some(crate::queue::Speed::BytesPerSec(262_144.0)),
             eta_secs: Some(12.0 / fraction.max(0.01)),
             worker: "host-1-1".into(),
             ..Progress::default()
