@@ -105,3 +105,35 @@ fn ffmpeg_speed_shows_as_a_multiple_of_real_time() {
         dir.join("tone.wav").exists() || dir.join("success/tone.wav").exists()
     });
 }
+
+#[test]
+fn workers_panel_refreshes_by_itself_when_a_worker_dies() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = init(tmp.path());
+    fs::write(dir.join("long.job"), "x").expect("write item");
+    let mut worker = std::process::Command::new(pty::fsq_binary())
+        .arg("work")
+        .arg(&dir)
+        .args(["--", "sleep", "8"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start a headless worker");
+    wait_for("the worker to claim the item", SCREEN, || {
+        !dir.join("long.job").exists()
+    });
+    let session = PtySession::fsq(
+        &[dir.to_str().expect("utf-8 path"), "--no-worker"],
+        tmp.path(),
+        100,
+        30,
+    );
+    session.wait_for_text("long.job", SCREEN);
+    session.send_keys(b"w");
+    session.wait_for_text("alive", SCREEN);
+    worker.kill().expect("kill the worker");
+    let _ = worker.wait();
+    // No key pressed: the panel notices by itself.
+    session.wait_for_text("DOWN since", SCREEN);
+    session.send_keys(keys::F10);
+}

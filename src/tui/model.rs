@@ -13,6 +13,9 @@ use super::dialog::Overlay;
 use super::pane::Pane;
 use super::watch::WatchMode;
 
+/// How often a tick asks again for heartbeats and other workers' progress.
+pub const REREAD_EVERY: Duration = Duration::from_secs(1);
+
 /// How long a new arrival stays highlighted.
 pub const FRESH_FOR: Duration = Duration::from_secs(2);
 
@@ -53,6 +56,8 @@ pub struct QueueView {
     pub workers: Vec<WorkerStatus>,
     pub watch: WatchInfo,
     pub throughput: Throughput,
+    /// When heartbeats and progress records were last asked for by a tick.
+    pub reread_at: Option<SystemTime>,
 }
 
 impl QueueView {
@@ -171,12 +176,25 @@ impl Model {
         self.dirty = true;
     }
 
+    /// Whether items run in other workers than the embedded one (on this host or another):
+    /// their progress and their worker's health are known only from the disk.
+    pub fn others_running(&self) -> bool {
+        let ours = self.engine.map_or(0, |e| e.busy);
+        self.queue.count(QState::Process).unwrap_or(0) > ours
+    }
+
     /// How often the screen must be redrawn with nothing else happening, or `None` when idle:
-    /// jobs running (progress, elapsed time), highlights fading, delayed countdowns on screen.
+    /// jobs running (progress, elapsed time), highlights fading, delayed countdowns on screen,
+    /// the workers panel open (a worker that stops beating changes nothing on disk).
     pub fn tick_every(&self) -> Option<Duration> {
-        let running = self.engine.is_some_and(|e| e.busy > 0) || !self.queue.running.is_empty();
+        let running = self.engine.is_some_and(|e| e.busy > 0)
+            || !self.queue.running.is_empty()
+            || self.others_running();
         if running {
             return Some(Duration::from_millis(250));
+        }
+        if self.show_workers {
+            return Some(REREAD_EVERY);
         }
         if matches!(&self.overlay, Some(Overlay::Viewer(v)) if v.is_following()) {
             return Some(Duration::from_millis(300));

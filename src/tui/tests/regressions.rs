@@ -1,10 +1,14 @@
 //! Screens that once said something false, drawn as they must look now. Each test is named
 //! after what broke.
 
+use std::time::Duration;
+
+use crossterm::event::KeyCode;
 use insta::assert_snapshot;
 
-use crate::queue::{Progress, Speed, State as QState};
+use crate::queue::{Heartbeat, Progress, Speed, State as QState, WorkerHealth, WorkerStatus};
 
+use super::super::effect::Effect;
 use super::super::event::Event;
 use super::{Harness, item};
 
@@ -50,4 +54,68 @@ fn ffmpeg_speed_reads_as_a_multiple_of_real_time_not_bytes() {
     assert!(screen.contains("256 KiB/s"), "{screen}");
     assert!(!screen.contains(" 2 B/s"), "{screen}");
     assert_snapshot!(terminal.backend());
+}
+
+fn worker(health: WorkerHealth, last_beat_secs: f64) -> WorkerStatus {
+    WorkerStatus {
+        heartbeat: Heartbeat {
+            id: "render-2-77-1".into(),
+            host: "render-2".into(),
+            pid: 77,
+            slots: 1,
+            busy: 1,
+            ..Heartbeat::default()
+        },
+        health,
+        last_beat_secs,
+    }
+}
+
+#[test]
+fn workers_panel_refreshes_by_itself_and_shows_a_worker_that_died() {
+    let mut h = Harness::new(QState::Pending, QState::Process, (80, 24));
+    h.list_all(&[(QState::Process, &["clip.mp4"])]);
+    h.key(KeyCode::Char('w'));
+    h.send(Event::Workers(vec![worker(WorkerHealth::Alive, 0.2)]));
+    assert!(h.model.tick_every().is_some(), "the open panel ticks");
+
+    // A tick asks the disk again; the same reading draws nothing new.
+    h.model.now += Duration::from_secs(1);
+    h.send(Event::Tick);
+    assert!(h.effects.contains(&Effect::ReadWorkers), "{:?}", h.effects);
+    assert!(
+        h.effects.contains(&Effect::ReadProgress),
+        "another worker's item runs"
+    );
+    h.model.dirty = false;
+    h.send(Event::Workers(vec![worker(WorkerHealth::Alive, 0.7)]));
+    assert!(!h.model.dirty, "nothing on screen changed: no redraw");
+
+    // Killed: nothing changes on disk, only time tells.
+    h.model.now += Duration::from_secs(45);
+    h.send(Event::Tick);
+    assert!(h.effects.contains(&Effect::ReadWorkers));
+    let down = WorkerHealth::Down {
+        since_secs: 15.0,
+        why: "no heartbeat for 45s".into(),
+    };
+    h.send(Event::Workers(vec![worker(down, 45.0)]));
+    assert!(h.model.dirty);
+    let terminal = h.draw();
+    let screen = format!("{:?}", terminal.backend());
+    assert!(screen.contains("DOWN since 15s"), "{screen}");
+    assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn closed_workers_panel_with_nothing_running_does_not_tick() {
+    let mut h = Harness::new(QState::Pending, QState::Process, (80, 14));
+    h.list_all(&[(QState::Pending, &["a"])]);
+    h.model.now += Duration::from_secs(5);
+    h.send(Event::Tick);
+    assert_eq!(h.model.tick_every(), None);
+    h.key(KeyCode::Char('w'));
+    assert!(h.model.tick_every().is_some());
+    h.key(KeyCode::Char('w'));
+    assert_eq!(h.model.tick_every(), None);
 }
