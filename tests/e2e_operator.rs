@@ -137,3 +137,34 @@ fn workers_panel_refreshes_by_itself_when_a_worker_dies() {
     session.wait_for_text("DOWN since", SCREEN);
     session.send_keys(keys::F10);
 }
+
+#[test]
+fn a_folder_in_the_root_stays_and_a_symlink_is_counted_as_failed() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = init(tmp.path());
+    fs::write(dir.join("a.txt"), "a").expect("write item");
+    let args = [
+        dir.to_str().expect("utf-8 path"),
+        "--right",
+        "failed",
+        "--",
+        "true",
+    ];
+    let session = PtySession::fsq(&args, tmp.path(), 100, 30);
+    session.wait_for_text("success 1", SCREEN);
+    // mc's F7, then a symlink, while the commander and its worker run.
+    fs::create_dir(dir.join("Holiday photos")).expect("mkdir");
+    std::os::unix::fs::symlink("/etc/hostname", dir.join("link")).expect("symlink");
+    session.wait_for_text("Holiday photos/", SCREEN);
+    session.wait_for_text("folder, not an item", SCREEN);
+    session.wait_for_text("failed 1", SCREEN);
+    session.wait_until("the link in the failed pane", SCREEN, |screen| {
+        screen
+            .contents()
+            .lines()
+            .any(|l| l.contains("link") && l.contains("symbolic"))
+    });
+    assert!(dir.join("Holiday photos").is_dir(), "the folder was moved");
+    assert!(!dir.join("failed/Holiday photos").exists());
+    session.send_keys(keys::F10);
+}

@@ -281,10 +281,11 @@ fn hostile_names_reach_the_command_as_one_argument_each() {
 }
 
 #[test]
-fn strays_go_to_failed_with_the_reason() {
+fn strays_go_to_failed_counted_and_listed_and_folders_stay_where_they_are() {
     let (dir, root) = queue(&["real"], "");
     std::os::unix::fs::symlink(dir.path().join("elsewhere"), root.join("link")).unwrap();
-    fs::create_dir(root.join("folder")).unwrap();
+    fs::create_dir(root.join("Holiday photos")).unwrap();
+    fs::write(root.join("Holiday photos/IMG_0001.JPG"), "jpeg").unwrap();
     let fifo = root.join("fifo");
     assert!(
         std::process::Command::new("mkfifo")
@@ -295,21 +296,38 @@ fn strays_go_to_failed_with_the_reason() {
     );
     let out = drain(&root, &["--", "true"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(ls(&root.join("failed")), ["fifo", "folder", "link"]);
+    assert_eq!(ls(&root.join("failed")), ["fifo", "link"]);
     assert_eq!(ls(&root.join("success")), ["real"]);
+    assert!(
+        root.join("Holiday photos/IMG_0001.JPG").is_file(),
+        "the folder stays"
+    );
     let failed = ls_json(&root, "failed");
-    let reasons: Vec<String> = ["fifo", "folder", "link"]
+    let listed: Vec<(&str, &str)> = failed
+        .as_array()
+        .unwrap()
         .iter()
-        .map(|name| {
-            let path = root.join("_meta/items").join(name);
-            let record: serde_json::Value =
-                serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
-            record["reason"].as_str().unwrap().to_string()
-        })
+        .map(|i| (i["name"].as_str().unwrap(), i["reason"].as_str().unwrap()))
         .collect();
-    assert!(reasons[0].contains("FIFO"), "{reasons:?}");
-    assert!(reasons[1].contains("folder"), "{reasons:?}");
-    assert!(reasons[2].contains("symbolic link"), "{reasons:?} {failed}");
+    assert_eq!(listed.len(), 2, "{failed}");
+    assert!(
+        listed[0].0 == "fifo" && listed[0].1.contains("FIFO"),
+        "{listed:?}"
+    );
+    assert!(
+        listed[1].0 == "link" && listed[1].1.contains("symbolic link"),
+        "{listed:?}"
+    );
+    let status = fsq()
+        .arg("status")
+        .arg(&root)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["counts"]["failed"], 2, "{status}");
+    assert_eq!(status["counts"]["pending"], 0, "a folder is not an item");
+    assert_eq!(status["failed"].as_array().unwrap().len(), 2, "{status}");
 }
 
 #[test]

@@ -132,6 +132,13 @@ fn lister(queue: &Queue, requests: &Receiver<List>, events: &Sender<Event>) {
         for (state, files) in named {
             let files: Vec<OsString> = files.into_iter().collect();
             let found = queue.list_named(state, &files);
+            if state == QState::Pending {
+                let found = queue.root_folders_named(&files);
+                let asked = Some(files.clone());
+                if events.send(Event::RootFolders { asked, found }).is_err() {
+                    return;
+                }
+            }
             if events
                 .send(Event::Rechecked {
                     state,
@@ -144,6 +151,14 @@ fn lister(queue: &Queue, requests: &Receiver<List>, events: &Sender<Event>) {
             }
         }
         for state in whole {
+            if state == QState::Pending
+                && let Ok(found) = queue.root_folders()
+                && events
+                    .send(Event::RootFolders { asked: None, found })
+                    .is_err()
+            {
+                return;
+            }
             let event = match queue.list(state) {
                 Ok(items) => Event::Listed { state, items },
                 Err(err) => Event::ListFailed {

@@ -22,6 +22,12 @@ pub enum Event {
         files: Vec<OsString>,
         found: Vec<Item>,
     },
+    /// Folders in the queue root (never items): all of them when `asked` is `None`, else which
+    /// of the names asked about are folders now.
+    RootFolders {
+        asked: Option<Vec<OsString>>,
+        found: Vec<OsString>,
+    },
     /// A state could not be listed.
     ListFailed { state: QState, error: String },
     /// Stat results for items on screen.

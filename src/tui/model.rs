@@ -56,6 +56,8 @@ pub struct QueueView {
     pub workers: Vec<WorkerStatus>,
     pub watch: WatchInfo,
     pub throughput: Throughput,
+    /// Folders in the queue root, in order: never items, shown under the pending items.
+    pub root_folders: Vec<OsString>,
     /// When heartbeats and progress records were last asked for by a tick.
     pub reread_at: Option<SystemTime>,
 }

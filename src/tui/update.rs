@@ -28,6 +28,21 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
             files,
             found,
         } => rechecked(model, state, &files, found),
+        Event::RootFolders { asked, found } => {
+            let folders = &mut model.queue.root_folders;
+            let before = folders.clone();
+            match asked {
+                None => *folders = found,
+                Some(asked) => {
+                    folders.retain(|f| !asked.contains(f));
+                    folders.extend(found);
+                    folders.sort_unstable_by(|a, b| crate::queue::processing_order(a, b));
+                    folders.dedup();
+                }
+            }
+            model.dirty |= *folders != before && showing(model, QState::Pending);
+            Vec::new()
+        }
         Event::ListFailed { state, error } => {
             model.complain(format!("cannot list {state}: {error}"));
             Vec::new()

@@ -70,8 +70,37 @@ pub fn render(buf: &mut Buffer, area: Rect, model: &Model, index: usize, theme: 
             theme,
         );
     }
+    if pane.state == QState::Pending && pane.loaded && pane.filter.is_none() {
+        root_folders(buf, list, model, pane, theme);
+    }
     if parts.status.height > 0 {
         status_line(buf, parts.status, model, pane, theme);
+    }
+}
+
+/// Folders in the root, under the last item when it is on screen: they are there, and they are
+/// not items (nothing runs them, nothing moves them).
+fn root_folders(buf: &mut Buffer, list: Rect, model: &Model, pane: &Pane, theme: &Theme) {
+    let height = usize::from(list.height);
+    let items_on_screen = pane.shown.len().saturating_sub(pane.offset).min(height);
+    if pane.offset + items_on_screen < pane.shown.len() {
+        return;
+    }
+    let first = items_on_screen.max(usize::from(pane.shown.is_empty()));
+    let note = "folder, not an item ";
+    let note_width = text::width(note) as u16;
+    let room = usize::from(list.width.saturating_sub(note_width + 1));
+    for (row, folder) in model.queue.root_folders.iter().enumerate() {
+        if first + row >= height {
+            break;
+        }
+        let y = list.y + (first + row) as u16;
+        let name = text::fit(&format!(" {}/", printable(folder)), room);
+        put(buf, list.x, y, &name, list.width, theme.dim);
+        if room > 0 {
+            let x = list.right().saturating_sub(note_width);
+            put(buf, x, y, note, note_width, theme.dim);
+        }
     }
 }
 

@@ -119,3 +119,30 @@ fn closed_workers_panel_with_nothing_running_does_not_tick() {
     h.key(KeyCode::Char('w'));
     assert_eq!(h.model.tick_every(), None);
 }
+
+#[test]
+fn folders_in_the_root_show_as_folders_and_strays_count_as_failed() {
+    let mut h = Harness::new(QState::Pending, QState::Failed, (80, 16));
+    h.list_all(&[
+        (QState::Pending, &["clip.mp4"]),
+        (QState::Failed, &["bad.avi", "link"]),
+    ]);
+    h.send(Event::RootFolders {
+        asked: None,
+        found: vec!["Holiday photos".into()],
+    });
+    h.stat_all();
+    let terminal = h.draw();
+    let screen = format!("{:?}", terminal.backend());
+    assert!(screen.contains("Holiday photos/"), "{screen}");
+    assert!(screen.contains("folder, not an item"), "{screen}");
+    assert!(screen.contains("failed 2"), "{screen}");
+    assert_snapshot!(terminal.backend());
+
+    // A recheck of the root that finds the folder gone takes it off.
+    h.send(Event::RootFolders {
+        asked: Some(vec!["Holiday photos".into(), "other".into()]),
+        found: Vec::new(),
+    });
+    assert!(h.model.queue.root_folders.is_empty());
+}
