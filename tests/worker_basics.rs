@@ -390,3 +390,51 @@ fn hooks_run_after_success_and_final_failure() {
     });
     assert_eq!(lines, ["fail:ko:exit code 1", "ok:ok"]);
 }
+
+#[test]
+fn copy_processor_never_overwrites_a_backup_of_the_same_name() {
+    let (dir, root) = queue(&[], "");
+    let backup = dir.path().join("backup");
+    let write_config = |extra: &str| {
+        let config = format!(
+            "[worker]\nprocessor = \"copy\"\ndestinations = [\"{}\"]\n{extra}",
+            backup.display()
+        );
+        fs::write(root.join("_meta/config.toml"), config).unwrap();
+    };
+    write_config("");
+    // Two different note.txt, one after the other: the backup keeps both, and the mtime.
+    for (content, copy) in [
+        ("first note\n", "note.txt"),
+        ("second note\n", "note (2).txt"),
+    ] {
+        add_old(&root, OsStr::new("note.txt"), content.as_bytes());
+        let mtime = fs::metadata(root.join("note.txt"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        let out = drain(&root, &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let copy = fs::metadata(backup.join(copy)).unwrap();
+        assert_eq!(copy.modified().unwrap(), mtime);
+        fs::remove_file(root.join("success/note.txt")).unwrap();
+    }
+    assert_eq!(ls(&backup), ["note (2).txt", "note.txt"]);
+    assert_eq!(
+        fs::read_to_string(backup.join("note.txt")).unwrap(),
+        "first note\n"
+    );
+    assert_eq!(
+        fs::read_to_string(backup.join("note (2).txt")).unwrap(),
+        "second note\n"
+    );
+
+    // on_conflict = "fail": the item fails and says why; the backup is untouched.
+    write_config("max_attempts = 1\n[processor]\non_conflict = \"fail\"\n");
+    add_old(&root, OsStr::new("note.txt"), b"third note\n");
+    let out = drain(&root, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(ls(&root.join("failed")), ["note.txt"]);
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+    assert_eq!(ls(&backup), ["note (2).txt", "note.txt"]);
+}

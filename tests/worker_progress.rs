@@ -206,7 +206,10 @@ fn engine_api_reports_events_and_requeues_on_shutdown() {
         workers: 1,
         ..WorkerConfig::default()
     };
-    let settings = Settings { config };
+    let settings = Settings {
+        config,
+        on_conflict: fsq::queue::OnConflict::default(),
+    };
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
     let engine = Engine::start(queue, settings, move |event| {

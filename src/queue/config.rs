@@ -13,7 +13,29 @@ use super::error::{Error, Result};
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub worker: WorkerConfig,
+    pub processor: ProcessorConfig,
     pub tui: TuiConfig,
+}
+
+/// `[processor]`: how the built-in processors write their results.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProcessorConfig {
+    pub on_conflict: OnConflict,
+}
+
+/// What a built-in processor does when its destination already has a file of the name it
+/// writes. It never replaces that file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnConflict {
+    /// Write under the first free name `STEM (N).EXT`.
+    #[default]
+    Rename,
+    /// Leave the existing file and write nothing there; the item succeeds.
+    Skip,
+    /// Write nothing there; the item fails with the reason.
+    Fail,
 }
 
 /// `[worker]`: how items are processed. Every `fsq work` flag has its key here.

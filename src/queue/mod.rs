@@ -22,7 +22,10 @@ mod state;
 mod watch_mode;
 mod workers;
 
-pub use config::{Config, Processor, TuiConfig, WorkerConfig, parse_duration, parse_size};
+pub use config::{
+    Config, OnConflict, Processor, ProcessorConfig, TuiConfig, WorkerConfig, parse_duration,
+    parse_size,
+};
 pub use edit::FileIdentity;
 pub use enqueue::{AddMode, Source};
 pub use error::{Error, IoContext, Result};
@@ -30,8 +33,9 @@ pub use items::{Item, Position};
 pub use listing::{Snapshot, Stray};
 pub use meta::{ItemRecord, Progress, unix_ms};
 pub use mount::{MountEntry, MountGuard, MountLost, mount_of};
-pub use name::{display_name, is_item_name, json_name, printable, split_prefix};
+pub use name::{display_name, is_item_name, json_name, numbered, printable, split_prefix};
 pub use order_key::processing_order;
+pub use rename::RenameMode;
 pub use speed::Speed;
 pub use state::{State, UnknownState};
 pub use watch_mode::{DEFAULT_POLL, WatchMode, remote_filesystem, watch_mode};
@@ -39,8 +43,6 @@ pub use workers::{Heartbeat, WorkerHealth, WorkerId, WorkerStatus, this_host};
 
 use std::fs;
 use std::path::{Path, PathBuf};
-
-use rename::RenameMode;
 
 /// The queue's own folder in the root.
 pub const META: &str = "_meta";

@@ -46,7 +46,6 @@ use anyhow::{Context as _, bail};
 
 use crate::cli::TuiArgs;
 use crate::queue::{Queue, State as QState};
-use crate::worker::Settings;
 
 /// `fsq [DIR]`.
 pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
@@ -89,7 +88,7 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
     let engine = if args.no_worker || args.readonly {
         None
     } else {
-        let settings = Settings::resolve(&config.worker, &args.worker)?;
+        let settings = args.worker.apply(&config);
         if settings.has_something_to_run() {
             Some(settings)
         } else {

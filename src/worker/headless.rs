@@ -3,7 +3,6 @@
 //! requeues at once), or with `--drain` until nothing is pending, delayed or running. Failures
 //! and notices go to stderr, one line each; successes are counted, not printed.
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,7 +12,6 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Notify;
 
 use super::{Engine, Event, Outcome, Settings};
-use crate::cli::WorkerFlags;
 use crate::queue::{Queue, printable};
 
 #[derive(Default)]
@@ -24,11 +22,9 @@ struct Counts {
     requeued: AtomicU64,
 }
 
-/// `fsq work`.
-pub fn run_headless(dir: &Path, drain: bool, flags: &WorkerFlags) -> anyhow::Result<ExitCode> {
-    let queue = Arc::new(Queue::open(dir)?);
-    let config = queue.config()?.worker;
-    let settings = Settings::resolve(&config, flags)?;
+/// `fsq work`, once the command line has made its settings.
+pub fn run_headless(queue: Queue, settings: Settings, drain: bool) -> anyhow::Result<ExitCode> {
+    let queue = Arc::new(queue);
     let grace = settings.config.grace;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -27,6 +27,8 @@ use crate::queue::{Item, ItemRecord, Queue, State, WorkerConfig, WorkerId, print
 pub struct Ctx {
     pub queue: Arc<Queue>,
     pub config: WorkerConfig,
+    /// What built-ins do when a destination has the name already.
+    pub on_conflict: crate::queue::OnConflict,
     pub worker: WorkerId,
     pub out_dir: PathBuf,
     pub events: Box<dyn Fn(Event) + Send + Sync>,
@@ -317,6 +319,7 @@ async fn run_builtin(
         name: display.clone(),
         targets,
         throttle: ctx.config.throttle,
+        on_conflict: ctx.on_conflict,
         shared: shared.clone(),
     };
     let total = task.total();

@@ -31,8 +31,7 @@ use anyhow::{Context, bail};
 
 pub use headless::run_headless;
 
-use crate::cli::WorkerFlags;
-use crate::queue::{Item, Processor, Progress, Queue, WorkerConfig, WorkerId};
+use crate::queue::{Config, Item, OnConflict, Processor, Progress, Queue, WorkerConfig, WorkerId};
 
 /// What the engine tells its owner. Progress is rate-limited (a few per second per item).
 #[derive(Clone, Debug)]
@@ -79,35 +78,21 @@ pub struct EngineStatus {
     pub paused: bool,
 }
 
-/// The settings of one engine: the queue's `[worker]` config with command-line overrides.
+/// The settings of one engine: the queue's `[worker]` and `[processor]` config, with whatever a
+/// caller (the command line) put on top.
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub config: WorkerConfig,
+    pub on_conflict: OnConflict,
 }
 
 impl Settings {
-    /// Applies `fsq work` / `fsq DIR` flags on top of the config.
-    pub fn resolve(config: &WorkerConfig, flags: &WorkerFlags) -> anyhow::Result<Settings> {
-        let mut config = config.clone();
-        if let Some(n) = flags.workers {
-            config.workers = n;
+    /// The settings a queue's config gives.
+    pub fn new(config: &Config) -> Settings {
+        Settings {
+            config: config.worker.clone(),
+            on_conflict: config.processor.on_conflict,
         }
-        if let Some(timeout) = flags.timeout {
-            config.timeout = timeout;
-        }
-        if let Some(n) = flags.max_attempts {
-            config.max_attempts = n;
-        }
-        if let Some(delay) = flags.retry_delay {
-            config.retry_delay = delay;
-        }
-        if let Some(poll) = flags.poll {
-            config.poll = Some(poll);
-        }
-        if !flags.command.is_empty() {
-            config.command = Some(flags.command.clone());
-        }
-        Ok(Settings { config })
     }
 
     /// Whether a command or a built-in processor is set: without one there is nothing to run,
@@ -186,6 +171,7 @@ impl Engine {
             launcher: spawn::Launcher::new().context("cannot open /dev/null for the commands")?,
             queue,
             config,
+            on_conflict: settings.on_conflict,
             events: Box::new(events),
             recorded: Mutex::new(Default::default()),
             delayed_added: Default::default(),
