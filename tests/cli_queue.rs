@@ -392,42 +392,99 @@ fn full_disk_during_add_leaves_no_partial_item() {
     }
 }
 
+/// The `L:C:` and message a fixture's first line says `fsq` must report for it, and whether only
+/// the commander checks it (`# commander expects:`) or every command (`# expect:`).
+fn expectation(path: &std::path::Path, bytes: &[u8]) -> (bool, String, String) {
+    let first = String::from_utf8_lossy(bytes.split(|b| *b == b'\n').next().unwrap()).into_owned();
+    let (everywhere, expected) = match first.strip_prefix("# expect: ") {
+        Some(rest) => (true, rest),
+        None => (
+            false,
+            first
+                .strip_prefix("# commander expects: ")
+                .unwrap_or_else(|| panic!("{path:?} says what it expects")),
+        ),
+    };
+    let (position, message) = expected.split_once(' ').unwrap_or((expected, ""));
+    (everywhere, position.to_string(), message.to_string())
+}
+
 /// Every file in tests/invalid_configs/ names, in its first line, the line:column and message
-/// that `fsq` must report for it; nothing in the queue may change.
+/// that `fsq` must report for it; nothing in the queue may change. The commander (which checks
+/// `[tui]`, its keys and its theme before it needs a terminal) reports them all.
 #[test]
 fn broken_configs_are_reported_with_line_and_column() {
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_configs");
     let mut checked = 0;
     for entry in fs::read_dir(&fixtures).unwrap() {
         let path = entry.unwrap().path();
-        let text = fs::read_to_string(&path).unwrap();
-        let expected = text
-            .lines()
-            .next()
-            .unwrap()
-            .strip_prefix("# expect: ")
-            .unwrap();
-        let (position, message) = expected.split_once(' ').unwrap_or((expected, ""));
+        if path.is_dir() {
+            continue;
+        }
+        let bytes = fs::read(&path).unwrap();
+        let (everywhere, position, message) = expectation(&path, &bytes);
         let q = TestQueue::new();
         add_all(&q, &["item"]);
-        fs::write(q.dir.join("_meta/config.toml"), &text).unwrap();
-        for args in [vec!["status"], vec!["work", "--drain"]] {
-            let out = fsq()
-                .arg(args[0])
-                .arg(&q.dir)
-                .args(&args[1..])
-                .output()
-                .unwrap();
+        fs::write(q.dir.join("_meta/config.toml"), &bytes).unwrap();
+        let mut commands = vec![vec!["--no-worker"]];
+        if everywhere {
+            commands.extend([vec!["status"], vec!["work", "--drain"]]);
+        }
+        for args in commands {
+            let mut command = fsq();
+            if args[0] == "--no-worker" {
+                command.arg(&q.dir).args(&args);
+            } else {
+                command.arg(args[0]).arg(&q.dir).args(&args[1..]);
+            }
+            let out = command.output().unwrap();
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(1), "{path:?} {args:?}: {stderr}");
             assert!(
                 stderr.contains(&format!("config.toml:{position}")),
-                "{path:?}: {stderr}"
+                "{path:?} {args:?}: {stderr}"
             );
-            assert!(stderr.contains(message), "{path:?}: {stderr}");
+            assert!(stderr.contains(&message), "{path:?} {args:?}: {stderr}");
         }
         assert_eq!(names(&q, "pending"), ["item"], "nothing was claimed");
         checked += 1;
     }
-    assert!(checked >= 5);
+    assert!(checked >= 10);
+}
+
+/// Theme files in tests/invalid_configs/themes/ likewise: the error names the theme file, the
+/// line and the column.
+#[test]
+fn broken_theme_files_are_reported_with_line_and_column() {
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_configs/themes");
+    let mut checked = 0;
+    for entry in fs::read_dir(&fixtures).unwrap() {
+        let path = entry.unwrap().path();
+        let (_, position, message) = expectation(&path, &fs::read(&path).unwrap());
+        let q = TestQueue::new();
+        for theme in [
+            vec!["--theme".to_string(), path.display().to_string()],
+            vec![],
+        ] {
+            let config = format!("[tui]\ntheme = {:?}\n", path.display().to_string());
+            fs::write(q.dir.join("_meta/config.toml"), config).unwrap();
+            let out = fsq()
+                .arg(&q.dir)
+                .arg("--no-worker")
+                .args(&theme)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{path:?}: {stderr}");
+            let file_name = path.file_name().unwrap().to_string_lossy();
+            assert!(
+                stderr.contains(&format!("{file_name}:{position}")),
+                "{path:?}: {stderr}"
+            );
+            assert!(stderr.contains(&message), "{path:?}: {stderr}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 3);
 }

@@ -1,20 +1,48 @@
 //! `_meta/config.toml`: the settings of one queue. Unknown keys are errors, reported with line
 //! and column, so a typo never silently falls back to a default.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
+use toml::Spanned;
 
+use super::State;
 use super::error::{Error, Result};
 
 /// The whole configuration file.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Clone, Debug, Default)]
 pub struct Config {
     pub worker: WorkerConfig,
     pub processor: ProcessorConfig,
     pub tui: TuiConfig,
+}
+
+/// The file as read, before the places of `[tui.keys]` entries are turned into lines.
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawConfig {
+    worker: WorkerConfig,
+    processor: ProcessorConfig,
+    tui: RawTui,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawTui {
+    theme: Option<String>,
+    left: Option<State>,
+    right: Option<State>,
+    keys: BTreeMap<Spanned<String>, Spanned<KeyList>>,
+}
+
+/// One key or a list of keys, as `[tui.keys]` takes them.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum KeyList {
+    One(String),
+    Many(Vec<String>),
 }
 
 /// `[processor]`: how the built-in processors write their results.
@@ -103,22 +131,62 @@ impl Default for WorkerConfig {
 }
 
 /// `[tui]`: how the commander looks when opened on this queue.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Clone, Debug, Default)]
 pub struct TuiConfig {
     pub theme: Option<String>,
-    pub left: Option<String>,
-    pub right: Option<String>,
-    /// Key map overrides: action name to key (see the README's key map).
-    pub keys: toml::Table,
+    pub left: Option<State>,
+    pub right: Option<State>,
+    /// Key map overrides, in file order: an action's name and the keys it gets instead of its
+    /// defaults, each where it was written, so the commander's check of them can say where.
+    pub keys: Vec<KeyOverride>,
+}
+
+/// `action = ["F10", "C-q"]` in `[tui.keys]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyOverride {
+    pub action: Located<String>,
+    pub keys: Located<Vec<String>>,
+}
+
+/// A value and where it was written: 1-based line and column in the config file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Located<T> {
+    pub value: T,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// The 1-based line and column of byte `offset` in `text` (columns count bytes).
+pub fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let column = before.len()
+        - before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1)
+        + 1;
+    (line, column)
 }
 
 impl Config {
     /// Reads a config file; a missing file gives the defaults, a broken one an error with the
-    /// line and column of the problem.
+    /// line and column of the problem (also for bytes that are not UTF-8).
     pub fn load(path: &Path) -> Result<Config> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Config::parse(&text, path),
+        match std::fs::read(path) {
+            Ok(bytes) => match std::str::from_utf8(&bytes) {
+                Ok(text) => Config::parse(text, path),
+                Err(err) => {
+                    let valid = std::str::from_utf8(&bytes[..err.valid_up_to()]).unwrap_or("");
+                    let (line, column) = line_and_column(valid, valid.len());
+                    Err(Error::Config {
+                        path: path.to_path_buf(),
+                        line,
+                        column,
+                        message: "not UTF-8 text (a config file must be UTF-8)".into(),
+                    })
+                }
+            },
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
             Err(err) => Err(Error::io(path, err)),
         }
@@ -126,17 +194,49 @@ impl Config {
 
     /// Parses config text; `path` only names the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        toml::from_str(text).map_err(|err| {
-            let offset = err.span().map_or(0, |span| span.start);
-            let before = &text[..offset.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        let raw: RawConfig = toml::from_str(text).map_err(|err| {
+            let (line, column) = line_and_column(text, err.span().map_or(0, |span| span.start));
             Error::Config {
                 path: path.to_path_buf(),
                 line,
                 column,
                 message: err.message().to_string(),
             }
+        })?;
+        let located = |span: std::ops::Range<usize>| line_and_column(text, span.start);
+        let keys = raw
+            .tui
+            .keys
+            .into_iter()
+            .map(|(action, keys)| {
+                let ((line, column), (key_line, key_column)) =
+                    (located(action.span()), located(keys.span()));
+                KeyOverride {
+                    action: Located {
+                        value: action.into_inner(),
+                        line,
+                        column,
+                    },
+                    keys: Located {
+                        value: match keys.into_inner() {
+                            KeyList::One(one) => vec![one],
+                            KeyList::Many(many) => many,
+                        },
+                        line: key_line,
+                        column: key_column,
+                    },
+                }
+            })
+            .collect();
+        Ok(Config {
+            worker: raw.worker,
+            processor: raw.processor,
+            tui: TuiConfig {
+                theme: raw.tui.theme,
+                left: raw.tui.left,
+                right: raw.tui.right,
+                keys,
+            },
         })
     }
 }

@@ -23,8 +23,8 @@ mod watch_mode;
 mod workers;
 
 pub use config::{
-    Config, OnConflict, Processor, ProcessorConfig, TuiConfig, WorkerConfig, parse_duration,
-    parse_size,
+    Config, KeyOverride, Located, OnConflict, Processor, ProcessorConfig, TuiConfig, WorkerConfig,
+    line_and_column, parse_duration, parse_size,
 };
 pub use edit::FileIdentity;
 pub use enqueue::{AddMode, Source};

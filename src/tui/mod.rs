@@ -49,9 +49,6 @@ use crate::queue::{Queue, State as QState};
 
 /// `fsq [DIR]`.
 pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        bail!("the commander needs a terminal; in scripts use `fsq ls` and `fsq status`");
-    }
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let queue = Queue::open(&dir).with_context(|| {
         format!(
@@ -70,20 +67,19 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
     if theme::no_color_requested() {
         theme = theme.without_colour();
     }
-    let keys = keymap::Keymap::with_overrides(&config.tui.keys)
-        .map_err(|err| anyhow::anyhow!("{}: {err}", queue.config_path().display()))?;
-    let state_of =
-        |flag: Option<QState>, key: &Option<String>, default: QState| -> anyhow::Result<QState> {
-            match (flag, key) {
-                (Some(state), _) => Ok(state),
-                (None, Some(name)) => name
-                    .parse::<QState>()
-                    .with_context(|| format!("[tui] in {}", queue.config_path().display())),
-                (None, None) => Ok(default),
-            }
-        };
-    let left = state_of(args.left, &config.tui.left, QState::Pending)?;
-    let right = state_of(args.right, &config.tui.right, QState::Process)?;
+    let config_path = queue.config_path();
+    let keys = keymap::Keymap::with_overrides(&config.tui.keys).map_err(|bad| match bad.at {
+        Some((line, column)) => {
+            anyhow::anyhow!("{}:{line}:{column}: {}", config_path.display(), bad.message)
+        }
+        None => anyhow::anyhow!("{}", bad.message),
+    })?;
+    let left = args.left.or(config.tui.left).unwrap_or(QState::Pending);
+    let right = args.right.or(config.tui.right).unwrap_or(QState::Process);
+    // A broken config or theme is reported first, wherever fsq runs.
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        bail!("the commander needs a terminal; in scripts use `fsq ls` and `fsq status`");
+    }
     let mut notice = None;
     let engine = if args.no_worker || args.readonly {
         None

@@ -3,10 +3,14 @@
 //! bare binary always has a complete theme. `NO_COLOR` strips colours but keeps the cursor
 //! visible (reversed) and the selection distinguishable (bold).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use ratatui::style::{Modifier, Style};
 use serde::Deserialize;
+use toml::Spanned;
+
+use crate::queue::line_and_column;
 
 const CLASSIC: &str = include_str!("../../themes/classic.toml");
 const DARK: &str = include_str!("../../themes/dark.toml");
@@ -61,13 +65,25 @@ impl Theme {
             "classic" => CLASSIC.to_string(),
             "dark" => DARK.to_string(),
             "light" => LIGHT.to_string(),
-            path => std::fs::read_to_string(Path::new(path)).map_err(|err| {
-                anyhow::anyhow!(
-                    "theme {path:?}: {err} (built-in themes: {})",
-                    BUILT_IN.join(", ")
-                )
-            })?,
+            path => {
+                let bytes = std::fs::read(Path::new(path)).map_err(|err| {
+                    anyhow::anyhow!(
+                        "theme {path:?}: {err} (built-in themes: {})",
+                        BUILT_IN.join(", ")
+                    )
+                })?;
+                String::from_utf8(bytes).map_err(|err| {
+                    let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
+                    let valid = std::str::from_utf8(valid).unwrap_or("");
+                    let (line, column) = line_and_column(valid, valid.len());
+                    anyhow::anyhow!("{path}:{line}:{column}: not UTF-8 text")
+                })?
+            }
         };
+        check_layer(&text).map_err(|(offset, message)| {
+            let (line, column) = line_and_column(&text, offset);
+            anyhow::anyhow!("{name}:{line}:{column}: {message}")
+        })?;
         Theme::from_layers(&[CLASSIC, &text])
             .map_err(|err| anyhow::anyhow!("theme {name:?}: {err}"))
     }
@@ -126,6 +142,29 @@ impl Theme {
             input: plain.add_modifier(Modifier::UNDERLINED),
         }
     }
+}
+
+/// Checks one theme layer on its own, entry by entry, so a mistake is reported at its place: the
+/// byte offset and the message.
+fn check_layer(text: &str) -> Result<(), (usize, String)> {
+    type Entries = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
+    let entries: Entries = toml::from_str(text)
+        .map_err(|err| (err.span().map_or(0, |s| s.start), err.message().to_string()))?;
+    let known: toml::Table = toml::from_str(CLASSIC).map_err(|err| (0, err.to_string()))?;
+    for (key, value) in entries {
+        if !known.contains_key(key.get_ref()) {
+            return Err((
+                key.span().start,
+                format!("unknown style {:?}", key.get_ref()),
+            ));
+        }
+        let span = value.span();
+        Style::deserialize(value.into_inner()).map_err(|err| {
+            let err = err.to_string().replace('\n', " ");
+            (span.start, format!("{}: {err}", key.get_ref()))
+        })?;
+    }
+    Ok(())
 }
 
 /// Whether the user asked for no colour (`NO_COLOR` set and not empty).
