@@ -488,3 +488,23 @@ fn broken_theme_files_are_reported_with_line_and_column() {
     }
     assert!(checked >= 3);
 }
+
+#[test]
+fn retry_via_cli_of_a_renumbered_item_resets_its_attempts() {
+    let q = TestQueue::new();
+    fs::write(q.dir.join("a.txt"), "new").unwrap();
+    fs::create_dir_all(q.state_dir("failed")).unwrap();
+    fs::write(q.state_dir("failed").join("a.txt"), "old").unwrap();
+    fs::write(
+        q.dir.join("_meta/items/a.txt"),
+        r#"{"attempts": 3, "reason": "exit code 1", "retry_at": null}"#,
+    )
+    .unwrap();
+    q.ok("retry", ["failed/a.txt"]);
+    let pending = q.ls_json("pending");
+    let renamed = pending
+        .iter()
+        .find(|i| i["name"] == "a (2).txt")
+        .unwrap_or_else(|| panic!("{pending:?}"));
+    assert_eq!(renamed["attempts"], 0, "{renamed}");
+}

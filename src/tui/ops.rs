@@ -2,7 +2,7 @@
 //! layer. One bad item is reported and the others go on; the outcome names what changed so the
 //! panes re-list at once (even where the watcher only polls).
 
-use crate::queue::{Item, Position, Queue, State as QState, printable};
+use crate::queue::{Item, Operation, Position, Queue, State as QState, printable};
 
 use super::actions::folder;
 use super::effect::{Op, Place};
@@ -10,35 +10,34 @@ use super::event::Outcome;
 use super::pane::Key;
 
 pub fn run(queue: &Queue, op: Op) -> Outcome {
+    let by_rule =
+        |operation: Operation| move |q: &Queue, item: &Item| q.operate(item, operation).map(drop);
     match op {
         Op::Move { items, to } => each(
             queue,
             &items,
             &format!("moved to {}", folder(to)),
             to,
-            |q, item| q.move_to(item, to).map(drop),
+            by_rule(Operation::Move(to)),
         ),
         Op::Copy { items, to } => each(
             queue,
             &items,
             &format!("copied to {}", folder(to)),
             to,
-            |q, item| q.copy_to(item, to).map(drop),
+            by_rule(Operation::Copy(to)),
         ),
         Op::Delete { items } => {
             let from = items.first().map_or(QState::Pending, |i| i.state);
-            each(queue, &items, "deleted", from, |q, item| q.delete(item))
+            let delete = Operation::Delete { force: false };
+            each(queue, &items, "deleted", from, by_rule(delete))
         }
         Op::Retry { items } => each(
             queue,
             &items,
             "sent back to pending",
             QState::Pending,
-            |q, item| {
-                let moved = q.move_to(item, QState::Pending)?;
-                q.clear_record(moved.display());
-                Ok(())
-            },
+            by_rule(Operation::Retry),
         ),
         Op::Reorder { item, place } => reorder(queue, &item, place),
     }

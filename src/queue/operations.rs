@@ -1,0 +1,129 @@
+//! What an operator may do to an item by hand, and the one table of which state may go where.
+//! The command line and the commander both ask here, so a rule cannot drift between them (retry
+//! once lived in both, and only one copy cleared the record of a renamed item).
+//!
+//! Every operation is one atomic move (plus, for retry, clearing the attempt record of the item
+//! under the name it has after the move). The refusals speak of items and states, never of keys
+//! or flags.
+
+use super::error::{Error, Result};
+use super::{Item, Queue, State};
+
+/// Something an operator does to items.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// To another state, as it is.
+    Move(State),
+    /// A copy into another state; the item stays.
+    Copy(State),
+    /// Back to pending with its attempts forgotten.
+    Retry,
+    /// Pending to paused/.
+    Hold,
+    /// Paused back to pending.
+    Resume,
+    /// Gone for good; `force` allows an item a worker is running.
+    Delete { force: bool },
+}
+
+impl Operation {
+    /// Why this operation cannot be done to an item in `from`, in words that finish "items
+    /// can only ...", or `None` when it can.
+    pub fn refusal(self, from: State) -> Option<&'static str> {
+        use Operation::*;
+        use State::*;
+        match self {
+            Retry if !matches!(from, Failed | Delayed) => Some("be retried from failed or delayed"),
+            Hold if from != Pending => Some("be paused from pending"),
+            Resume if from != Paused => Some("be resumed from paused"),
+            Move(_) | Copy(_) | Delete { force: false } if from == Process => {
+                Some("leave process/ when their worker is done (or be deleted by force)")
+            }
+            Move(Process) | Copy(Process) => Some("enter process/ when a worker claims them"),
+            Move(to) if to == from => Some("be moved to another state"),
+            _ => None,
+        }
+    }
+
+    /// Where the item goes, if it moves.
+    pub fn destination(self) -> Option<State> {
+        match self {
+            Operation::Move(to) | Operation::Copy(to) => Some(to),
+            Operation::Retry | Operation::Resume => Some(State::Pending),
+            Operation::Hold => Some(State::Paused),
+            Operation::Delete { .. } => None,
+        }
+    }
+}
+
+impl Queue {
+    /// Does `op` to `item` if the table allows it. Returns the item as it now is (for a delete,
+    /// as it was; for a copy, the copy).
+    pub fn operate(&self, item: &Item, op: Operation) -> Result<Item> {
+        if let Some(what) = op.refusal(item.state) {
+            return Err(Error::WrongState {
+                name: item.qualified(),
+                state: item.state,
+                what,
+            });
+        }
+        match op {
+            Operation::Copy(to) => self.copy_to(item, to),
+            Operation::Delete { .. } => self.delete(item).map(|()| item.clone()),
+            Operation::Retry => {
+                let moved = self.move_to(item, State::Pending)?;
+                self.clear_record(moved.display());
+                Ok(moved)
+            }
+            Operation::Move(to) => self.move_to(item, to),
+            Operation::Hold => self.move_to(item, State::Paused),
+            Operation::Resume => self.move_to(item, State::Pending),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::queue_with;
+    use super::super::{ItemRecord, State};
+    use super::*;
+
+    #[test]
+    fn retry_of_a_renumbered_item_clears_its_attempts() {
+        let (_dir, q) = queue_with(&["a.txt"]);
+        let failed = q.state_dir(State::Failed);
+        std::fs::create_dir_all(&failed).unwrap();
+        std::fs::write(failed.join("a.txt"), "old").unwrap();
+        let record = ItemRecord {
+            attempts: 3,
+            reason: Some("exit code 1".into()),
+            retry_at: None,
+        };
+        q.write_record("a.txt".as_ref(), &record).unwrap();
+        let item = Item {
+            state: State::Failed,
+            owner: None,
+            file: "a.txt".into(),
+        };
+        let moved = q.operate(&item, Operation::Retry).unwrap();
+        assert_eq!(moved.display(), "a (2).txt");
+        assert_eq!(q.record(moved.display()).attempts, 0);
+        assert_eq!(q.record("a.txt".as_ref()).attempts, 0);
+    }
+
+    #[test]
+    fn the_table_refuses_what_no_operator_may_do() {
+        use Operation::*;
+        use State::*;
+        assert!(Retry.refusal(Pending).is_some());
+        assert!(Retry.refusal(Delayed).is_none());
+        assert!(Hold.refusal(Paused).is_some());
+        assert!(Resume.refusal(Paused).is_none());
+        assert!(Move(Process).refusal(Pending).is_some());
+        assert!(Move(Failed).refusal(Process).is_some());
+        assert!(Delete { force: false }.refusal(Process).is_some());
+        assert!(Delete { force: true }.refusal(Process).is_none());
+        assert!(Move(Paused).refusal(Paused).is_some());
+        assert!(Copy(Paused).refusal(Paused).is_none());
+    }
+}
