@@ -21,6 +21,19 @@ fn init(tmp: &Path) -> PathBuf {
     dir
 }
 
+/// `fsq work DIR -- COMMAND...` in the background, quiet.
+fn headless_worker(dir: &Path, command: &[&str]) -> std::process::Child {
+    std::process::Command::new(pty::fsq_binary())
+        .arg("work")
+        .arg(dir)
+        .arg("--")
+        .args(command)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start a headless worker")
+}
+
 #[test]
 fn init_then_open_shows_the_commander_with_the_worker_off() {
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -111,14 +124,7 @@ fn workers_panel_refreshes_by_itself_when_a_worker_dies() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = init(tmp.path());
     fs::write(dir.join("long.job"), "x").expect("write item");
-    let mut worker = std::process::Command::new(pty::fsq_binary())
-        .arg("work")
-        .arg(&dir)
-        .args(["--", "sleep", "8"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start a headless worker");
+    let mut worker = headless_worker(&dir, &["sleep", "8"]);
     wait_for("the worker to claim the item", SCREEN, || {
         !dir.join("long.job").exists()
     });
@@ -166,5 +172,43 @@ fn a_folder_in_the_root_stays_and_a_symlink_is_counted_as_failed() {
     });
     assert!(dir.join("Holiday photos").is_dir(), "the folder was moved");
     assert!(!dir.join("failed/Holiday photos").exists());
+    session.send_keys(keys::F10);
+}
+
+#[test]
+fn f4_holds_the_item_so_no_worker_takes_it_mid_edit() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = init(tmp.path());
+    fs::write(dir.join("note.txt"), "draft\n").expect("write item");
+    let session = PtySession::fsq(
+        &[dir.to_str().expect("utf-8 path"), "--no-worker"],
+        tmp.path(),
+        100,
+        30,
+    );
+    session.wait_for_text("note.txt", SCREEN);
+    session.send_keys(keys::F4);
+    session.wait_for_text("held: back to pending on close", SCREEN);
+    // A worker starts while the editor is open; it takes another item, never ours.
+    let mut worker = headless_worker(&dir, &["cp", "{input}", "{out}/{name}"]);
+    fs::write(dir.join("new/other.txt"), "other\n").expect("stage");
+    fs::rename(dir.join("new/other.txt"), dir.join("other.txt")).expect("enqueue");
+    wait_for("the worker to finish the other item", SCREEN, || {
+        dir.join("success/other.txt").exists()
+    });
+    assert!(
+        dir.join("paused/note.txt").exists(),
+        "the edited item was taken"
+    );
+    session.send_keys(b"edited ");
+    session.send_keys(keys::F2);
+    session.wait_for_text("saved", SCREEN);
+    session.send_keys(keys::ESC);
+    // Closed: the item goes back and the worker runs the edited text.
+    wait_for("the edited item to be processed", SCREEN, || {
+        fs::read_to_string(dir.join("_out/note.txt")).is_ok_and(|t| t == "edited draft\n")
+    });
+    let _ = worker.kill();
+    let _ = worker.wait();
     session.send_keys(keys::F10);
 }

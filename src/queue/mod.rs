@@ -35,7 +35,7 @@ pub use listing::{Snapshot, Stray};
 pub use meta::{ItemRecord, Progress, unix_ms};
 pub use mount::{MountEntry, MountGuard, MountLost, mount_of};
 pub use name::{display_name, is_item_name, json_name, numbered, printable, split_prefix};
-pub use operations::Operation;
+pub use operations::{EditHold, Operation};
 pub use order_key::processing_order;
 pub use rename::RenameMode;
 pub use speed::Speed;

@@ -82,6 +82,52 @@ impl Queue {
     }
 }
 
+/// An item held out of every worker's reach while the commander's editor has it open. A pending
+/// or delayed item (which a worker on any host could take) waits in paused/, where nothing
+/// touches it, and returns where it was when the editor closes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EditHold {
+    /// The item where the hold keeps it (paused/, or where it was if no worker would take it).
+    pub item: Item,
+    /// Where it goes back to.
+    pub home: State,
+}
+
+impl Queue {
+    /// Holds `item` for editing. Items no worker takes (paused, failed, success, new) stay
+    /// where they are; an item in process/ is refused.
+    pub fn hold_for_edit(&self, item: &Item) -> Result<EditHold> {
+        let held = match item.state {
+            State::Process => {
+                return Err(Error::WrongState {
+                    name: item.qualified(),
+                    state: item.state,
+                    what: "be edited when no worker is running them",
+                });
+            }
+            State::Pending | State::Delayed => self.move_to(item, State::Paused)?,
+            _ => item.clone(),
+        };
+        Ok(EditHold {
+            item: held,
+            home: item.state,
+        })
+    }
+
+    /// Ends a hold: the item goes back to where it was, if it is still where the hold put it.
+    /// Returns where it is now (`None` when someone else moved or deleted it meanwhile).
+    pub fn release_edit(&self, hold: &EditHold) -> Result<Option<Item>> {
+        if hold.item.state == hold.home {
+            return Ok(Some(hold.item.clone()));
+        }
+        match self.move_to(&hold.item, hold.home) {
+            Ok(item) => Ok(Some(item)),
+            Err(Error::Vanished(_)) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testutil::queue_with;
@@ -109,6 +155,32 @@ mod tests {
         assert_eq!(moved.display(), "a (2).txt");
         assert_eq!(q.record(moved.display()).attempts, 0);
         assert_eq!(q.record("a.txt".as_ref()).attempts, 0);
+    }
+
+    #[test]
+    fn an_item_held_for_editing_is_out_of_every_workers_reach_and_comes_back() {
+        let (_dir, q) = queue_with(&["V!job.txt"]);
+        let item = q.list(State::Pending).unwrap().remove(0);
+        let hold = q.hold_for_edit(&item).unwrap();
+        assert_eq!(hold.item.state, State::Paused);
+        assert!(
+            q.list(State::Pending).unwrap().is_empty(),
+            "nothing to claim"
+        );
+        let back = q.release_edit(&hold).unwrap().unwrap();
+        assert_eq!(
+            (back.state, back.file.to_str()),
+            (State::Pending, Some("V!job.txt"))
+        );
+        // A failed item is not moved; one in process/ is refused.
+        let failed = q.operate(&back, Operation::Move(State::Failed)).unwrap();
+        assert_eq!(q.hold_for_edit(&failed).unwrap().item, failed);
+        let running = Item {
+            state: State::Process,
+            owner: Some("w".into()),
+            file: "x".into(),
+        };
+        assert!(q.hold_for_edit(&running).is_err());
     }
 
     #[test]

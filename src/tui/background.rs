@@ -106,6 +106,22 @@ impl Background {
     }
 }
 
+/// Holds the item out of the workers' reach, then reads it for the editor; a failed read ends
+/// the hold at once.
+fn open_editor(queue: &Queue, item: &crate::queue::Item) -> Event {
+    let hold = match queue.hold_for_edit(item) {
+        Ok(hold) => hold,
+        Err(err) => return Event::OpenFailed(err.to_string()),
+    };
+    match Editor::open(queue, &hold.item) {
+        Ok(editor) => Event::EditorOpened(Box::new(editor.holding(hold))),
+        Err(err) => {
+            let _ = queue.release_edit(&hold);
+            Event::OpenFailed(err.to_string())
+        }
+    }
+}
+
 fn spawn(name: &str, work: impl FnOnce() + Send + 'static) {
     // Without these threads the commander cannot work at all; failing to start one is fatal.
     if let Err(err) = thread::Builder::new().name(name.into()).spawn(work) {
@@ -183,10 +199,7 @@ fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, time
                 Read::Progress => progress = true,
                 Read::Workers => workers = true,
                 Read::View { item, log } => out.push(open_viewer(queue, &item, log)),
-                Read::Edit(item) => out.push(match Editor::open(queue, &item) {
-                    Ok(editor) => Event::EditorOpened(Box::new(editor)),
-                    Err(err) => Event::OpenFailed(err.to_string()),
-                }),
+                Read::Edit(item) => out.push(open_editor(queue, &item)),
                 Read::Chunk(request) => out.push(match request.read() {
                     Ok(chunk) => Event::ViewerChunk(chunk),
                     Err(err) => Event::OpenFailed(format!("cannot read: {err}")),

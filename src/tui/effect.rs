@@ -2,7 +2,7 @@
 //! them to background threads (disk work), the embedded engine, or the loop itself (quit), and
 //! whatever they produce comes back as an `Event`.
 
-use crate::queue::{Item, State as QState};
+use crate::queue::{EditHold, Item, State as QState};
 
 use super::editor::SaveRequest;
 use super::viewer::ReadRequest;
@@ -68,6 +68,8 @@ pub enum Op {
         item: Item,
         place: Place,
     },
+    /// The editor closed: its item goes back where it was held from.
+    ReleaseEdit(EditHold),
 }
 
 /// Where `Op::Reorder` puts an item.

@@ -269,8 +269,11 @@ fn component_key(model: &mut Model, key: crossterm::event::KeyEvent) -> Option<V
             EditorOutcome::Continue => Vec::new(),
             EditorOutcome::Save(request) => vec![Effect::Save(request)],
             EditorOutcome::Close => {
+                let hold = editor.take_hold();
                 model.overlay = None;
-                Vec::new()
+                hold.map(|hold| Effect::Disk(super::effect::Op::ReleaseEdit(hold)))
+                    .into_iter()
+                    .collect()
             }
         }),
         _ => None,

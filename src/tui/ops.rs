@@ -40,6 +40,21 @@ pub fn run(queue: &Queue, op: Op) -> Outcome {
             by_rule(Operation::Retry),
         ),
         Op::Reorder { item, place } => reorder(queue, &item, place),
+        Op::ReleaseEdit(hold) => {
+            let touched = vec![hold.item.state, hold.home];
+            match queue.release_edit(&hold) {
+                Ok(_) => Outcome {
+                    touched,
+                    ..Outcome::default()
+                },
+                Err(err) => Outcome {
+                    message: err.to_string(),
+                    error: true,
+                    touched,
+                    focus: None,
+                },
+            }
+        }
     }
 }
 
