@@ -90,16 +90,24 @@ pub fn on_items(model: &mut Model, action: Action) -> Vec<Effect> {
                 model.complain("only pending items have an order to change");
                 return Vec::new();
             }
-            let Some(item) = model.pane().current().cloned() else {
-                return Vec::new();
-            };
             let place = match action {
                 Action::MoveUp => Place::Up,
                 Action::MoveDown => Place::Down,
                 Action::MoveTop => Place::Top,
                 _ => Place::Bottom,
             };
-            vec![Effect::Disk(Op::Reorder { item, place })]
+            let pane = model.pane();
+            let shown = pane.filter.as_ref().map(|_| {
+                pane.shown
+                    .iter()
+                    .map(|&i| pane.items[i].display().to_os_string())
+                    .collect()
+            });
+            vec![Effect::Disk(Op::Reorder {
+                items,
+                place,
+                shown,
+            })]
         }
         Action::Retry => only_if(model, Operation::Retry, Op::Retry { items }),
         Action::Hold => only_if(

@@ -62,11 +62,14 @@ pub enum Op {
     Retry {
         items: Vec<Item>,
     },
-    /// Move a pending item within the order; worked out against a fresh listing, so quick
-    /// repeated presses each move it one more place.
+    /// Move pending items (the selection, or the cursor item) within the order; worked out
+    /// against a fresh listing, so quick repeated presses each move them one more place.
     Reorder {
-        item: Item,
+        items: Vec<Item>,
         place: Place,
+        /// With a filter on, the display names it shows: items only move among these, never
+        /// past one the operator cannot see.
+        shown: Option<Vec<std::ffi::OsString>>,
     },
     /// The editor closed: its item goes back where it was held from.
     ReleaseEdit(EditHold),

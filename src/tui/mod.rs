@@ -22,6 +22,7 @@ mod model;
 mod ops;
 mod pane;
 mod render;
+mod reorder;
 mod terminal;
 mod text;
 mod theme;

@@ -2,12 +2,11 @@
 //! layer. One bad item is reported and the others go on; the outcome names what changed so the
 //! panes re-list at once (even where the watcher only polls).
 
-use crate::queue::{Item, Operation, Position, Queue, State as QState, printable};
+use crate::queue::{Item, Operation, Queue, State as QState, printable};
 
 use super::actions::folder;
-use super::effect::{Op, Place};
+use super::effect::Op;
 use super::event::Outcome;
-use super::pane::Key;
 
 pub fn run(queue: &Queue, op: Op) -> Outcome {
     let by_rule =
@@ -39,7 +38,11 @@ pub fn run(queue: &Queue, op: Op) -> Outcome {
             QState::Pending,
             by_rule(Operation::Retry),
         ),
-        Op::Reorder { item, place } => reorder(queue, &item, place),
+        Op::Reorder {
+            items,
+            place,
+            shown,
+        } => super::reorder::run(queue, &items, place, shown.as_deref()),
         Op::ReleaseEdit(hold) => {
             let touched = vec![hold.item.state, hold.home];
             match queue.release_edit(&hold) {
@@ -92,41 +95,5 @@ fn each(
         error: !failures.is_empty(),
         touched,
         focus: None,
-    }
-}
-
-/// Moves an item one place (or to an end) against a fresh listing, so repeated presses that
-/// arrive before the panes re-list still each move it once more.
-fn reorder(queue: &Queue, item: &Item, place: Place) -> Outcome {
-    let fail = |message: String| Outcome {
-        message,
-        error: true,
-        touched: vec![QState::Pending],
-        focus: None,
-    };
-    let items = match queue.list(QState::Pending) {
-        Ok(items) => items,
-        Err(err) => return fail(err.to_string()),
-    };
-    let Some(at) = items.iter().position(|i| i.display() == item.display()) else {
-        return fail(format!("{} has left pending", item.qualified()));
-    };
-    let current = &items[at];
-    let position = match place {
-        Place::Top => Position::First,
-        Place::Bottom => Position::Last,
-        Place::Up if at == 0 => return Outcome::default(),
-        Place::Up => Position::Before(items[at - 1].clone()),
-        Place::Down if at + 1 == items.len() => return Outcome::default(),
-        Place::Down => Position::After(items[at + 1].clone()),
-    };
-    match queue.reorder(current, &position) {
-        Ok(moved) => Outcome {
-            message: String::new(),
-            error: false,
-            touched: vec![QState::Pending],
-            focus: Some((QState::Pending, Key::of(&moved))),
-        },
-        Err(err) => fail(err.to_string()),
     }
 }

@@ -146,3 +146,29 @@ fn folders_in_the_root_show_as_folders_and_strays_count_as_failed() {
     });
     assert!(h.model.queue.root_folders.is_empty());
 }
+
+#[test]
+fn reorder_keys_take_the_selection_and_the_filter() {
+    use crossterm::event::KeyModifiers;
+
+    use super::super::effect::{Op, Place};
+
+    let mut h = Harness::new(QState::Pending, QState::Process, (80, 24));
+    h.list_all(&[(QState::Pending, &["a.mp4", "b.txt", "c.mp4", "d.mp4"])]);
+    h.key(KeyCode::Char('/')).typed("mp4").key(KeyCode::Enter);
+    h.key(KeyCode::Down)
+        .key(KeyCode::Insert)
+        .key(KeyCode::Insert);
+    h.key_with(KeyCode::Up, KeyModifiers::SHIFT);
+    assert_eq!(
+        h.effects,
+        [Effect::Disk(Op::Reorder {
+            items: vec![
+                item(QState::Pending, "c.mp4"),
+                item(QState::Pending, "d.mp4")
+            ],
+            place: Place::Up,
+            shown: Some(vec!["a.mp4".into(), "c.mp4".into(), "d.mp4".into()]),
+        })]
+    );
+}

@@ -181,8 +181,9 @@ fn shift_arrows_reorder_pending_only() {
     assert_eq!(
         h.effects,
         [Effect::Disk(Op::Reorder {
-            item: item(QState::Pending, "a"),
-            place: Place::Down
+            items: vec![item(QState::Pending, "a")],
+            place: Place::Down,
+            shown: None,
         })]
     );
     h.key_with(KeyCode::End, KeyModifiers::SHIFT);
