@@ -33,6 +33,7 @@ pub fn on_items(model: &mut Model, action: Action) -> Vec<Effect> {
             label: "Name of the new pending text item".into(),
             input: String::new(),
             purpose: PromptFor::NewItem,
+            pristine: false,
         }));
         return Vec::new();
     }

@@ -78,7 +78,8 @@ fn entered(model: &mut Model, purpose: PromptFor, text: String) -> Vec<Effect> {
             let select = purpose == PromptFor::Select;
             let n = model.pane_mut().select_matching(&text, select);
             let verb = if select { "selected" } else { "unselected" };
-            model.say(format!("{n} items {verb} by {text:?}"));
+            let what = super::text::count(n, "item");
+            model.say(format!("{what} {verb} by {text:?}"));
             Vec::new()
         }
         PromptFor::Filter => {
@@ -199,6 +200,7 @@ fn prompt(model: &mut Model, title: &str, label: &str, input: &str, purpose: Pro
         label: label.to_string(),
         input: input.to_string(),
         purpose,
+        pristine: !input.is_empty(),
     }));
 }
 

@@ -83,7 +83,7 @@ fn each(
     touched.dedup();
     let what = match (done, items) {
         (1, [one]) => format!("\"{}\"", printable(one.display())),
-        (n, _) => format!("{n} item{}", if n == 1 { "" } else { "s" }),
+        (n, _) => super::text::count(n, "item"),
     };
     let message = match failures.as_slice() {
         [] => format!("{what} {verb}"),

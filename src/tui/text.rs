@@ -60,6 +60,11 @@ pub fn size(bytes: u64) -> String {
     )
 }
 
+/// `1 item`, `3 items`.
+pub fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 /// A short duration: `42s`, `3m05s`, `2h10m`, `3d4h`.
 pub fn duration(d: Duration) -> String {
     let s = d.as_secs();

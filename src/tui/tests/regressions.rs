@@ -172,3 +172,23 @@ fn reorder_keys_take_the_selection_and_the_filter() {
         })]
     );
 }
+
+#[test]
+fn select_pattern_replaces_the_star_prefill_and_brackets_match() {
+    let mut h = Harness::new(QState::Pending, QState::Process, (80, 12));
+    h.list_all(&[(
+        QState::Pending,
+        &["IMG_0001.JPG", "IMG_0002.JPG", "IMG_0009.JPG", "notes.txt"],
+    )]);
+    h.key(KeyCode::Char('+'))
+        .typed("IMG_000[12].JPG")
+        .key(KeyCode::Enter);
+    assert_eq!(h.model.pane().selected.len(), 2);
+    h.key(KeyCode::Char('-'))
+        .typed("*1.JPG")
+        .key(KeyCode::Enter);
+    assert_eq!(h.model.pane().selected.len(), 1);
+    let message = h.model.message.clone().map(|m| m.text).unwrap_or_default();
+    assert_eq!(message, "1 item unselected by \"*1.JPG\"");
+    assert_snapshot!(h.draw().backend());
+}
