@@ -25,6 +25,8 @@ pub enum Overlay {
     },
     Help {
         scroll: usize,
+        /// Lines the help frame shows at once: one PgDn.
+        page: usize,
     },
 }
 
@@ -36,7 +38,7 @@ impl std::fmt::Debug for Overlay {
             Overlay::Confirm(c) => write!(f, "Confirm({:?})", c.title),
             Overlay::Prompt(p) => write!(f, "Prompt({:?})", p.title),
             Overlay::StateMenu { cursor } => write!(f, "StateMenu({cursor})"),
-            Overlay::Help { scroll } => write!(f, "Help({scroll})"),
+            Overlay::Help { scroll, .. } => write!(f, "Help({scroll})"),
         }
     }
 }
@@ -163,17 +165,18 @@ impl Overlay {
                     _ => Decision::Open,
                 },
             },
-            Overlay::Help { scroll } => match action {
-                Some(Action::NextChoice) => {
-                    *scroll = scroll.saturating_add(1);
-                    Decision::Open
-                }
-                Some(Action::PreviousChoice) => {
-                    *scroll = scroll.saturating_sub(1);
-                    Decision::Open
-                }
-                _ => Decision::Close,
-            },
+            Overlay::Help { scroll, page } => {
+                let last = super::render::help_lines(keys).len().saturating_sub(*page);
+                let step = match action {
+                    Some(Action::NextChoice) => 1,
+                    Some(Action::PreviousChoice) => -1,
+                    Some(Action::PageDownDialog) => *page as isize,
+                    Some(Action::PageUpDialog) => -(*page as isize),
+                    _ => return Decision::Close,
+                };
+                *scroll = scroll.saturating_add_signed(step).min(last);
+                Decision::Open
+            }
             // The components take their keys in `input`, which knows their outcomes.
             Overlay::Viewer(_) | Overlay::Editor(_) => Decision::Open,
         }

@@ -165,7 +165,11 @@ fn act(model: &mut Model, action: Action) -> Vec<Effect> {
         Action::ShowFailed => return show(model, QState::Failed),
         Action::ShowDelayed => return show(model, QState::Delayed),
         Action::ShowPaused => return show(model, QState::Paused),
-        Action::Help => model.overlay = Some(Overlay::Help { scroll: 0 }),
+        Action::Help => {
+            // As many lines as the help frame shows (see `render::help`).
+            let page = usize::from(model.size.1.saturating_sub(6)).max(1);
+            model.overlay = Some(Overlay::Help { scroll: 0, page });
+        }
         Action::Workers => {
             model.show_workers = !model.show_workers;
             if model.show_workers {

@@ -105,6 +105,8 @@ actions! {
     Cancel = "cancel", Dialog, "dialog: cancel";
     NextChoice = "next_choice", Dialog, "dialog: next choice";
     PreviousChoice = "previous_choice", Dialog, "dialog: previous choice";
+    PageDownDialog = "dialog_page_down", Dialog, "dialog: scroll a page down";
+    PageUpDialog = "dialog_page_up", Dialog, "dialog: scroll a page up";
 }
 
 /// One key with its modifiers, as written in key map files.

@@ -40,7 +40,7 @@ pub fn render(buf: &mut Buffer, screen: Rect, scroll: usize, keys: &Keymap, them
             buf,
             inner.x + 1,
             inner.bottom() - 1,
-            &format!("Up/Down scroll, any other key closes   {more}"),
+            &format!("Up/Down/PgUp/PgDn scroll, any other key closes   {more}"),
             inner.width.saturating_sub(2),
             theme.dialog,
         );

@@ -9,7 +9,6 @@ pub mod keybar;
 mod pane;
 mod workers;
 
-#[cfg(test)]
 pub use help::lines as help_lines;
 
 use ratatui::Frame;

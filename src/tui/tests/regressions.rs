@@ -8,6 +8,7 @@ use insta::assert_snapshot;
 
 use crate::queue::{Heartbeat, Progress, Speed, State as QState, WorkerHealth, WorkerStatus};
 
+use super::super::dialog::Overlay;
 use super::super::effect::Effect;
 use super::super::event::Event;
 use super::{Harness, item};
@@ -288,4 +289,40 @@ fn header_says_workers_on_other_hosts_run_when_ours_is_off() {
     );
     assert!(header.contains("ETA 4m00s"), "they are working: {header}");
     assert_snapshot!(header);
+}
+
+#[test]
+fn pgdn_in_help_scrolls_instead_of_closing() {
+    let mut h = Harness::new(QState::Pending, QState::Process, (80, 24));
+    h.key(KeyCode::F(1)).key(KeyCode::PageDown);
+    assert!(
+        matches!(h.model.overlay, Some(Overlay::Help { scroll: 18, .. })),
+        "{:?}",
+        h.model.overlay
+    );
+    let screen = format!("{:?}", h.draw().backend());
+    assert!(
+        !screen.contains("F10, q"),
+        "the first page is gone: {screen}"
+    );
+    // Past the end it stops at the last page; PgUp goes back.
+    h.key(KeyCode::PageDown)
+        .key(KeyCode::PageDown)
+        .key(KeyCode::PageUp);
+    assert!(matches!(h.model.overlay, Some(Overlay::Help { .. })));
+    h.key(KeyCode::PageUp).key(KeyCode::PageUp);
+    assert!(matches!(
+        h.model.overlay,
+        Some(Overlay::Help { scroll: 0, .. })
+    ));
+}
+
+#[test]
+fn f2_is_labelled_for_the_state_list_it_opens() {
+    let h = Harness::new(QState::Pending, QState::Process, (80, 24));
+    let screen = format!("{:?}", h.draw().backend());
+    assert!(
+        screen.contains("2State") && !screen.contains("2Menu"),
+        "{screen}"
+    );
 }
