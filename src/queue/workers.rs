@@ -190,14 +190,14 @@ impl Queue {
                 continue;
             }
             let mut record = self.record(item.display());
-            record.attempts += 1;
-            let who = if owner.is_empty() {
-                "no worker".to_string()
-            } else {
-                owner.to_string_lossy().into_owned()
-            };
-            record.reason = Some(format!("interrupted: worker {who} died"));
-            let to = if record.attempts >= max_attempts {
+            // An item loose in process/ (put there by hand) never ran: it just goes back.
+            let loose = owner.is_empty();
+            if !loose {
+                record.attempts += 1;
+                let who = owner.to_string_lossy();
+                record.reason = Some(format!("interrupted: worker {who} died"));
+            }
+            let to = if !loose && record.attempts >= max_attempts {
                 State::Failed
             } else {
                 State::Pending
@@ -205,7 +205,9 @@ impl Queue {
             match self.move_to(&item, to) {
                 Ok(moved) => {
                     // A lost record only resets the attempt counter; the item itself has moved.
-                    let _ = self.write_record(moved.display(), &record);
+                    if !loose {
+                        let _ = self.write_record(moved.display(), &record);
+                    }
                     self.clear_progress(moved.display());
                     recovered.push(moved);
                 }
@@ -321,6 +323,22 @@ mod tests {
         assert_eq!(q.list(State::Process).unwrap().len(), 1);
         assert!(!q.state_dir(State::Process).join("dead").exists());
         assert_eq!(q.workers(Duration::from_secs(30)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_item_loose_in_process_goes_back_without_a_bogus_reason() {
+        let (_dir, q) = queue_with(&[]);
+        fs::create_dir_all(q.state_dir(State::Process)).unwrap();
+        fs::write(q.state_dir(State::Process).join("loose.txt"), "x").unwrap();
+        let recovered = q.recover(Duration::from_secs(30), 1).unwrap();
+        assert_eq!(recovered.len(), 1);
+        assert_eq!(
+            recovered[0].state,
+            State::Pending,
+            "never ran: no attempt spent"
+        );
+        let record = q.record(OsStr::new("loose.txt"));
+        assert_eq!((record.attempts, record.reason), (0, None));
     }
 
     #[test]

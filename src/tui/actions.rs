@@ -168,9 +168,10 @@ fn open(model: &mut Model, action: Action) -> Vec<Effect> {
         return Vec::new();
     };
     if action == Action::View {
+        // Where an item has a log (its runs, attempt by attempt), that is what F3 shows.
         let log = matches!(
             item.state,
-            QState::Process | QState::Failed | QState::Delayed
+            QState::Process | QState::Failed | QState::Delayed | QState::Success
         );
         return vec![Effect::View { item, log }];
     }

@@ -326,3 +326,17 @@ fn f2_is_labelled_for_the_state_list_it_opens() {
         "{screen}"
     );
 }
+
+#[test]
+fn f3_on_a_success_item_opens_its_log() {
+    let mut h = Harness::new(QState::Success, QState::Process, (80, 24));
+    h.list_all(&[(QState::Success, &["movie.mp4"])]);
+    h.key(KeyCode::F(3));
+    assert_eq!(
+        h.effects,
+        [Effect::View {
+            item: item(QState::Success, "movie.mp4"),
+            log: true
+        }]
+    );
+}
