@@ -212,3 +212,34 @@ fn f4_holds_the_item_so_no_worker_takes_it_mid_edit() {
     let _ = worker.wait();
     session.send_keys(keys::F10);
 }
+
+#[test]
+fn term_dumb_gets_no_colours_and_no_alternate_screen() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = init(tmp.path());
+    fs::write(dir.join("first.txt"), "1").expect("write item");
+    let mut command = pty::fsq_command(
+        &[dir.to_str().expect("utf-8 path"), "--no-worker"],
+        tmp.path(),
+    );
+    command.env("TERM", "dumb");
+    let mut session = PtySession::spawn(command, 100, 30);
+    session.wait_for_text("first.txt", SCREEN);
+    assert!(
+        !session.alternate_screen(),
+        "a dumb terminal got the alternate screen"
+    );
+    let screen = session.screen();
+    for row in 0..30 {
+        for col in 0..100 {
+            let cell = screen.cell(row, col).expect("a cell");
+            assert_eq!(
+                (cell.fgcolor(), cell.bgcolor()),
+                (vt100::Color::Default, vt100::Color::Default),
+                "a colour at row {row}, column {col}"
+            );
+        }
+    }
+    session.send_keys(keys::F10);
+    assert!(session.wait_exit(SCREEN).success());
+}

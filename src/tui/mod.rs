@@ -65,7 +65,7 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
         .or(config.tui.theme.clone())
         .unwrap_or_else(|| "classic".into());
     let mut theme = theme::Theme::load(&theme_name)?;
-    if theme::no_color_requested() {
+    if theme::no_color_requested() || terminal::is_dumb() {
         theme = theme.without_colour();
     }
     let config_path = queue.config_path();
