@@ -243,3 +243,21 @@ fn term_dumb_gets_no_colours_and_no_alternate_screen() {
     session.send_keys(keys::F10);
     assert!(session.wait_exit(SCREEN).success());
 }
+
+#[test]
+fn ls_on_a_terminal_escapes_bidi_and_invisible_characters() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = init(tmp.path());
+    fs::write(dir.join("invoice\u{202e}fdp.exe"), "x").expect("write item");
+    fs::write(dir.join("a\u{200b}b\u{2028}c.txt"), "y").expect("write item");
+    let mut session = PtySession::fsq(
+        &["ls", dir.to_str().expect("utf-8 path")],
+        tmp.path(),
+        100,
+        10,
+    );
+    assert!(session.wait_exit(SCREEN).success());
+    let text = session.screen_text();
+    assert!(text.contains("invoice\\u{202e}fdp.exe"), "{text}");
+    assert!(text.contains("a\\u{200b}b\\u{2028}c.txt"), "{text}");
+}

@@ -9,6 +9,7 @@ mod config;
 mod edit;
 mod enqueue;
 mod error;
+mod hidden;
 mod identity;
 mod items;
 mod listing;
@@ -30,6 +31,7 @@ pub use config::{
 pub use edit::FileIdentity;
 pub use enqueue::{AddMode, Source};
 pub use error::{Error, IoContext, Result};
+pub use hidden::is_hidden_char;
 pub use items::{Item, Position};
 pub use listing::{Snapshot, Stray};
 pub use meta::{ItemRecord, Progress, unix_ms};
