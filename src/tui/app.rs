@@ -153,15 +153,6 @@ fn event_loop(
                     }
                 }
                 Some(Effect::Quit(mode)) => return Ok(mode),
-                Some(Effect::ViewerRefresh) => {
-                    // One stat and at most a bounded read, for a followed log: cheap enough to
-                    // do here, and the viewer cannot leave the loop's thread while it is shown.
-                    if let Some(Overlay::Viewer(viewer)) = &mut model.overlay
-                        && viewer.refresh().unwrap_or(false)
-                    {
-                        model.dirty = true;
-                    }
-                }
                 _ => {}
             }
         }

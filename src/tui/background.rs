@@ -18,7 +18,7 @@ use super::effect::{Effect, Op};
 use super::event::Event;
 use super::ops;
 use super::pane::{Details, Key};
-use super::viewer::{ReadRequest, Viewer};
+use super::viewer::{LookRequest, ReadRequest, Viewer};
 
 /// Handles to the background threads; dropping it lets them end.
 pub struct Background {
@@ -44,6 +44,7 @@ enum Read {
     },
     Edit(Item),
     Chunk(ReadRequest),
+    Look(LookRequest),
 }
 
 /// Changes, in the order asked.
@@ -99,6 +100,7 @@ impl Background {
             Effect::View { item, log } => self.reads.send(Read::View { item, log }).is_ok(),
             Effect::Edit(item) => self.reads.send(Read::Edit(item)).is_ok(),
             Effect::ViewerRead(request) => self.reads.send(Read::Chunk(request)).is_ok(),
+            Effect::ViewerLook(request) => self.reads.send(Read::Look(request)).is_ok(),
             other => return Some(other),
         };
         let _ = sent;
@@ -200,6 +202,10 @@ fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, time
                 Read::Workers => workers = true,
                 Read::View { item, log } => out.push(open_viewer(queue, &item, log)),
                 Read::Edit(item) => out.push(open_editor(queue, &item)),
+                Read::Look(request) => out.push(match request.run() {
+                    Ok(looked) => Event::ViewerLooked(looked),
+                    Err(err) => Event::OpenFailed(format!("cannot read: {err}")),
+                }),
                 Read::Chunk(request) => out.push(match request.read() {
                     Ok(chunk) => Event::ViewerChunk(chunk),
                     Err(err) => Event::OpenFailed(format!("cannot read: {err}")),

@@ -5,7 +5,7 @@
 use crate::queue::{EditHold, Item, State as QState};
 
 use super::editor::SaveRequest;
-use super::viewer::ReadRequest;
+use super::viewer::{LookRequest, ReadRequest};
 use crate::worker::StopMode;
 
 /// Work to be done off the render path.
@@ -36,8 +36,8 @@ pub enum Effect {
     Edit(Item),
     /// Read more of the file in the open viewer.
     ViewerRead(ReadRequest),
-    /// Look at the open viewer's file again (a followed log grows).
-    ViewerRefresh,
+    /// Look at the open viewer's file again (a followed log grows), off the event loop.
+    ViewerLook(LookRequest),
     /// Save the editor's text.
     Save(SaveRequest),
     /// Leave the commander; running jobs are handled per the mode.
@@ -94,7 +94,6 @@ impl PartialEq for Effect {
             (Recheck { state: a, files: x }, Recheck { state: b, files: y }) => a == b && x == y,
             (Stat(a), Stat(b)) => a == b,
             (ReadProgress, ReadProgress) | (ReadWorkers, ReadWorkers) => true,
-            (ViewerRefresh, ViewerRefresh) => true,
             (Disk(a), Disk(b)) => a == b,
             (PauseEngine(a), PauseEngine(b)) => a == b,
             (SetSlots(a), SetSlots(b)) => a == b,

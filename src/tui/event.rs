@@ -9,7 +9,7 @@ use crate::worker::{self, EngineStatus};
 use super::changes::Changes;
 use super::editor::{Editor, Saved};
 use super::pane::{Details, Key};
-use super::viewer::{Chunk, Viewer};
+use super::viewer::{Chunk, Looked, Viewer};
 
 pub enum Event {
     /// A key, mouse or resize event from the terminal.
@@ -48,6 +48,8 @@ pub enum Event {
     ViewerOpened { viewer: Box<Viewer>, follow: bool },
     /// More of the viewed file.
     ViewerChunk(Chunk),
+    /// What another look at the viewed file found.
+    ViewerLooked(Looked),
     /// The editor has read its item.
     EditorOpened(Box<Editor>),
     /// The viewer or editor could not be opened.

@@ -129,8 +129,10 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
         }
         Event::Done(outcome) => done(model, outcome),
         Event::Tick => {
-            if following_a_log(model) {
-                return vec![Effect::ViewerRefresh];
+            if let Some(Overlay::Viewer(viewer)) = &model.overlay
+                && viewer.is_following()
+            {
+                return vec![Effect::ViewerLook(viewer.look_request())];
             }
             let now = model.now;
             let faded = model
@@ -153,18 +155,11 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
             model.dirty = true;
             more.into_iter().collect()
         }
-        Event::ViewerChunk(chunk) => match &mut model.overlay {
-            Some(Overlay::Viewer(viewer)) => {
-                viewer.apply(chunk);
-                model.dirty = true;
-                viewer
-                    .read_request()
-                    .map(Effect::ViewerRead)
-                    .into_iter()
-                    .collect()
-            }
-            _ => Vec::new(),
-        },
+        Event::ViewerLooked(looked) => viewer_news(model, |viewer| viewer.take_look(looked)),
+        Event::ViewerChunk(chunk) => viewer_news(model, |viewer| {
+            viewer.apply(chunk);
+            true
+        }),
         Event::EditorOpened(editor) => {
             model.overlay = Some(Overlay::Editor(editor));
             model.dirty = true;
@@ -241,6 +236,23 @@ fn same_on_screen(old: &[crate::queue::WorkerStatus], new: &[crate::queue::Worke
                     _ => false,
                 }
         })
+}
+
+/// News for the open viewer (a look, a chunk): `apply` says whether the view changed; the
+/// viewer then asks for whatever bytes it still needs.
+fn viewer_news(
+    model: &mut Model,
+    apply: impl FnOnce(&mut super::viewer::Viewer) -> bool,
+) -> Vec<Effect> {
+    let Some(Overlay::Viewer(viewer)) = &mut model.overlay else {
+        return Vec::new();
+    };
+    model.dirty |= apply(viewer);
+    viewer
+        .read_request()
+        .map(Effect::ViewerRead)
+        .into_iter()
+        .collect()
 }
 
 fn showing(model: &Model, state: QState) -> bool {
@@ -448,10 +460,6 @@ fn ask_for_details(model: &mut Model) -> Vec<Effect> {
 pub fn seconds_until(now: SystemTime, at_ms: u64) -> i64 {
     let now_ms = crate::queue::unix_ms(now) as i64;
     (at_ms as i64 - now_ms) / 1000
-}
-
-fn following_a_log(model: &Model) -> bool {
-    matches!(&model.overlay, Some(Overlay::Viewer(v)) if v.is_following())
 }
 
 /// The editor's save came back: the editor learns how it went; the panes re-list.

@@ -340,3 +340,30 @@ fn f3_on_a_success_item_opens_its_log() {
         }]
     );
 }
+
+#[test]
+fn viewer_refresh_does_its_io_off_the_event_loop() {
+    use std::io::Write as _;
+
+    let mut log = tempfile::NamedTempFile::new().unwrap();
+    log.write_all(b"line one\n").unwrap();
+    let mut viewer = crate::tui::viewer::Viewer::open(log.path(), "log of x").unwrap();
+    viewer.set_follow(true);
+    let mut h = Harness::new(QState::Pending, QState::Process, (60, 10));
+    h.model.overlay = Some(Overlay::Viewer(Box::new(viewer)));
+    log.write_all(b"line two\n").unwrap();
+    // A tick asks for a look; update itself touches nothing.
+    h.send(Event::Tick);
+    let [Effect::ViewerLook(look)] = &h.effects[..] else {
+        panic!("{:?}", h.effects);
+    };
+    // What the background thread does with it, and what comes back.
+    let looked = look.clone().run().unwrap();
+    h.send(Event::ViewerLooked(looked));
+    while let [Effect::ViewerRead(request)] = &h.effects[..] {
+        let chunk = request.read().unwrap();
+        h.send(Event::ViewerChunk(chunk));
+    }
+    let screen = format!("{:?}", h.draw().backend());
+    assert!(screen.contains("line two"), "{screen}");
+}
