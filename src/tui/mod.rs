@@ -21,6 +21,7 @@ mod layout;
 mod model;
 mod ops;
 mod pane;
+mod refresh;
 mod render;
 mod reorder;
 mod terminal;

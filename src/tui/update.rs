@@ -17,6 +17,7 @@ use super::keymap::Keymap;
 use super::layout;
 use super::model::{FRESH_FOR, Model, index_of};
 use super::pane::Key;
+use super::refresh;
 
 /// Applies one event to the model and says what to do about it.
 pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
@@ -74,12 +75,7 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
             Vec::new()
         }
         Event::Workers(workers) => {
-            let changed = if model.show_workers {
-                !same_on_screen(&model.queue.workers, &workers)
-            } else {
-                header_view(&model.queue.workers) != header_view(&workers)
-            };
-            model.dirty |= changed;
+            model.dirty |= refresh::workers_changed(model, &workers);
             model.queue.workers = workers;
             Vec::new()
         }
@@ -143,7 +139,7 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
             // alone redraws only when what the disk says has changed.
             let running = model.engine.is_some_and(|e| e.busy > 0) || model.others_running();
             model.dirty |= faded || running;
-            reread(model)
+            refresh::reread(model)
         }
         Event::Terminate => vec![Effect::Quit(worker::StopMode::Requeue)],
         Event::ViewerOpened { mut viewer, follow } => {
@@ -173,69 +169,6 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
     };
     effects.extend(ask_for_details(model));
     effects
-}
-
-/// On a tick, at most every `REREAD_EVERY`: heartbeats while the panel is open or other
-/// workers run (a dead one changes nothing on disk, only time tells), and those workers'
-/// progress, which the embedded engine does not report.
-fn reread(model: &mut Model) -> Vec<Effect> {
-    let others = model.others_running();
-    if !model.show_workers && !others {
-        return Vec::new();
-    }
-    let due = model.queue.reread_at.is_none_or(|at| {
-        model.now.duration_since(at).unwrap_or_default() >= super::model::REREAD_EVERY
-    });
-    if !due {
-        return Vec::new();
-    }
-    model.queue.reread_at = Some(model.now);
-    let mut effects = vec![Effect::ReadWorkers];
-    if others {
-        effects.push(Effect::ReadProgress);
-    }
-    effects
-}
-
-/// What the header shows of the workers: who is alive and busy, paused or down.
-fn header_view(workers: &[crate::queue::WorkerStatus]) -> Vec<(&str, bool, usize, bool)> {
-    workers
-        .iter()
-        .map(|w| {
-            let alive = w.health == crate::queue::WorkerHealth::Alive;
-            (
-                w.heartbeat.id.as_str(),
-                alive,
-                w.heartbeat.busy,
-                w.heartbeat.paused,
-            )
-        })
-        .collect()
-}
-
-/// Whether two readings of the workers draw the same (ages are shown in whole seconds).
-fn same_on_screen(old: &[crate::queue::WorkerStatus], new: &[crate::queue::WorkerStatus]) -> bool {
-    use crate::queue::WorkerHealth;
-    let secs = |s: f64| s.max(0.0) as u64;
-    old.len() == new.len()
-        && old.iter().zip(new).all(|(a, b)| {
-            a.heartbeat == b.heartbeat
-                && secs(a.last_beat_secs) == secs(b.last_beat_secs)
-                && match (&a.health, &b.health) {
-                    (WorkerHealth::Alive, WorkerHealth::Alive) => true,
-                    (
-                        WorkerHealth::Down {
-                            since_secs: x,
-                            why: w,
-                        },
-                        WorkerHealth::Down {
-                            since_secs: y,
-                            why: v,
-                        },
-                    ) => secs(*x) == secs(*y) && w == v,
-                    _ => false,
-                }
-        })
 }
 
 /// News for the open viewer (a look, a chunk): `apply` says whether the view changed; the
