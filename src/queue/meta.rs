@@ -164,6 +164,57 @@ pub(crate) fn unique() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The `_meta/` folders whose changes a view of the queue follows, and what each holds, so
+/// that no caller needs to know the layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetaKind {
+    /// Attempt records: failure reasons and retry times.
+    Records,
+    Progress,
+    /// Heartbeats.
+    Workers,
+}
+
+impl MetaKind {
+    const ALL: [MetaKind; 3] = [MetaKind::Records, MetaKind::Progress, MetaKind::Workers];
+
+    fn folder(self) -> &'static str {
+        match self {
+            MetaKind::Records => RECORDS,
+            MetaKind::Progress => PROGRESS,
+            MetaKind::Workers => "workers",
+        }
+    }
+
+    /// What the folder `name` directly under `_meta/` holds, if a view cares.
+    pub fn of(name: &OsStr) -> Option<MetaKind> {
+        MetaKind::ALL.into_iter().find(|kind| name == kind.folder())
+    }
+}
+
+/// The `_meta/` folders of the queue at `root` a view watches, with what each holds.
+pub fn watched_meta(root: &Path) -> Vec<(PathBuf, MetaKind)> {
+    MetaKind::ALL
+        .into_iter()
+        .map(|kind| (root.join(super::META).join(kind.folder()), kind))
+        .collect()
+}
+
+impl Queue {
+    /// The progress of every running item that has reported any, by display name: one folder
+    /// read and a small file per running item.
+    pub fn progress_records(&self) -> Vec<(std::ffi::OsString, Progress)> {
+        let Ok(dir) = fs::read_dir(self.meta_path(PROGRESS)) else {
+            return Vec::new();
+        };
+        dir.flatten()
+            .map(|entry| entry.file_name())
+            .filter(|name| !name.as_encoded_bytes().starts_with(b"."))
+            .filter_map(|name| self.progress(&name).map(|p| (name, p)))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testutil::queue_with;

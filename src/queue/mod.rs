@@ -34,7 +34,7 @@ pub use error::{Error, IoContext, Result};
 pub use hidden::is_hidden_char;
 pub use items::{Item, Position};
 pub use listing::{Snapshot, Stray};
-pub use meta::{ItemRecord, Progress, unix_ms};
+pub use meta::{ItemRecord, MetaKind, Progress, unix_ms, watched_meta};
 pub use mount::{MountEntry, MountGuard, MountLost, mount_of};
 pub use name::{display_name, is_item_name, json_name, numbered, printable, split_prefix};
 pub use operations::{EditHold, Operation};

@@ -218,7 +218,7 @@ fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, time
             ));
         }
         if progress {
-            out.push(Event::ProgressRead(read_progress(queue)));
+            out.push(Event::ProgressRead(queue.progress_records()));
         }
         if workers {
             match queue.workers(timeout) {
@@ -251,17 +251,6 @@ fn details(queue: &Queue, item: &Item) -> (QState, Key, Details) {
         found.retry_at = record.retry_at;
     }
     (item.state, Key::of(item), found)
-}
-
-fn read_progress(queue: &Queue) -> Vec<(std::ffi::OsString, crate::queue::Progress)> {
-    let Ok(dir) = fs::read_dir(queue.meta_path("progress")) else {
-        return Vec::new();
-    };
-    dir.flatten()
-        .map(|entry| entry.file_name())
-        .filter(|name| !name.as_encoded_bytes().starts_with(b"."))
-        .filter_map(|name| queue.progress(&name).map(|p| (name, p)))
-        .collect()
 }
 
 /// The viewer on an item, or on its log: a running item's log is followed live.

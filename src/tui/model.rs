@@ -2,7 +2,7 @@
 //! panes, what we know of the queue, the engine, the overlay on top, the message line). It holds
 //! no handles to threads, files or the terminal, so tests build one directly.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::ffi::OsString;
 use std::time::{Duration, SystemTime};
 
@@ -53,6 +53,8 @@ pub struct QueueView {
     pub counts: [Option<usize>; 7],
     /// Progress of running items, by display name.
     pub running: HashMap<OsString, Progress>,
+    /// Items the embedded engine runs: their progress comes from its reports, never the disk.
+    pub engine_items: HashSet<OsString>,
     pub workers: Vec<WorkerStatus>,
     pub watch: WatchInfo,
     pub throughput: Throughput,

@@ -59,14 +59,17 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
             Vec::new()
         }
         Event::ProgressRead(files) => {
-            let mut running: HashMap<_, _> = files.into_iter().collect();
-            // The engine's own reports are as fresh or fresher than its files.
+            // The disk speaks for other workers' items; the embedded engine's own reports win
+            // for its items (its files on disk are only an echo of them).
+            let ours = &model.queue.engine_items;
+            let mut running: HashMap<_, _> = files
+                .into_iter()
+                .filter(|(name, _)| !ours.contains(name))
+                .collect();
             for (name, progress) in &model.queue.running {
-                running.entry(name.clone()).and_modify(|p| {
-                    if p.updated < progress.updated {
-                        *p = progress.clone();
-                    }
-                });
+                if ours.contains(name) {
+                    running.insert(name.clone(), progress.clone());
+                }
             }
             if model.queue.running != running {
                 model.queue.running = running;
@@ -96,7 +99,9 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
                     },
                 );
             }
-            if changes.progress {
+            // Progress files the embedded engine wrote are its own reports come back: only
+            // other workers' items are worth the read.
+            if changes.progress && model.others_running() {
                 effects.push(Effect::ReadProgress);
             }
             if changes.workers {
@@ -298,19 +303,23 @@ fn counted(
 fn engine_report(model: &mut Model, report: worker::Event) -> Vec<Effect> {
     match report {
         worker::Event::Started { item } => {
+            model
+                .queue
+                .engine_items
+                .insert(item.display().to_os_string());
             model.dirty |= showing(model, QState::Process);
             vec![Effect::List(item.state)]
         }
         worker::Event::Progress { item, progress } => {
-            model
-                .queue
-                .running
-                .insert(item.display().to_os_string(), progress);
+            let name = item.display().to_os_string();
+            model.queue.engine_items.insert(name.clone());
+            model.queue.running.insert(name, progress);
             model.dirty |= showing(model, QState::Process);
             Vec::new()
         }
         worker::Event::Finished { item, .. } => {
             model.queue.running.remove(item.display());
+            model.queue.engine_items.remove(item.display());
             vec![Effect::List(QState::Process), Effect::List(item.state)]
         }
         worker::Event::Notice(text) => {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use notify::{RecursiveMode, Watcher};
 
-use crate::queue::{META, State as QState, WatchMode as QueueWatch, watch_mode};
+use crate::queue::{State as QState, WatchMode as QueueWatch, watch_mode, watched_meta};
 
 use super::changes::Changes;
 use super::event::Event;
@@ -197,9 +197,7 @@ fn watched_folders(root: &Path) -> Vec<PathBuf> {
     if let Ok(claims) = std::fs::read_dir(root.join("process")) {
         dirs.extend(claims.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
     }
-    dirs.push(root.join(META).join("progress"));
-    dirs.push(root.join(META).join("workers"));
-    dirs.push(root.join(META).join("items"));
+    dirs.extend(watched_meta(root).into_iter().map(|(dir, _)| dir));
     dirs
 }
 

@@ -367,3 +367,54 @@ fn viewer_refresh_does_its_io_off_the_event_loop() {
     let screen = format!("{:?}", h.draw().backend());
     assert!(screen.contains("line two"), "{screen}");
 }
+
+#[test]
+fn the_embedded_engines_reports_win_over_the_disk_for_its_own_items() {
+    use super::super::changes::Changes;
+
+    let mut h = Harness::new(QState::Pending, QState::Process, (80, 24));
+    h.list_all(&[(QState::Process, &["ours.mp4"])]);
+    h.send(Event::Engine(crate::worker::EngineStatus {
+        slots: 1,
+        busy: 1,
+        paused: false,
+    }));
+    let report = |fraction: f64, updated: u64| Progress {
+        fraction: Some(fraction),
+        worker: "host-1-1".into(),
+        updated,
+        ..Progress::default()
+    };
+    h.send(Event::Worker(crate::worker::Event::Progress {
+        item: item(QState::Process, "ours.mp4"),
+        progress: report(0.5, 100),
+    }));
+    // Its own progress file changing is an echo: not read back.
+    let echo = Changes {
+        progress: true,
+        ..Changes::default()
+    };
+    h.send(Event::Changed(echo.clone()));
+    assert!(
+        !h.effects.contains(&Effect::ReadProgress),
+        "{:?}",
+        h.effects
+    );
+    // Another worker's item appears; a read of the disk takes only that one.
+    h.list(QState::Process, &["ours.mp4", "theirs.mp4"]);
+    h.send(Event::Changed(echo));
+    assert!(h.effects.contains(&Effect::ReadProgress), "{:?}", h.effects);
+    h.send(Event::ProgressRead(vec![
+        ("ours.mp4".into(), report(0.1, 999)),
+        ("theirs.mp4".into(), report(0.7, 999)),
+    ]));
+    let running = &h.model.queue.running;
+    assert_eq!(
+        running[std::ffi::OsStr::new("ours.mp4")].fraction,
+        Some(0.5)
+    );
+    assert_eq!(
+        running[std::ffi::OsStr::new("theirs.mp4")].fraction,
+        Some(0.7)
+    );
+}

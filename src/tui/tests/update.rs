@@ -247,6 +247,8 @@ fn quitting_with_jobs_running_asks_wait_or_requeue() {
 #[test]
 fn file_changes_become_relists() {
     let mut h = pending(&[]);
+    // Another worker runs an item: its progress is read from the disk.
+    h.list(QState::Process, &["clip.mp4"]);
     let mut changes = Changes::default();
     changes.states.insert(QState::Failed);
     changes.progress = true;
