@@ -4,6 +4,7 @@
 mod manage;
 mod output;
 mod status;
+mod work;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -195,7 +196,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => crate::tui::run(cli.tui),
-        Some(Command::Work { dir, drain, worker }) => work(&dir, drain, &worker),
+        Some(Command::Work { dir, drain, worker }) => work::run(&dir, drain, &worker),
         Some(Command::Demo { dir }) => crate::tui::run_demo(dir),
         Some(command) => manage::run(command),
     };
@@ -208,40 +209,6 @@ pub fn main() -> ExitCode {
             eprintln!("fsq: {err:#}");
             ExitCode::from(1)
         }
-    }
-}
-
-/// `fsq work`: the queue's settings with the flags on top, run headless.
-fn work(dir: &std::path::Path, drain: bool, flags: &WorkerFlags) -> anyhow::Result<ExitCode> {
-    let queue = crate::queue::Queue::open(dir)?;
-    let settings = flags.apply(&queue.config()?);
-    crate::worker::run_headless(queue, settings, drain)
-}
-
-impl WorkerFlags {
-    /// The engine's settings: the queue's config, each flag overriding its key.
-    pub fn apply(&self, config: &crate::queue::Config) -> crate::worker::Settings {
-        let mut settings = crate::worker::Settings::new(config);
-        let worker = &mut settings.config;
-        if let Some(n) = self.workers {
-            worker.workers = n;
-        }
-        if let Some(timeout) = self.timeout {
-            worker.timeout = timeout;
-        }
-        if let Some(n) = self.max_attempts {
-            worker.max_attempts = n;
-        }
-        if let Some(delay) = self.retry_delay {
-            worker.retry_delay = delay;
-        }
-        if let Some(poll) = self.poll {
-            worker.poll = Some(poll);
-        }
-        if !self.command.is_empty() {
-            worker.command = Some(self.command.clone());
-        }
-        settings
     }
 }
 

@@ -1,6 +1,6 @@
 //! The worker engine: claims items in processing order, runs their command or a built-in
-//! processor, and reports what happens as small events. `fsq work` runs it headless; the TUI
-//! embeds the very same engine.
+//! processor, and reports what happens as small events. `fsq work` (in the command line's
+//! `work`) runs it headless; the TUI embeds the very same engine.
 //!
 //! The engine runs on a thread of its own with a single-threaded tokio runtime: one loop claims
 //! and schedules (`engine`), each job is a task (`job`, `process`, `builtin`), and timers do the
@@ -10,7 +10,6 @@ mod builtin;
 mod claim;
 mod command;
 mod engine;
-mod headless;
 mod job;
 mod log;
 mod mount;
@@ -28,8 +27,6 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-
-pub use headless::run_headless;
 
 use crate::queue::{Config, Item, OnConflict, Processor, Progress, Queue, WorkerConfig, WorkerId};
 

@@ -3,6 +3,7 @@
 //! requeues at once), or with `--drain` until nothing is pending, delayed or running. Failures
 //! and notices go to stderr, one line each; successes are counted, not printed.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,8 +12,43 @@ use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Notify;
 
-use super::{Engine, Event, Outcome, Settings};
+use super::WorkerFlags;
 use crate::queue::{Queue, printable};
+use crate::worker::{Engine, Event, Outcome, Settings};
+
+/// `fsq work`: the queue's settings with the flags on top, run headless.
+pub fn run(dir: &Path, drain: bool, flags: &WorkerFlags) -> anyhow::Result<ExitCode> {
+    let queue = Queue::open(dir)?;
+    let settings = flags.apply(&queue.config()?);
+    run_headless(queue, settings, drain)
+}
+
+impl WorkerFlags {
+    /// The engine's settings: the queue's config, each flag overriding its key.
+    pub fn apply(&self, config: &crate::queue::Config) -> crate::worker::Settings {
+        let mut settings = crate::worker::Settings::new(config);
+        let worker = &mut settings.config;
+        if let Some(n) = self.workers {
+            worker.workers = n;
+        }
+        if let Some(timeout) = self.timeout {
+            worker.timeout = timeout;
+        }
+        if let Some(n) = self.max_attempts {
+            worker.max_attempts = n;
+        }
+        if let Some(delay) = self.retry_delay {
+            worker.retry_delay = delay;
+        }
+        if let Some(poll) = self.poll {
+            worker.poll = Some(poll);
+        }
+        if !self.command.is_empty() {
+            worker.command = Some(self.command.clone());
+        }
+        settings
+    }
+}
 
 #[derive(Default)]
 struct Counts {
@@ -22,8 +58,8 @@ struct Counts {
     requeued: AtomicU64,
 }
 
-/// `fsq work`, once the command line has made its settings.
-pub fn run_headless(queue: Queue, settings: Settings, drain: bool) -> anyhow::Result<ExitCode> {
+/// Runs the engine with `settings` until a signal (or, draining, until nothing is left).
+fn run_headless(queue: Queue, settings: Settings, drain: bool) -> anyhow::Result<ExitCode> {
     let queue = Arc::new(queue);
     let grace = settings.config.grace;
     let runtime = tokio::runtime::Builder::new_current_thread()
