@@ -13,6 +13,15 @@ use pty::{PtySession, keys, wait_for};
 /// Generous, because CI machines stall; the tests return as soon as the condition holds.
 const SCREEN: Duration = Duration::from_secs(15);
 
+/// Whether `folder` holds an item shown as `name` (its file name may carry an id and a key).
+fn holds(folder: &Path, name: &str) -> bool {
+    fs::read_dir(folder).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|entry| fsq::queue::display_name(&entry.file_name()) == std::ffi::OsStr::new(name))
+    })
+}
+
 /// `fsq init <tmp>/q` through the binary, as a newcomer types it.
 fn init(tmp: &Path) -> PathBuf {
     let dir = tmp.join("q");
@@ -115,7 +124,7 @@ fn ffmpeg_speed_shows_as_a_multiple_of_real_time() {
     session.send_keys(keys::ENTER);
     assert!(session.wait_exit(SCREEN).success());
     wait_for("the tone back in the queue or done", SCREEN, || {
-        dir.join("tone.wav").exists() || dir.join("success/tone.wav").exists()
+        holds(&dir, "tone.wav") || holds(&dir.join("success"), "tone.wav")
     });
 }
 
@@ -126,7 +135,7 @@ fn workers_panel_refreshes_by_itself_when_a_worker_dies() {
     fs::write(dir.join("long.job"), "x").expect("write item");
     let mut worker = headless_worker(&dir, &["sleep", "8"]);
     wait_for("the worker to claim the item", SCREEN, || {
-        !dir.join("long.job").exists()
+        !holds(&dir, "long.job")
     });
     let session = PtySession::fsq(
         &[dir.to_str().expect("utf-8 path"), "--no-worker"],
@@ -194,10 +203,10 @@ fn f4_holds_the_item_so_no_worker_takes_it_mid_edit() {
     fs::write(dir.join("new/other.txt"), "other\n").expect("stage");
     fs::rename(dir.join("new/other.txt"), dir.join("other.txt")).expect("enqueue");
     wait_for("the worker to finish the other item", SCREEN, || {
-        dir.join("success/other.txt").exists()
+        holds(&dir.join("success"), "other.txt")
     });
     assert!(
-        dir.join("paused/note.txt").exists(),
+        holds(&dir.join("paused"), "note.txt"),
         "the edited item was taken"
     );
     session.send_keys(b"edited ");

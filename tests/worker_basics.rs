@@ -105,7 +105,7 @@ fn failure_goes_through_delayed_to_failed_with_attempts() {
     let failed = ls_json(&root, "failed");
     assert_eq!(failed[0]["attempts"], 3);
     assert_eq!(failed[0]["reason"], "exit code 1");
-    let log = fs::read_to_string(root.join("_meta/logs/bad")).unwrap();
+    let log = fs::read_to_string(meta_of(&root, "logs", "bad")).unwrap();
     assert_eq!(log.matches("[fsq: exit code 1]").count(), 3, "{log}");
     assert!(stderr(&out).contains("bad will retry: exit code 1"));
 }
@@ -303,12 +303,13 @@ fn strays_go_to_failed_counted_and_listed_and_folders_stay_where_they_are() {
         "the folder stays"
     );
     let failed = ls_json(&root, "failed");
-    let listed: Vec<(&str, &str)> = failed
+    let mut listed: Vec<(&str, &str)> = failed
         .as_array()
         .unwrap()
         .iter()
         .map(|i| (i["name"].as_str().unwrap(), i["reason"].as_str().unwrap()))
         .collect();
+    listed.sort();
     assert_eq!(listed.len(), 2, "{failed}");
     assert!(
         listed[0].0 == "fifo" && listed[0].1.contains("FIFO"),
@@ -343,7 +344,7 @@ fn output_flood_stays_within_the_log_cap() {
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let log = fs::read(root.join("_meta/logs/loud")).unwrap();
+    let log = fs::read(meta_of(&root, "logs", "loud")).unwrap();
     assert!(log.len() < 64 * 1024 + 1024, "log is {} bytes", log.len());
     let text = String::from_utf8_lossy(&log);
     assert!(text.contains("THE-END"), "the tail is kept");
@@ -365,7 +366,7 @@ fn a_command_flooding_without_end_still_times_out() {
     let failed = ls_json(&root, "failed");
     let reason = failed[0]["reason"].as_str().unwrap();
     assert!(reason.starts_with("timed out after 1s"), "{reason}");
-    let log = fs::metadata(root.join("_meta/logs/endless")).unwrap();
+    let log = fs::metadata(meta_of(&root, "logs", "endless")).unwrap();
     assert!(log.len() < 64 * 1024 + 1024, "log is {} bytes", log.len());
 }
 
@@ -417,7 +418,9 @@ fn copy_processor_never_overwrites_a_backup_of_the_same_name() {
         assert!(out.status.success(), "{}", stderr(&out));
         let copy = fs::metadata(backup.join(copy)).unwrap();
         assert_eq!(copy.modified().unwrap(), mtime);
-        fs::remove_file(root.join("success/note.txt")).unwrap();
+        for done in fs::read_dir(root.join("success")).unwrap() {
+            fs::remove_file(done.unwrap().path()).unwrap();
+        }
     }
     assert_eq!(ls(&backup), ["note (2).txt", "note.txt"]);
     assert_eq!(

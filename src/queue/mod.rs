@@ -36,7 +36,9 @@ pub use items::{Item, Position};
 pub use listing::{Snapshot, Stray};
 pub use meta::{ItemRecord, MetaKind, Progress, unix_ms, watched_meta};
 pub use mount::{MountEntry, MountGuard, MountLost, mount_of};
-pub use name::{display_name, is_item_name, json_name, numbered, printable, split_prefix};
+pub use name::{
+    ItemId, display_name, is_item_name, json_name, numbered, parse as parse_name, printable,
+};
 pub use operations::{EditHold, Operation};
 pub use order_key::processing_order;
 pub use rename::RenameMode;

@@ -70,11 +70,7 @@ impl Queue {
         match op {
             Operation::Copy(to) => self.copy_to(item, to),
             Operation::Delete { .. } => self.delete(item).map(|()| item.clone()),
-            Operation::Retry => {
-                let moved = self.move_to(item, State::Pending)?;
-                self.clear_record(moved.display());
-                Ok(moved)
-            }
+            Operation::Retry => self.retry(item),
             Operation::Move(to) => self.move_to(item, to),
             Operation::Hold => self.move_to(item, State::Paused),
             Operation::Resume => self.move_to(item, State::Pending),
@@ -130,31 +126,24 @@ impl Queue {
 
 #[cfg(test)]
 mod tests {
+    use super::super::State;
     use super::super::testutil::queue_with;
-    use super::super::{ItemRecord, State};
     use super::*;
 
     #[test]
     fn retry_of_a_renumbered_item_clears_its_attempts() {
         let (_dir, q) = queue_with(&["a.txt"]);
-        let failed = q.state_dir(State::Failed);
-        std::fs::create_dir_all(&failed).unwrap();
-        std::fs::write(failed.join("a.txt"), "old").unwrap();
-        let record = ItemRecord {
-            attempts: 3,
-            reason: Some("exit code 1".into()),
-            retry_at: None,
-        };
-        q.write_record("a.txt".as_ref(), &record).unwrap();
-        let item = Item {
-            state: State::Failed,
-            owner: None,
-            file: "a.txt".into(),
-        };
+        let pending = q.list(State::Pending).unwrap().remove(0);
+        let claimed = q.claim(&pending, "w".as_ref()).unwrap().unwrap();
+        q.count_failure(&claimed, "exit code 1".into(), |_| None)
+            .unwrap();
+        let item = q.move_to(&claimed, State::Failed).unwrap();
+        // Another a.txt arrived meanwhile: the retried one may be renamed on the way back.
+        std::fs::write(q.root().join("a.txt"), "new").unwrap();
+        assert_eq!(q.record(&item).attempts, 1);
         let moved = q.operate(&item, Operation::Retry).unwrap();
-        assert_eq!(moved.display(), "a (2).txt");
-        assert_eq!(q.record(moved.display()).attempts, 0);
-        assert_eq!(q.record("a.txt".as_ref()).attempts, 0);
+        assert_eq!(moved.state, State::Pending);
+        assert_eq!(q.record(&moved).attempts, 0);
     }
 
     #[test]

@@ -218,7 +218,7 @@ fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, time
             ));
         }
         if progress {
-            out.push(Event::ProgressRead(queue.progress_records()));
+            out.push(Event::ProgressRead(read_progress(queue)));
         }
         if workers {
             match queue.workers(timeout) {
@@ -246,17 +246,25 @@ fn details(queue: &Queue, item: &Item) -> (QState, Key, Details) {
         ..Details::default()
     };
     if matches!(item.state, QState::Failed | QState::Delayed) {
-        let record = queue.record(item.display());
+        let record = queue.record(item);
         found.reason = record.reason;
         found.retry_at = record.retry_at;
     }
     (item.state, Key::of(item), found)
 }
 
+fn read_progress(queue: &Queue) -> Vec<(std::ffi::OsString, crate::queue::Progress)> {
+    queue
+        .all_progress()
+        .into_iter()
+        .map(|(id, progress)| (id.as_os_str().to_os_string(), progress))
+        .collect()
+}
+
 /// The viewer on an item, or on its log: a running item's log is followed live.
 fn open_viewer(queue: &Queue, item: &Item, log: bool) -> Event {
-    let log_path = queue.log_path(item.display());
-    let (path, title, is_log) = if log && log_path.is_file() {
+    let log_path = queue.log_path(item).filter(|path| path.is_file());
+    let (path, title, is_log) = if let Some(log_path) = log_path.filter(|_| log) {
         (log_path, format!("log of {}", item.qualified()), true)
     } else {
         (queue.path_of(item), item.qualified(), false)

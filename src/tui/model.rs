@@ -51,7 +51,7 @@ pub struct Model {
 pub struct QueueView {
     /// Items per state, in `QState::ALL` order; `None` until listed.
     pub counts: [Option<usize>; 7],
-    /// Progress of running items, by display name.
+    /// Progress of running items, by `Item::identity`.
     pub running: HashMap<OsString, Progress>,
     /// Items the embedded engine runs: their progress comes from its reports, never the disk.
     pub engine_items: HashSet<OsString>,

@@ -6,7 +6,7 @@
 
 use std::ffi::{OsStr, OsString};
 
-use crate::queue::{Item, Position, Queue, State as QState};
+use crate::queue::{Item, Queue, State as QState};
 
 use super::effect::Place;
 use super::event::Outcome;
@@ -21,13 +21,13 @@ pub fn run(queue: &Queue, items: &[Item], place: Place, shown: Option<&[OsString
     };
     let targets: Vec<&OsStr> = items.iter().map(Item::display).collect();
     // Up and to the top, the first target moves first; down and to the bottom, the last.
-    let mut order = match listing(queue, shown) {
+    let mut order = match queue.list(QState::Pending) {
         Ok(listing) => listing
             .iter()
-            .filter(|i| targets.contains(&i.display()))
+            .filter(|i| targets.contains(&i.display()) && is_shown(i, shown))
             .map(|i| i.display().to_os_string())
             .collect::<Vec<_>>(),
-        Err(err) => return fail(err),
+        Err(err) => return fail(err.to_string()),
     };
     if matches!(place, Place::Down | Place::Bottom) {
         order.reverse();
@@ -35,17 +35,24 @@ pub fn run(queue: &Queue, items: &[Item], place: Place, shown: Option<&[OsString
     let mut stuck: Vec<OsString> = Vec::new();
     let mut moved = None;
     for (k, name) in order.iter().enumerate() {
-        let listing = match listing(queue, shown) {
-            Ok(listing) => listing,
-            Err(err) => return fail(err),
+        // One listing per item moved: the shown items and the full order around them.
+        let full = match queue.list(QState::Pending) {
+            Ok(full) => full,
+            Err(err) => return fail(err.to_string()),
         };
-        let Some(at) = listing.iter().position(|i| i.display() == name.as_os_str()) else {
+        let shown_items: Vec<usize> = (0..full.len())
+            .filter(|&i| is_shown(&full[i], shown))
+            .collect();
+        let Some(at) = shown_items
+            .iter()
+            .position(|&i| full[i].display() == name.as_os_str())
+        else {
             return fail(format!(
                 "pending/{}: it has left pending",
                 name.to_string_lossy()
             ));
         };
-        let last = listing.len() - 1;
+        let last = shown_items.len() - 1;
         let next = match place {
             // The k-th target goes to the k-th place from its end.
             Place::Top => Some(k).filter(|&n| n != at),
@@ -54,15 +61,24 @@ pub fn run(queue: &Queue, items: &[Item], place: Place, shown: Option<&[OsString
             Place::Down => (at < last).then_some(at + 1),
         };
         // A block of selected items moves as one: an item behind a stuck one stays too.
-        let Some(next) = next.filter(|&n| !stuck.iter().any(|s| listing[n].display() == s)) else {
+        let Some(next) = next.filter(|&n| {
+            let neighbour = full[shown_items[n]].display();
+            !stuck.iter().any(|s| neighbour == s)
+        }) else {
             stuck.push(name.clone());
             continue;
         };
-        let position = match place {
-            Place::Up | Place::Top => Position::Before(listing[next].clone()),
-            Place::Down | Place::Bottom => Position::After(listing[next].clone()),
+        // Right next to the shown neighbour in the full order: past it, never past more.
+        let anchor = shown_items[next];
+        let file = |i: Option<usize>| {
+            i.and_then(|i| full.get(i))
+                .map(|item| item.file.as_os_str())
         };
-        match queue.reorder(&listing[at], &position) {
+        let (after, before) = match place {
+            Place::Up | Place::Top => (file(anchor.checked_sub(1)), file(Some(anchor))),
+            Place::Down | Place::Bottom => (file(Some(anchor)), file(Some(anchor + 1))),
+        };
+        match queue.reorder_between(&full[shown_items[at]], after, before) {
             Ok(item) => moved = Some(item),
             Err(err) => return fail(err.to_string()),
         }
@@ -77,13 +93,9 @@ pub fn run(queue: &Queue, items: &[Item], place: Place, shown: Option<&[OsString
     }
 }
 
-/// Pending in processing order, only the shown names when a filter is on.
-fn listing(queue: &Queue, shown: Option<&[OsString]>) -> Result<Vec<Item>, String> {
-    let mut items = queue.list(QState::Pending).map_err(|err| err.to_string())?;
-    if let Some(shown) = shown {
-        items.retain(|i| shown.iter().any(|s| s.as_os_str() == i.display()));
-    }
-    Ok(items)
+/// Whether the filter (if any) shows `item`.
+fn is_shown(item: &Item, shown: Option<&[OsString]>) -> bool {
+    shown.is_none_or(|shown| shown.iter().any(|s| s.as_os_str() == item.display()))
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, FileTimes, Metadata};
 use std::io::{self, Write};
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -114,14 +113,8 @@ impl Place<'_> {
         if self.on_conflict != OnConflict::Rename && fs::symlink_metadata(self.target(1)).is_ok() {
             return self.taken();
         }
-        let mut tmp_name = OsString::from(".fsq-");
-        tmp_name.push(std::process::id().to_string());
-        tmp_name.push("-");
-        tmp_name.push(OsStr::from_bytes(
-            &self.name.as_bytes()[..self.name.len().min(200)],
-        ));
-        tmp_name.push(".part");
-        let tmp = dir.join(tmp_name);
+        // A fresh id per write: unique per item, per attempt and per host sharing the folder.
+        let tmp = dir.join(format!(".fsq-{}.part", crate::queue::ItemId::new()));
         let result = File::create_new(&tmp)
             .and_then(|mut out| {
                 write(&mut out)?;
