@@ -2,6 +2,7 @@
 //! through `update`, drawn into a `TestBackend` and compared with insta snapshots. Paths are
 //! fixed (`/srv/convert`) and the clock is frozen, so snapshots never depend on the machine.
 
+mod header;
 mod live;
 mod regressions;
 mod render;
