@@ -10,7 +10,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::widgets::{Block, BorderType, Widget};
 
-use crate::queue::{Item, Progress, State as QState, printable};
+use crate::queue::{Item, Progress, State as QState, WorkerHealth, printable};
 
 use super::super::layout::pane_areas;
 use super::super::model::Model;
@@ -249,7 +249,7 @@ impl Columns {
                     cells.push((speed(progress), style));
                 }
                 if self.rest.len() >= 3 {
-                    cells.push((eta(progress), style));
+                    cells.push(eta_cell(model, item, progress, style, theme));
                 }
             }
             QState::Failed => {
@@ -354,6 +354,27 @@ fn speed(progress: Option<&Progress>) -> String {
     progress
         .and_then(|p| p.speed)
         .map_or(String::new(), text::speed)
+}
+
+/// The ETA, or `down` in the alarm colour when the item's worker is known to be down: its
+/// progress stopped with it, and recovery will send the item back.
+fn eta_cell(
+    model: &Model,
+    item: &Item,
+    progress: Option<&Progress>,
+    style: Style,
+    theme: &Theme,
+) -> (String, Style) {
+    let owner_down = item.owner.as_ref().is_some_and(|owner| {
+        model.queue.workers.iter().any(|w| {
+            w.heartbeat.id.as_str() == owner.as_os_str() && w.health != WorkerHealth::Alive
+        })
+    });
+    if owner_down {
+        ("down".into(), theme.alarm)
+    } else {
+        (eta(progress), style)
+    }
 }
 
 fn eta(progress: Option<&Progress>) -> String {

@@ -60,7 +60,8 @@ fn ffmpeg_speed_reads_as_a_multiple_of_real_time_not_bytes() {
 fn worker(health: WorkerHealth, last_beat_secs: f64) -> WorkerStatus {
     WorkerStatus {
         heartbeat: Heartbeat {
-            id: "render-2-77-1".into(),
+            // The owner of the running item (see `item`).
+            id: "host-1-1".into(),
             host: "render-2".into(),
             pid: 77,
             slots: 1,
@@ -105,6 +106,7 @@ fn workers_panel_refreshes_by_itself_and_shows_a_worker_that_died() {
     let terminal = h.draw();
     let screen = format!("{:?}", terminal.backend());
     assert!(screen.contains("DOWN since 15s"), "{screen}");
+    assert!(screen.contains("down║"), "its item says so too: {screen}");
     assert_snapshot!(terminal.backend());
 }
 
