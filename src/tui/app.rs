@@ -90,6 +90,7 @@ pub fn run(setup: Setup) -> anyhow::Result<()> {
     );
     model.readonly = setup.readonly;
     model.queue.watch.mode = mode;
+    model.queue.host = crate::queue::this_host();
     model.engine = engine.as_ref().map(Engine::status);
     model.now = SystemTime::now();
     if setup.readonly {

@@ -58,6 +58,8 @@ pub struct QueueView {
     pub workers: Vec<WorkerStatus>,
     pub watch: WatchInfo,
     pub throughput: Throughput,
+    /// This host's name, as heartbeats spell it (set once at start; render does no syscalls).
+    pub host: String,
     /// Folders in the queue root, in order: never items, shown under the pending items.
     pub root_folders: Vec<OsString>,
     /// When heartbeats and progress records were last asked for by a tick.

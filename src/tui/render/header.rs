@@ -122,7 +122,7 @@ struct Workers {
 impl Workers {
     fn of(model: &Model) -> Workers {
         use crate::queue::WorkerHealth;
-        let host = crate::queue::this_host();
+        let host = &model.queue.host;
         let alive: Vec<_> = model
             .queue
             .workers
@@ -132,7 +132,7 @@ impl Workers {
         let claiming = alive.iter().filter(|w| !w.heartbeat.paused).count();
         let here = alive
             .iter()
-            .filter(|w| !w.heartbeat.paused && w.heartbeat.host == host)
+            .filter(|w| !w.heartbeat.paused && &w.heartbeat.host == host)
             .count();
         // The embedded worker beats too: one of the claiming ones on this host is ours.
         let ours_claiming = usize::from(model.engine.is_some_and(|e| !e.paused));
