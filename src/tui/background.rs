@@ -223,7 +223,7 @@ fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, time
         if workers {
             match queue.workers(timeout) {
                 Ok(list) => out.push(Event::Workers(list)),
-                Err(err) => out.push(Event::Done(super::event::Outcome {
+                Err(err) => out.push(Event::Done(super::event::OpDone {
                     message: format!("cannot read workers: {err}"),
                     error: true,
                     ..Default::default()

@@ -43,7 +43,7 @@ pub enum Event {
     /// The embedded engine's slots or pause changed.
     Engine(EngineStatus),
     /// A disk operation finished.
-    Done(Outcome),
+    Done(OpDone),
     /// The viewer is open (read off the render path).
     ViewerOpened { viewer: Box<Viewer>, follow: bool },
     /// More of the viewed file.
@@ -64,7 +64,7 @@ pub enum Event {
 
 /// What a disk operation did.
 #[derive(Debug, Default)]
-pub struct Outcome {
+pub struct OpDone {
     pub message: String,
     pub error: bool,
     /// States whose listings changed.

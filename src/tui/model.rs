@@ -11,7 +11,7 @@ use crate::worker::EngineStatus;
 
 use super::dialog::Overlay;
 use super::pane::Pane;
-use super::watch::WatchMode;
+use super::watch::Watching;
 
 /// How often a tick asks again for heartbeats and other workers' progress.
 pub const REREAD_EVERY: Duration = Duration::from_secs(1);
@@ -88,7 +88,7 @@ impl QueueView {
 /// How the view is kept current, and when it last was.
 #[derive(Debug, Default)]
 pub struct WatchInfo {
-    pub mode: WatchMode,
+    pub mode: Watching,
     pub last_scan: Option<SystemTime>,
 }
 

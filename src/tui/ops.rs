@@ -6,9 +6,9 @@ use crate::queue::{Item, Operation, Queue, State as QState, printable};
 
 use super::actions::folder;
 use super::effect::Op;
-use super::event::Outcome;
+use super::event::OpDone;
 
-pub fn run(queue: &Queue, op: Op) -> Outcome {
+pub fn run(queue: &Queue, op: Op) -> OpDone {
     let by_rule =
         |operation: Operation| move |q: &Queue, item: &Item| q.operate(item, operation).map(drop);
     match op {
@@ -46,11 +46,11 @@ pub fn run(queue: &Queue, op: Op) -> Outcome {
         Op::ReleaseEdit(hold) => {
             let touched = vec![hold.item.state, hold.home];
             match queue.release_edit(&hold) {
-                Ok(_) => Outcome {
+                Ok(_) => OpDone {
                     touched,
-                    ..Outcome::default()
+                    ..OpDone::default()
                 },
-                Err(err) => Outcome {
+                Err(err) => OpDone {
                     message: err.to_string(),
                     error: true,
                     touched,
@@ -68,7 +68,7 @@ fn each(
     verb: &str,
     to: QState,
     f: impl Fn(&Queue, &Item) -> crate::queue::Result<()>,
-) -> Outcome {
+) -> OpDone {
     let mut done = 0;
     let mut failures = Vec::new();
     for item in items {
@@ -90,7 +90,7 @@ fn each(
         [first, rest @ ..] if rest.is_empty() && done == 0 => first.clone(),
         [first, rest @ ..] => format!("{what} {verb}; {} failed: {first}", rest.len() + 1),
     };
-    Outcome {
+    OpDone {
         message,
         error: !failures.is_empty(),
         touched,

@@ -9,11 +9,11 @@ use std::ffi::{OsStr, OsString};
 use crate::queue::{Item, Queue, State as QState};
 
 use super::effect::Place;
-use super::event::Outcome;
+use super::event::OpDone;
 use super::pane::Key;
 
-pub fn run(queue: &Queue, items: &[Item], place: Place, shown: Option<&[OsString]>) -> Outcome {
-    let fail = |message: String| Outcome {
+pub fn run(queue: &Queue, items: &[Item], place: Place, shown: Option<&[OsString]>) -> OpDone {
+    let fail = |message: String| OpDone {
         message,
         error: true,
         touched: vec![QState::Pending],
@@ -83,7 +83,7 @@ pub fn run(queue: &Queue, items: &[Item], place: Place, shown: Option<&[OsString
             Err(err) => return fail(err.to_string()),
         }
     }
-    Outcome {
+    OpDone {
         message: String::new(),
         error: false,
         touched: vec![QState::Pending],

@@ -11,7 +11,7 @@ use crate::worker;
 use super::dialog::Overlay;
 use super::editor::{EditorOutcome, Saved};
 use super::effect::Effect;
-use super::event::{Event, Outcome};
+use super::event::{Event, OpDone};
 use super::input;
 use super::keymap::Keymap;
 use super::layout;
@@ -327,7 +327,7 @@ fn engine_report(model: &mut Model, report: worker::Event) -> Vec<Effect> {
     }
 }
 
-fn done(model: &mut Model, outcome: Outcome) -> Vec<Effect> {
+fn done(model: &mut Model, outcome: OpDone) -> Vec<Effect> {
     if outcome.error {
         model.complain(outcome.message);
     } else if !outcome.message.is_empty() {
