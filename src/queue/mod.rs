@@ -40,7 +40,7 @@ pub use name::{
     ItemId, display_name, is_item_name, json_name, numbered, parse as parse_name, printable,
 };
 pub use operations::{EditHold, Operation};
-pub use order_key::processing_order;
+pub use order_key::{name_between, processing_order};
 pub use rename::RenameMode;
 pub use speed::Speed;
 pub use state::{State, UnknownState};
