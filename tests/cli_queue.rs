@@ -237,7 +237,11 @@ fn add_refuses_symlinks_unless_followed() {
     std::os::unix::fs::symlink(&target, &link).unwrap();
     let out = q.run("add", [&link]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("symbolic link"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("symbolic link") && stderr.contains("--follow"),
+        "{stderr}"
+    );
     assert!(names(&q, "pending").is_empty());
     q.ok("add", [link.as_os_str(), OsStr::new("--follow")]);
     assert_eq!(fs::read(q.dir.join("link")).unwrap(), b"t");

@@ -103,9 +103,16 @@ fn add(
                 ))),
             }
         };
-        if let Err(err) = staged {
-            eprintln!("fsq: {err}");
-            failed = true;
+        match staged {
+            Err(err @ crate::queue::Error::Symlink(_)) => {
+                eprintln!("fsq: {err}: give --follow to enqueue it");
+                failed = true;
+            }
+            Err(err) => {
+                eprintln!("fsq: {err}");
+                failed = true;
+            }
+            Ok(_) => {}
         }
     }
     for (wanted, placed) in batch.commit() {
