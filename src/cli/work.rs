@@ -20,6 +20,12 @@ use crate::worker::{Engine, Event, Outcome, Settings};
 pub fn run(dir: &Path, drain: bool, flags: &WorkerFlags) -> anyhow::Result<ExitCode> {
     let queue = Queue::open(dir)?;
     let settings = flags.apply(&queue.config()?);
+    if !settings.has_something_to_run() {
+        anyhow::bail!(
+            "nothing to run: set [worker] command or processor in _meta/config.toml, \
+             or give a command after --"
+        );
+    }
     run_headless(queue, settings, drain)
 }
 

@@ -104,10 +104,9 @@ impl Settings {
         match (&config.command, config.processor) {
             (Some(command), _) if command.is_empty() => bail!("[worker] command is empty"),
             (Some(_), _) => {}
-            (None, None) => bail!(
-                "nothing to run: set [worker] command or processor in _meta/config.toml, \
-                 or give a command after --"
-            ),
+            (None, None) => {
+                bail!("nothing to run: set [worker] command or processor in _meta/config.toml")
+            }
             (None, Some(Processor::Copy)) if config.destinations.is_empty() => {
                 bail!("processor \"copy\" needs [worker] destinations")
             }
