@@ -176,7 +176,8 @@ fn order(queue: &Queue, spec: &OsStr, place: OrderPlace) -> anyhow::Result<ExitC
         } => Position::After(anchor(&other)?),
         _ => bail!("say where: --first, --last, --before OTHER or --after OTHER"),
     };
-    queue.reorder(&item, &position)?;
+    // The snapshot already listed the folder: no second listing of a big queue.
+    queue.reorder_among(&item, &position, &snapshot.items)?;
     Ok(ExitCode::SUCCESS)
 }
 
