@@ -243,3 +243,11 @@ pub fn files_in(dir: &Path) -> Vec<std::ffi::OsString> {
     names.sort();
     names
 }
+
+/// Whether `tool` is on `$PATH` (tests that need one skip, saying so, without it).
+pub fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
