@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::queue::{State, parse_duration};
+use crate::worker::Report;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -157,6 +158,12 @@ pub enum Command {
         /// Stop when nothing is pending, delayed or running.
         #[arg(long)]
         drain: bool,
+        /// Print no line per finished item (notices and the final count only).
+        #[arg(long, conflicts_with = "json")]
+        quiet: bool,
+        /// Print one JSON object per event (started, finished, notice, stopped) on stdout.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         worker: WorkerFlags,
     },
@@ -210,8 +217,19 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => crate::tui::run(cli.tui),
-        Some(Command::Work { dir, drain, worker }) => {
-            crate::worker::run_headless(&dir, drain, &worker)
+        Some(Command::Work {
+            dir,
+            drain,
+            quiet,
+            json,
+            worker,
+        }) => {
+            let report = match (quiet, json) {
+                (_, true) => Report::Json,
+                (true, false) => Report::Quiet,
+                (false, false) => Report::Lines,
+            };
+            crate::worker::run_headless(&dir, drain, &worker, report)
         }
         Some(Command::Demo { dir }) => crate::tui::run_demo(dir),
         Some(Command::Check { dir }) => check::run(&dir),

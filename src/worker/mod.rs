@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-pub use headless::run_headless;
+pub use headless::{Report, run_headless};
 pub use process::find_program;
 
 use crate::cli::WorkerFlags;
