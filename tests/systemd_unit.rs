@@ -47,7 +47,11 @@ fn the_unit_keeps_stop_semantics_and_hardening() {
     assert_eq!(get("Service", "Restart"), "on-failure");
     assert_eq!(get("Service", "NoNewPrivileges"), "yes");
     assert_eq!(get("Service", "ProtectSystem"), "strict");
-    assert_eq!(get("Service", "ReadWritePaths"), "%f", "the queue stays writable");
+    assert_eq!(
+        get("Service", "ReadWritePaths"),
+        "%f",
+        "the queue stays writable"
+    );
     assert_eq!(get("Unit", "RequiresMountsFor"), "%f");
     // Longer than the default grace (10 s) so running jobs are requeued, not SIGKILLed.
     let stop: u64 = get("Service", "TimeoutStopSec")
@@ -84,5 +88,9 @@ fn systemd_analyze_verifies_an_instance_of_the_unit() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "systemd's warnings");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "",
+        "systemd's warnings"
+    );
 }

@@ -108,7 +108,11 @@ fn failure_goes_through_delayed_to_failed_with_attempts() {
     let log = fs::read_to_string(root.join("_meta/logs/bad")).unwrap();
     assert_eq!(log.matches("[fsq: exit code 1]").count(), 3, "{log}");
     let err = stderr(&out);
-    assert_eq!(err.matches("fsq: bad: will retry after ").count(), 2, "{err}");
+    assert_eq!(
+        err.matches("fsq: bad: will retry after ").count(),
+        2,
+        "{err}"
+    );
     assert!(err.contains("fsq: bad: failed after "), "{err}");
     assert!(err.contains("s: exit code 1\n"), "{err}");
 }

@@ -41,7 +41,10 @@ fn each_finished_item_is_one_line_with_outcome_time_and_reason() {
     assert!(bad.starts_with("fsq: bad: failed after "), "{err}");
     assert!(bad.ends_with("s: exit code 3"), "{err}");
     assert!(out.stdout.is_empty());
-    assert_eq!(lines.last(), Some(&"fsq: 1 done, 1 failed, 0 to retry, 0 requeued"));
+    assert_eq!(
+        lines.last(),
+        Some(&"fsq: 1 done, 1 failed, 0 to retry, 0 requeued")
+    );
 }
 
 #[test]
@@ -63,25 +66,44 @@ fn json_is_one_object_per_event() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
     assert_eq!(
         kinds,
         ["started", "finished", "started", "finished", "stopped"],
         "{events:?}"
     );
-    assert!(events.iter().all(|e| e["time"].as_u64().unwrap() > 1_700_000_000_000));
+    assert!(
+        events
+            .iter()
+            .all(|e| e["time"].as_u64().unwrap() > 1_700_000_000_000)
+    );
     let (bad, ok) = (&events[1], &events[3]);
-    assert_eq!((&bad["name"], &bad["outcome"]), (&"bad".into(), &"failed".into()));
+    assert_eq!(
+        (&bad["name"], &bad["outcome"]),
+        (&"bad".into(), &"failed".into())
+    );
     assert_eq!(bad["reason"], "exit code 3");
     assert_eq!(bad["state"], "failed");
-    assert_eq!((&ok["name"], &ok["outcome"]), (&"ok".into(), &"success".into()));
+    assert_eq!(
+        (&ok["name"], &ok["outcome"]),
+        (&"ok".into(), &"success".into())
+    );
     assert!(ok["duration_secs"].as_f64().unwrap() >= 0.3, "{ok}");
     assert_eq!(ok["reason"], serde_json::Value::Null);
-    assert_eq!((&events[4]["done"], &events[4]["failed"]), (&1.into(), &1.into()));
+    assert_eq!(
+        (&events[4]["done"], &events[4]["failed"]),
+        (&1.into(), &1.into())
+    );
 }
 
 #[test]
 fn quiet_and_json_together_are_a_usage_error() {
-    let out = fsq().args(["work", "q", "--quiet", "--json"]).output().unwrap();
+    let out = fsq()
+        .args(["work", "q", "--quiet", "--json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::SystemTime;
 
-use crate::queue::State as QState;
+use crate::queue::{Item, State as QState};
 use crate::worker;
 
 use super::dialog::Overlay;
@@ -37,6 +37,12 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
                 for pane in model.panes.iter_mut().filter(|p| p.state == state) {
                     pane.asked.remove(&key);
                     pane.details.insert(key.clone(), found.clone());
+                }
+            }
+            // Sorted by size or time: the newly known values place their items.
+            for pane in &mut model.panes {
+                if pane.effective_sort().0.needs_stat() {
+                    pane.refilter();
                 }
             }
             model.dirty = true;
@@ -140,6 +146,11 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
             }
             _ => Vec::new(),
         },
+        Event::InfoRead(page) => {
+            model.overlay = Some(Overlay::Info { page, scroll: 0 });
+            model.dirty = true;
+            Vec::new()
+        }
         Event::EditorOpened(editor) => {
             model.overlay = Some(Overlay::Editor(editor));
             model.dirty = true;
@@ -329,15 +340,20 @@ pub fn workers_rows(model: &Model) -> Option<u16> {
         .then(|| u16::try_from(model.queue.workers.len().max(1)).unwrap_or(u16::MAX))
 }
 
-/// Stat requests for the rows on screen whose details are unknown and not yet asked for.
+/// Stat requests for the rows on screen (every row, when sorted by size or time) whose details
+/// are unknown and not yet asked for.
 fn ask_for_details(model: &mut Model) -> Vec<Effect> {
     let mut wanted = Vec::new();
     for index in 0..2 {
         let height = list_height(model, index);
         let pane = &mut model.panes[index];
-        let missing: Vec<_> = pane
-            .visible(height)
-            .map(|(_, item)| item)
+        let rows: Vec<&Item> = if pane.effective_sort().0.needs_stat() {
+            pane.items.iter().collect()
+        } else {
+            pane.visible(height).map(|(_, item)| item).collect()
+        };
+        let missing: Vec<Item> = rows
+            .into_iter()
             .filter(|item| {
                 let key = Key::of(item);
                 !pane.details.contains_key(&key) && !pane.asked.contains(&key)
