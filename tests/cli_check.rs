@@ -11,8 +11,18 @@ use std::process::{Command, Output};
 
 use common::{fsq, have, queue};
 
+/// `fsq check ROOT`, with no user config (the tests' own user's is not the test's business).
 fn check(root: &Path) -> Output {
-    fsq().arg("check").arg(root).output().unwrap()
+    fsq()
+        .arg("check")
+        .arg(root)
+        .env("XDG_CONFIG_HOME", no_user_config(root))
+        .output()
+        .unwrap()
+}
+
+fn no_user_config(root: &Path) -> std::path::PathBuf {
+    root.parent().unwrap().join("no-user-config")
 }
 
 /// `fsq check ROOT` run through `wrapper` (faketime, setpriv...).
@@ -22,6 +32,7 @@ fn check_through(wrapper: &[&str], root: &Path) -> Output {
         .arg(env!("CARGO_BIN_EXE_fsq"))
         .arg("check")
         .arg(root)
+        .env("XDG_CONFIG_HOME", no_user_config(root))
         .output()
         .unwrap()
 }
@@ -187,6 +198,7 @@ fn a_full_filesystem_and_a_full_inode_table_are_problems() {
         .args(["--mount", "--map-root-user", "sh", "-c", script, "sh"])
         .arg(dir.path())
         .arg(env!("CARGO_BIN_EXE_fsq"))
+        .env("XDG_CONFIG_HOME", dir.path().join("no-user-config"))
         .output();
     let Ok(out) = out else {
         eprintln!("unshare is not installed; skipped");
@@ -238,4 +250,56 @@ fn folders_this_user_cannot_write_are_problems() {
         !lines.iter().any(|l| l.contains("config.toml")),
         "{lines:?}"
     );
+}
+
+/// `fsq check ROOT` for a user whose config folder (`$XDG_CONFIG_HOME/fsq`) holds `files`.
+fn check_with_user_files(files: &[(&str, &str)]) -> (Output, std::path::PathBuf) {
+    let (dir, root) = queue(&[], "");
+    let home = dir.path().join("home");
+    for (name, text) in files {
+        let path = home.join("fsq").join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, text).unwrap();
+        if name.starts_with("themes/") {
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o664)).unwrap();
+        }
+    }
+    let out = fsq()
+        .arg("check")
+        .arg(&root)
+        .env("XDG_CONFIG_HOME", &home)
+        .output()
+        .unwrap();
+    // The temp folder goes with this call; the output and paths are what the tests look at.
+    drop(dir);
+    (out, home.join("fsq"))
+}
+
+/// `fsq check` reads the operator's own config too: each `user_*` fixture in
+/// tests/invalid_configs/ is reported with the position its first line names.
+#[test]
+fn a_broken_user_config_is_reported_with_line_and_column() {
+    let fixtures = common::invalid_configs(true);
+    for fixture in &fixtures {
+        let (out, _) = check_with_user_files(&[("config.toml", &fixture.text)]);
+        let lines = problems(&out);
+        let path = &fixture.path;
+        assert_eq!(lines.len(), 1, "{path:?}: {lines:?}");
+        assert!(
+            lines[0].contains(&format!("fsq/config.toml:{}", fixture.position)),
+            "{path:?}: {lines:?}"
+        );
+        assert!(lines[0].contains(&fixture.message), "{path:?}: {lines:?}");
+    }
+    assert!(fixtures.len() >= 4);
+}
+
+/// A theme file is instructions too; the test helper makes every theme mode 0664.
+#[test]
+fn a_group_writable_user_theme_is_a_problem() {
+    let (out, home) = check_with_user_files(&[("themes/mine.toml", "cursor = { bg = \"red\" }\n")]);
+    let lines = problems(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let theme = home.join("themes/mine.toml");
+    assert!(lines[0].starts_with(&format!("{}: writable by its group", theme.display())));
 }

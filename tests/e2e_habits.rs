@@ -119,3 +119,52 @@ fn sort_by_size_reorders_failed_items_and_pending_keeps_its_order() {
     session.send_keys(b"q");
     assert!(session.wait_exit(SCREEN).success());
 }
+
+/// The commander with `XDG_CONFIG_HOME` at `home`.
+fn commander_for(dir: &Path, home: &Path) -> PtySession {
+    let mut cmd = pty::fsq_command(
+        &[dir.to_str().expect("utf-8 temp path"), "--no-worker"],
+        dir.parent().unwrap_or(dir),
+    );
+    cmd.env("XDG_CONFIG_HOME", home);
+    PtySession::spawn(cmd, 100, 30)
+}
+
+#[test]
+fn the_user_config_sets_panes_and_keys_under_the_queue_config() {
+    let (tmp, dir) = queue();
+    let home = tmp.path().join("home");
+    fs::create_dir_all(home.join("fsq")).unwrap();
+    fs::write(
+        home.join("fsq/config.toml"),
+        "[tui]\nleft = \"failed\"\nright = \"success\"\n[tui.keys]\nquit = [\"C-q\"]\n",
+    )
+    .unwrap();
+    fs::write(dir.join("_meta/config.toml"), "[tui]\nright = \"paused\"\n").unwrap();
+    let mut session = commander_for(&dir, &home);
+    session.wait_for_text("failed/ 0", SCREEN);
+    session.wait_for_text("paused/ 0", SCREEN);
+    session.send_keys(b"q");
+    session.send_keys(keys::F1);
+    session.wait_for_text("C-q", SCREEN); // help: quit is the user's key now, q does nothing
+    session.send_keys(keys::ESC);
+    session.wait_for_text_gone("C-q", SCREEN);
+    session.send_keys(b"\x11"); // Ctrl+Q
+    assert!(session.wait_exit(SCREEN).success());
+}
+
+#[test]
+fn a_broken_user_config_stops_the_commander_with_file_line_and_column() {
+    let (tmp, dir) = queue();
+    let home = tmp.path().join("home");
+    fs::create_dir_all(home.join("fsq")).unwrap();
+    fs::write(home.join("fsq/config.toml"), "[tui]\nthem = \"dark\"\n").unwrap();
+    let mut session = commander_for(&dir, &home);
+    assert!(!session.wait_exit(SCREEN).success());
+    let text = session.screen_text();
+    assert!(
+        text.contains("fsq/config.toml:2:1: unknown field `them`"),
+        "{text}"
+    );
+    assert!(!session.alternate_screen());
+}

@@ -1,7 +1,7 @@
 //! `fsq check DIR`: everything that makes a queue misbehave later, found now, as `postfix
-//! check` does for a mail system. The layout, the config, the files fsq takes instructions from
-//! (config, hooks, commands, themes), the mount's caching, inotify limits, free space and
-//! inodes, and this host's clock against the shared filesystem's.
+//! check` does for a mail system. The layout, the queue's config and the operator's own, the
+//! files fsq takes instructions from (configs, hooks, commands, themes), the mount's caching,
+//! inotify limits, free space and inodes, and this host's clock against the shared filesystem's.
 //!
 //! Each problem is one line saying what is wrong and what to do; the exit code is 1 when there
 //! is any. The rules themselves live in the queue layer, so the worker can apply them too.
@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::queue::{
-    Config, InotifyUse, Queue, Space, WatchMode, clock_problem, mount_cache, unsafe_permissions,
-    watch_mode,
+    Config, InotifyUse, Queue, Space, UserConfig, WatchMode, clock_problem, mount_cache,
+    unsafe_permissions, user_config_dir, watch_mode,
 };
 
 /// What the checks found.
@@ -65,7 +65,9 @@ fn check(dir: &Path) -> Findings {
             None
         }
     };
-    for path in instruction_files(&queue, config.as_ref()) {
+    let mut files = instruction_files(&queue, config.as_ref());
+    files.extend(user_files(&mut found));
+    for path in files {
         if let Some(why) = unsafe_permissions(&path) {
             found.problems.push(format!("{}: {why}", path.display()));
         }
@@ -139,6 +141,23 @@ fn filesystem(queue: &Queue, found: &mut Findings) {
         }
         Err(err) => found.notes.push(format!("cannot read free space: {err}")),
     }
+}
+
+/// The operator's own config (checked to parse) and themes, which the commander reads.
+fn user_files(found: &mut Findings) -> Vec<PathBuf> {
+    let Some(dir) = user_config_dir() else {
+        return Vec::new();
+    };
+    let config = dir.join("config.toml");
+    if let Err(err) = UserConfig::load(&config) {
+        found.problems.push(format!("{err}; fix your user config"));
+    }
+    let themes = std::fs::read_dir(dir.join("themes"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path());
+    std::iter::once(config).chain(themes).collect()
 }
 
 /// The files fsq reads instructions from: the config, the programs of the command and hooks,

@@ -24,7 +24,10 @@ mod state;
 mod watch_mode;
 mod workers;
 
-pub use config::{Config, Processor, TuiConfig, WorkerConfig, parse_duration, parse_size};
+pub use config::{
+    Config, Processor, TuiConfig, UserConfig, WorkerConfig, parse_duration, parse_size, parse_toml,
+    user_config_dir,
+};
 pub use edit::FileIdentity;
 pub use enqueue::{AddMode, Source};
 pub use error::{Error, IoContext, Result};

@@ -4,6 +4,7 @@
 
 mod habits;
 mod live;
+mod look;
 mod render;
 mod update;
 
