@@ -343,6 +343,28 @@ impl Pane {
         }
     }
 
+    /// Items whose details are wanted and not asked for yet, now marked asked: the rows on
+    /// screen in a list `height` rows tall, or every item while sorted by size or time.
+    pub fn want_details(&mut self, height: usize) -> Vec<Item> {
+        let rows: Vec<&Item> = if self.effective_sort().0.needs_stat() {
+            self.items.iter().collect()
+        } else {
+            self.visible(height).map(|(_, item)| item).collect()
+        };
+        let missing: Vec<Item> = rows
+            .into_iter()
+            .filter(|item| {
+                let key = Key::of(item);
+                !self.details.contains_key(&key) && !self.asked.contains(&key)
+            })
+            .cloned()
+            .collect();
+        for item in &missing {
+            self.asked.insert(Key::of(item));
+        }
+        missing
+    }
+
     /// Drops fresh marks that ran out by `now`; says whether any did.
     pub fn expire_fresh(&mut self, now: SystemTime) -> bool {
         let before = self.fresh.len();

@@ -16,7 +16,6 @@ use super::input;
 use super::keymap::Keymap;
 use super::layout;
 use super::model::{FRESH_FOR, Model, index_of};
-use super::pane::Key;
 
 /// Applies one event to the model and says what to do about it.
 pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
@@ -340,31 +339,12 @@ pub fn workers_rows(model: &Model) -> Option<u16> {
         .then(|| u16::try_from(model.queue.workers.len().max(1)).unwrap_or(u16::MAX))
 }
 
-/// Stat requests for the rows on screen (every row, when sorted by size or time) whose details
-/// are unknown and not yet asked for.
+/// Stat requests for what the panes want to know and have not asked for yet.
 fn ask_for_details(model: &mut Model) -> Vec<Effect> {
-    let mut wanted = Vec::new();
-    for index in 0..2 {
-        let height = list_height(model, index);
-        let pane = &mut model.panes[index];
-        let rows: Vec<&Item> = if pane.effective_sort().0.needs_stat() {
-            pane.items.iter().collect()
-        } else {
-            pane.visible(height).map(|(_, item)| item).collect()
-        };
-        let missing: Vec<Item> = rows
-            .into_iter()
-            .filter(|item| {
-                let key = Key::of(item);
-                !pane.details.contains_key(&key) && !pane.asked.contains(&key)
-            })
-            .cloned()
-            .collect();
-        for item in &missing {
-            pane.asked.insert(Key::of(item));
-        }
-        wanted.extend(missing);
-    }
+    let heights = [list_height(model, 0), list_height(model, 1)];
+    let wanted: Vec<Item> = (0..2)
+        .flat_map(|index| model.panes[index].want_details(heights[index]))
+        .collect();
     if wanted.is_empty() {
         Vec::new()
     } else {
