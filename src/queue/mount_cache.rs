@@ -281,6 +281,35 @@ mod tests {
         assert_eq!(report.problems.len() + report.notes.len(), 0);
     }
 
+    /// A process named `sshfs` whose arguments name `dir`, as the daemon of a mount there.
+    fn fake_sshfs(dir: &Path, options: &str) -> std::process::Child {
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg(r#"exec -a sshfs bash -c 'sleep 30; true' "$@""#)
+            .args(["bash", "host:/q"])
+            .arg(dir)
+            .args(["-o", options])
+            .spawn()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_sshfs_process_of_a_mount_is_found_by_its_mount_point() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut daemon = fake_sshfs(dir.path(), "reconnect,dir_cache=no");
+        let found = (0..200).find_map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            fuse_daemon_args(dir.path())
+        });
+        daemon.kill().unwrap();
+        daemon.wait().unwrap();
+        let args = found.expect("the daemon is found");
+        assert_eq!(args[0], "sshfs");
+        assert!(judge("fuse.sshfs", "rw", || Some(args)).problems.is_empty());
+        let other = tempfile::tempdir().unwrap();
+        assert_eq!(fuse_daemon_args(other.path()), None);
+    }
+
     #[test]
     fn the_mount_of_a_temp_folder_is_found_with_its_options() {
         let dir = tempfile::tempdir().unwrap();
