@@ -38,7 +38,7 @@ pub use listing::{Snapshot, Stray};
 pub use meta::{ItemRecord, Progress, unix_ms};
 pub use mount::{MountEntry, MountGuard, MountLost, mount_of};
 pub use mount_cache::{CacheReport, mount_cache};
-pub use name::{display_name, is_item_name, json_name, printable, split_prefix};
+pub use name::{ItemId, display_name, is_item_name, json_name, parse as parse_name, printable};
 pub use order_key::processing_order;
 pub use state::{State, UnknownState};
 pub use watch_mode::{DEFAULT_POLL, WatchMode, remote_filesystem, watch_mode};

@@ -184,24 +184,23 @@ impl Queue {
                 let _ = fs::remove_file(self.path_of(&item));
                 continue;
             }
-            let mut record = self.record(item.display());
-            record.attempts += 1;
-            let who = if owner.is_empty() {
-                "no worker".to_string()
+            let reason = if owner.is_empty() {
+                "interrupted: found in process/ outside any claim folder".to_string()
             } else {
-                owner.to_string_lossy().into_owned()
+                format!("interrupted: worker {} died", owner.to_string_lossy())
             };
-            record.reason = Some(format!("interrupted: worker {who} died"));
-            let to = if record.attempts >= max_attempts {
+            // Counted before the move, under the item's id: the record is the item's wherever the
+            // move leaves it. A lost record only resets the attempt counter.
+            let record = self.count_failure(&item, reason, |_| None);
+            let attempts = record.as_ref().map_or(1, |r| r.attempts);
+            let to = if attempts >= max_attempts {
                 State::Failed
             } else {
                 State::Pending
             };
             match self.move_to(&item, to) {
                 Ok(moved) => {
-                    // A lost record only resets the attempt counter; the item itself has moved.
-                    let _ = self.write_record(moved.display(), &record);
-                    self.clear_progress(moved.display());
+                    self.clear_progress(&moved);
                     recovered.push(moved);
                 }
                 Err(err) if err.is_not_found() => continue,
@@ -266,6 +265,9 @@ impl Queue {
         ]
         .into_iter()
         .any(|state| same_item_file(&path, &self.state_dir(state).join(&claimed.file)))
+            // A claim tags a plain name: the other half of a cut-short claim is the plain name.
+            || (claimed.display() != claimed.file
+                && same_item_file(&path, &self.root().join(claimed.display())))
     }
 }
 
@@ -312,7 +314,7 @@ mod tests {
         let recovered = q.recover(Duration::from_secs(30), 3).unwrap();
         assert_eq!(recovered.len(), 1);
         assert_eq!(recovered[0].state, State::Pending);
-        assert_eq!(q.record(OsStr::new("a")).attempts, 1);
+        assert_eq!(q.record(&recovered[0]).attempts, 1);
         assert_eq!(q.list(State::Process).unwrap().len(), 1);
         assert!(!q.state_dir(State::Process).join("dead").exists());
         assert_eq!(q.workers(Duration::from_secs(30)).unwrap().len(), 1);
@@ -358,7 +360,11 @@ mod tests {
         let item = q.list(State::Pending).unwrap().remove(0);
         let claimed = q.claim(&item, OsStr::new("ghost")).unwrap().unwrap();
         // Killed between the link into success/ and the unlink of the claim.
-        fs::hard_link(q.path_of(&claimed), q.state_dir(State::Success).join("a")).unwrap();
+        fs::hard_link(
+            q.path_of(&claimed),
+            q.state_dir(State::Success).join(&claimed.file),
+        )
+        .unwrap();
         assert!(q.recover(Duration::from_secs(30), 3).unwrap().is_empty());
         assert!(q.list(State::Process).unwrap().is_empty());
         assert!(q.list(State::Pending).unwrap().is_empty());
@@ -368,18 +374,18 @@ mod tests {
     #[test]
     fn out_of_attempts_goes_to_failed() {
         let (_dir, q) = queue_with(&["a"]);
+        let item = q.list(State::Pending).unwrap().remove(0);
+        let claimed = q.claim(&item, OsStr::new("ghost")).unwrap().unwrap();
         q.write_record(
-            OsStr::new("a"),
+            &claimed,
             &ItemRecord {
                 attempts: 2,
                 ..Default::default()
             },
         )
         .unwrap();
-        let item = q.list(State::Pending).unwrap().remove(0);
-        q.claim(&item, OsStr::new("ghost")).unwrap().unwrap();
         let recovered = q.recover(Duration::from_secs(30), 3).unwrap();
         assert_eq!(recovered[0].state, State::Failed);
-        assert!(q.record(OsStr::new("a")).reason.unwrap().contains("ghost"));
+        assert!(q.record(&recovered[0]).reason.unwrap().contains("ghost"));
     }
 }

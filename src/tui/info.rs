@@ -29,6 +29,12 @@ pub fn read(queue: &Queue, item: &Item) -> InfoPage {
         format!("File:      {}", printable(&item.file)),
         format!("State:     {}", super::actions::folder(item.state)),
     ];
+    if let Some(id) = item.id() {
+        lines.push(format!("Id:        {}", id.as_os_str().to_string_lossy()));
+    }
+    if let Some(id) = item.id() {
+        lines.push(format!("Id:        {}", id.as_os_str().to_string_lossy()));
+    }
     if let Some(owner) = &item.owner {
         lines.push(format!("Worker:    {}", printable(owner)));
     }
@@ -50,7 +56,7 @@ pub fn read(queue: &Queue, item: &Item) -> InfoPage {
         }
         Err(err) => lines.push(format!("Gone:      {err}")),
     }
-    let record = queue.record(item.display());
+    let record = queue.record(item);
     lines.push(format!("Attempts:  {}", record.attempts));
     if let Some(reason) = &record.reason {
         lines.push(format!("Reason:    {reason}"));
@@ -75,7 +81,7 @@ pub fn read(queue: &Queue, item: &Item) -> InfoPage {
 
 /// The run headers and fsq's notes in the item's log, in order.
 fn history(queue: &Queue, item: &Item) -> Vec<String> {
-    let Ok(file) = fs::File::open(queue.log_path(item.display())) else {
+    let Some(Ok(file)) = queue.log_path(item).map(fs::File::open) else {
         return Vec::new();
     };
     let mut bytes = Vec::new();
@@ -152,22 +158,23 @@ mod tests {
     fn the_page_shows_attempts_reason_and_the_history_from_the_log() {
         let dir = tempfile::tempdir().unwrap();
         let queue = Queue::init(dir.path().join("q")).unwrap();
-        fs::write(queue.state_dir(QState::Failed).join("a.txt"), "hello").unwrap();
+        let id = crate::queue::ItemId::new();
+        let file = format!("+{}+a.txt", id.as_os_str().to_string_lossy());
+        fs::write(queue.state_dir(QState::Failed).join(file), "hello").unwrap();
+        let item = queue.list(QState::Failed).unwrap().remove(0);
         let record = crate::queue::ItemRecord {
             attempts: 2,
             reason: Some("exit code 1".into()),
             retry_at: None,
+            ..Default::default()
         };
-        queue
-            .write_record(std::ffi::OsStr::new("a.txt"), &record)
-            .unwrap();
+        queue.write_record(&item, &record).unwrap();
         fs::write(
-            queue.log_path(std::ffi::OsStr::new("a.txt")),
+            queue.log_path(&item).unwrap(),
             "=== fsq: a.txt, attempt 1, worker h-1-2 ===\nboom\n[fsq: exit code 1]\n\
              === fsq: a.txt, attempt 2, worker h-1-2 ===\n[fsq: exit code 1]\n",
         )
         .unwrap();
-        let item = queue.list(QState::Failed).unwrap().remove(0);
         let page = read(&queue, &item);
         let text = page.lines.join("\n");
         assert!(text.contains("Size:      5 B (5 bytes)"), "{text}");

@@ -34,11 +34,7 @@ pub fn run(queue: &Queue, op: Op) -> Outcome {
             &items,
             "sent back to pending",
             QState::Pending,
-            |q, item| {
-                let moved = q.move_to(item, QState::Pending)?;
-                q.clear_record(moved.display());
-                Ok(())
-            },
+            |q, item| q.retry(item).map(drop),
         ),
         Op::Reorder { item, place } => reorder(queue, &item, place),
     }

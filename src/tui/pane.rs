@@ -13,7 +13,7 @@ use crate::queue::{Item, State as QState, printable, processing_order};
 use super::glob;
 use super::sort::{SortMode, sort_shown};
 
-/// What identifies an item within a state across renames of its sort prefix: its owner (for
+/// What identifies an item within a state across renames of its sort key: its owner (for
 /// claimed items) and its display name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {

@@ -113,8 +113,7 @@ impl Claimer {
                 Vec::new()
             }
         };
-        let recorded: HashSet<OsString> = ctx.queue.recorded_names().into_iter().collect();
-        *lock(&ctx.recorded) = recorded;
+        *lock(&ctx.recorded) = ctx.queue.recorded_ids();
         let names: HashSet<&OsString> = items.iter().map(|item| &item.file).collect();
         {
             let mut ready = lock(&signals.ready);
@@ -181,13 +180,13 @@ fn move_strays(ctx: &Ctx) {
             owner: None,
             file: stray.file,
         };
-        if let Ok(moved) = ctx.queue.move_to(&item, State::Failed) {
+        // Tagged, so that the reason has an item to belong to.
+        if let Ok(moved) = ctx.queue.move_tagged(&item, State::Failed, None) {
             let record = ItemRecord {
-                attempts: 0,
                 reason: Some(stray.reason.to_string()),
-                retry_at: None,
+                ..ItemRecord::default()
             };
-            let _ = ctx.queue.write_record(moved.display(), &record);
+            let _ = ctx.queue.write_record(&moved, &record);
             (ctx.events)(Event::Finished {
                 item: moved,
                 outcome: Outcome::Failed {

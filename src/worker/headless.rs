@@ -125,8 +125,8 @@ pub fn run_headless(
 struct Printer {
     report: Report,
     counts: Arc<Counts>,
-    /// When each running item started, by display name (a claim or a reorder changes the file
-    /// name, never the display name), for the run time of its finish line.
+    /// When each running item started, by identity (its id from the claim on), for the run
+    /// time of its finish line.
     started: Mutex<HashMap<OsString, Instant>>,
 }
 
@@ -134,8 +134,7 @@ impl Printer {
     fn event(&self, event: Event) {
         match event {
             Event::Started { item } => {
-                self.started_map()
-                    .insert(item.display().to_os_string(), Instant::now());
+                self.started_map().insert(item.identity(), Instant::now());
                 if self.report == Report::Json {
                     emit(item_event("started", &item));
                 }
@@ -157,7 +156,7 @@ impl Printer {
             Outcome::Requeued => (&self.counts.requeued, "requeued", None),
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        let started = self.started_map().remove(item.display());
+        let started = self.started_map().remove(&item.identity());
         let secs = started.map(|at| at.elapsed().as_secs_f64());
         match self.report {
             Report::Quiet => {}
