@@ -222,6 +222,7 @@ fn folders_this_user_cannot_write_are_problems() {
     }
     let (dir, root) = queue(&[], "");
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::create_dir(root.join("_out")).unwrap();
     let out = check_through(
         &[
             "setpriv",
@@ -236,6 +237,13 @@ fn folders_this_user_cannot_write_are_problems() {
         lines.iter().any(|l| l.starts_with(&format!(
             "{}: not writable by this user",
             root.join("failed").display()
+        ))),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with(&format!(
+            "{}: an output folder this user cannot write",
+            root.join("_out").display()
         ))),
         "{lines:?}"
     );

@@ -73,9 +73,20 @@ fn check(dir: &Path) -> Findings {
         }
     }
     for folder in queue.writable_folders() {
-        if folder.is_dir() && rustix::fs::access(&folder, rustix::fs::Access::WRITE_OK).is_err() {
+        if folder.is_dir() && !writable(&folder) {
             found.problems.push(format!(
                 "{}: not writable by this user; fsq cannot move items or write records there",
+                folder.display()
+            ));
+        }
+    }
+    if let Some(config) = &config {
+        let worker = &config.worker;
+        let outputs = std::iter::once(queue.root().join(&worker.output))
+            .chain(worker.destinations.iter().map(|d| queue.root().join(d)));
+        for folder in outputs.filter(|f| f.is_dir() && !writable(f)) {
+            found.problems.push(format!(
+                "{}: an output folder this user cannot write; jobs writing there will fail",
                 folder.display()
             ));
         }
@@ -98,6 +109,10 @@ fn check(dir: &Path) -> Findings {
         )),
     }
     found
+}
+
+fn writable(folder: &Path) -> bool {
+    rustix::fs::access(folder, rustix::fs::Access::WRITE_OK).is_ok()
 }
 
 /// Mount caching, inotify limits, free space and inodes.
