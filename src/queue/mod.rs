@@ -39,7 +39,7 @@ pub use meta::{ItemRecord, Progress, unix_ms};
 pub use mount::{MountEntry, MountGuard, MountLost, mount_of};
 pub use mount_cache::{CacheReport, mount_cache};
 pub use name::{ItemId, display_name, is_item_name, json_name, parse as parse_name, printable};
-pub use order_key::processing_order;
+pub use order_key::{name_between, processing_order};
 pub use state::{State, UnknownState};
 pub use watch_mode::{DEFAULT_POLL, WatchMode, remote_filesystem, watch_mode};
 pub use workers::{Heartbeat, WorkerHealth, WorkerId, WorkerStatus, this_host};
