@@ -2,7 +2,8 @@
 //! generated from the same clap definition as `--help`, so the three never disagree.
 //!
 //! The manual is one page, `fsq(1)`: the commander's options, then one subsection per command
-//! (its synopsis, description and options), then exit status, files and environment.
+//! (its synopsis, description and options), the commander's keys (from its key map), then exit
+//! status, files and environment.
 
 use std::io::{self, Write};
 
@@ -51,7 +52,26 @@ pub fn man(out: &mut dyn Write) -> io::Result<()> {
             }
         }
     }
+    // The commander's keys, from the same key map that help shows.
+    out.write_all(
+        b".SH KEYS\nThe commander's default keys; [tui.keys] in a config changes them.\n.nf\n",
+    )?;
+    for line in crate::tui::default_key_lines() {
+        writeln!(out, "{}", roff_text(&line))?;
+    }
+    out.write_all(b".fi\n")?;
     out.write_all(TRAILER.as_bytes())
+}
+
+/// `text` safe inside a roff paragraph: backslashes and hyphens escaped, no line starting with a
+/// control character.
+fn roff_text(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    if escaped.starts_with(['.', '\'']) {
+        format!("\\&{escaped}")
+    } else {
+        escaped
+    }
 }
 
 /// The sections clap knows nothing about.

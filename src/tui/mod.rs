@@ -38,6 +38,11 @@ mod tests;
 #[cfg(test)]
 pub(crate) use render::help_lines as render_help_lines;
 
+/// The commander's default keys, one `KEYS  what they do` line per action, as help shows them.
+pub fn default_key_lines() -> Vec<String> {
+    render::help_lines(&keymap::Keymap::default())
+}
+
 pub mod editor;
 pub mod viewer;
 
