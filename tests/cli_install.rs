@@ -135,6 +135,7 @@ fn man_page_renders_without_warnings_and_documents_every_command() {
         "SYNOPSIS",
         "OPTIONS",
         "COMMANDS",
+        "KEYS",
         "EXIT STATUS",
         "FILES",
     ] {
@@ -147,4 +148,10 @@ fn man_page_renders_without_warnings_and_documents_every_command() {
         );
     }
     assert!(text.contains("--drain"), "work's flags are documented");
+    // The commander's keys come from its key map, as in its help.
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("C-s, A-s") && l.contains("quick search")),
+        "{text}"
+    );
 }
