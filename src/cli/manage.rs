@@ -78,7 +78,11 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             Queue::open(&dir)?.set_workers_paused(host.as_deref(), false)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Work { .. } | Command::Demo { .. } => unreachable!("dispatched in cli::main"),
+        Command::Work { .. }
+        | Command::Demo { .. }
+        | Command::Check { .. }
+        | Command::Completions { .. }
+        | Command::Man => unreachable!("dispatched in cli::main"),
     }
 }
 
