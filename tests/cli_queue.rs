@@ -433,23 +433,22 @@ fn expectation(path: &std::path::Path, bytes: &[u8]) -> (bool, String, String) {
 
 /// Every file in tests/invalid_configs/ names, in its first line, the line:column and message
 /// that `fsq` must report for it; nothing in the queue may change. The commander (which checks
-/// `[tui]`, its keys and its theme before it needs a terminal) reports them all.
+/// `[tui]`, its keys and its theme before it needs a terminal) reports them all. (`user_*` files
+/// are user configs, checked in cli_check.rs.)
 #[test]
 fn broken_configs_are_reported_with_line_and_column() {
-    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_configs");
     let mut checked = 0;
-    for entry in fs::read_dir(&fixtures).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            continue;
-        }
-        let bytes = fs::read(&path).unwrap();
-        let (everywhere, position, message) = expectation(&path, &bytes);
+    for fixture in common::invalid_configs(false) {
+        let (path, position, message) = (
+            &fixture.path,
+            fixture.position.as_str(),
+            fixture.message.as_str(),
+        );
         let q = TestQueue::new();
         add_all(&q, &["item"]);
-        fs::write(q.dir.join("_meta/config.toml"), &bytes).unwrap();
+        fs::write(q.dir.join("_meta/config.toml"), &fixture.bytes).unwrap();
         let mut commands = vec![vec!["--no-worker"]];
-        if everywhere {
+        if fixture.everywhere {
             commands.extend([vec!["status"], vec!["work", "--drain"]]);
         }
         for args in commands {
@@ -466,7 +465,7 @@ fn broken_configs_are_reported_with_line_and_column() {
                 stderr.contains(&format!("config.toml:{position}")),
                 "{path:?} {args:?}: {stderr}"
             );
-            assert!(stderr.contains(&message), "{path:?} {args:?}: {stderr}");
+            assert!(stderr.contains(message), "{path:?} {args:?}: {stderr}");
         }
         assert_eq!(names(&q, "pending"), ["item"], "nothing was claimed");
         checked += 1;

@@ -1,15 +1,15 @@
-//! `_meta/config.toml`: the settings of one queue. Unknown keys are errors, reported with line
-//! and column, so a typo never silently falls back to a default.
+//! `_meta/config.toml`: the settings of one queue (`[worker]`, `[processor]`, and `[tui]`, see
+//! `tui_config`). Unknown keys are errors, reported with file, line and column (also for bytes
+//! that are not UTF-8), so a typo never silently falls back to a default.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
-use toml::Spanned;
 
-use super::State;
 use super::error::{Error, Result};
+use super::tui_config::{RawTui, TuiConfig, line_and_column};
 
 /// The whole configuration file.
 #[derive(Clone, Debug, Default)]
@@ -26,23 +26,6 @@ struct RawConfig {
     worker: WorkerConfig,
     processor: ProcessorConfig,
     tui: RawTui,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, deny_unknown_fields)]
-struct RawTui {
-    theme: Option<String>,
-    left: Option<State>,
-    right: Option<State>,
-    keys: BTreeMap<Spanned<String>, Spanned<KeyList>>,
-}
-
-/// One key or a list of keys, as `[tui.keys]` takes them.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum KeyList {
-    One(String),
-    Many(Vec<String>),
 }
 
 /// `[processor]`: how the built-in processors write their results.
@@ -130,115 +113,67 @@ impl Default for WorkerConfig {
     }
 }
 
-/// `[tui]`: how the commander looks when opened on this queue.
-#[derive(Clone, Debug, Default)]
-pub struct TuiConfig {
-    pub theme: Option<String>,
-    pub left: Option<State>,
-    pub right: Option<State>,
-    /// Key map overrides, in file order: an action's name and the keys it gets instead of its
-    /// defaults, each where it was written, so the commander's check of them can say where.
-    pub keys: Vec<KeyOverride>,
-}
-
-/// `action = ["F10", "C-q"]` in `[tui.keys]`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct KeyOverride {
-    pub action: Located<String>,
-    pub keys: Located<Vec<String>>,
-}
-
-/// A value and where it was written: 1-based line and column in the config file.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Located<T> {
-    pub value: T,
-    pub line: usize,
-    pub column: usize,
-}
-
-/// The 1-based line and column of byte `offset` in `text` (columns count bytes).
-pub fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text.as_bytes()[..offset.min(text.len())];
-    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let column = before.len()
-        - before
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |i| i + 1)
-        + 1;
-    (line, column)
-}
-
 impl Config {
     /// Reads a config file; a missing file gives the defaults, a broken one an error with the
-    /// line and column of the problem (also for bytes that are not UTF-8).
+    /// line and column of the problem.
     pub fn load(path: &Path) -> Result<Config> {
-        match std::fs::read(path) {
-            Ok(bytes) => match std::str::from_utf8(&bytes) {
-                Ok(text) => Config::parse(text, path),
-                Err(err) => {
-                    let valid = std::str::from_utf8(&bytes[..err.valid_up_to()]).unwrap_or("");
-                    let (line, column) = line_and_column(valid, valid.len());
-                    Err(Error::Config {
-                        path: path.to_path_buf(),
-                        line,
-                        column,
-                        message: "not UTF-8 text (a config file must be UTF-8)".into(),
-                    })
-                }
-            },
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(err) => Err(Error::io(path, err)),
-        }
+        load_toml(path, Config::parse)
     }
 
     /// Parses config text; `path` only names the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        let raw: RawConfig = toml::from_str(text).map_err(|err| {
-            let (line, column) = line_and_column(text, err.span().map_or(0, |span| span.start));
-            Error::Config {
-                path: path.to_path_buf(),
-                line,
-                column,
-                message: err.message().to_string(),
-            }
-        })?;
-        let located = |span: std::ops::Range<usize>| line_and_column(text, span.start);
-        let keys = raw
-            .tui
-            .keys
-            .into_iter()
-            .map(|(action, keys)| {
-                let ((line, column), (key_line, key_column)) =
-                    (located(action.span()), located(keys.span()));
-                KeyOverride {
-                    action: Located {
-                        value: action.into_inner(),
-                        line,
-                        column,
-                    },
-                    keys: Located {
-                        value: match keys.into_inner() {
-                            KeyList::One(one) => vec![one],
-                            KeyList::Many(many) => many,
-                        },
-                        line: key_line,
-                        column: key_column,
-                    },
-                }
-            })
-            .collect();
+        let raw: RawConfig = parse_toml(text, path)?;
         Ok(Config {
             worker: raw.worker,
             processor: raw.processor,
-            tui: TuiConfig {
-                theme: raw.tui.theme,
-                left: raw.tui.left,
-                right: raw.tui.right,
-                keys,
-            },
+            tui: raw.tui.locate(text),
         })
     }
+}
+
+/// Reads a TOML settings file with `parse`; a missing file gives the defaults, bytes that are
+/// not UTF-8 an error at the first of them.
+pub(super) fn load_toml<T: Default>(
+    path: &Path,
+    parse: impl FnOnce(&str, &Path) -> Result<T>,
+) -> Result<T> {
+    match read_utf8(path) {
+        Ok(text) => parse(&text, path),
+        Err(Error::Io { cause, .. }) if cause.kind() == std::io::ErrorKind::NotFound => {
+            Ok(T::default())
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// The text of a settings file (a config, a theme): bytes that are not UTF-8 are an error that
+/// names the line and column where they start.
+pub fn read_utf8(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|err| Error::io(path, err))?;
+    String::from_utf8(bytes).map_err(|err| {
+        let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
+        let valid = std::str::from_utf8(valid).unwrap_or("");
+        let (line, column) = line_and_column(valid, valid.len());
+        Error::Config {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: "not UTF-8 text (a settings file must be UTF-8)".into(),
+        }
+    })
+}
+
+/// Parses TOML text into `T`, naming `path`, the line and the column in errors.
+pub fn parse_toml<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T> {
+    toml::from_str(text).map_err(|err| {
+        let (line, column) = line_and_column(text, err.span().map_or(0, |span| span.start));
+        Error::Config {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: err.message().to_string(),
+        }
+    })
 }
 
 /// Parses `500ms`, `30s`, `2m`, `2h`, `1d`, `1h30m` or a bare number of seconds.

@@ -8,6 +8,7 @@ use crate::queue::State as QState;
 
 use super::editor::Editor;
 use super::effect::Effect;
+use super::info::InfoPage;
 use super::keymap::{Action, Context, Keymap};
 use super::viewer::Viewer;
 
@@ -25,8 +26,11 @@ pub enum Overlay {
     },
     Help {
         scroll: usize,
-        /// Lines the help frame shows at once: one PgDn.
-        page: usize,
+    },
+    /// `i`: the cursor item's info page.
+    Info {
+        page: InfoPage,
+        scroll: usize,
     },
 }
 
@@ -38,7 +42,8 @@ impl std::fmt::Debug for Overlay {
             Overlay::Confirm(c) => write!(f, "Confirm({:?})", c.title),
             Overlay::Prompt(p) => write!(f, "Prompt({:?})", p.title),
             Overlay::StateMenu { cursor } => write!(f, "StateMenu({cursor})"),
-            Overlay::Help { scroll, .. } => write!(f, "Help({scroll})"),
+            Overlay::Help { scroll } => write!(f, "Help({scroll})"),
+            Overlay::Info { page, scroll } => write!(f, "Info({:?}, {scroll})", page.title),
         }
     }
 }
@@ -165,20 +170,12 @@ impl Overlay {
                     _ => Decision::Open,
                 },
             },
-            Overlay::Help { scroll, page } => {
-                let last = super::render::help_lines(keys).len().saturating_sub(*page);
-                let step = match action {
-                    Some(Action::NextChoice) => 1,
-                    Some(Action::PreviousChoice) => -1,
-                    Some(Action::PageDownDialog) => *page as isize,
-                    Some(Action::PageUpDialog) => -(*page as isize),
-                    _ => return Decision::Close,
-                };
-                *scroll = scroll.saturating_add_signed(step).min(last);
-                Decision::Open
-            }
-            // The components take their keys in `input`, which knows their outcomes.
-            Overlay::Viewer(_) | Overlay::Editor(_) => Decision::Open,
+            // The components, and the scrolling pages (which need the screen's height), take
+            // their keys in `input`.
+            Overlay::Viewer(_)
+            | Overlay::Editor(_)
+            | Overlay::Help { .. }
+            | Overlay::Info { .. } => Decision::Open,
         }
     }
 }

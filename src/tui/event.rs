@@ -8,6 +8,7 @@ use crate::worker::{self, EngineStatus};
 
 use super::changes::Changes;
 use super::editor::{Editor, Saved};
+use super::info::InfoPage;
 use super::pane::{Details, Key};
 use super::viewer::{Chunk, Looked, Viewer};
 
@@ -52,6 +53,8 @@ pub enum Event {
     ViewerLooked(Looked),
     /// The editor has read its item.
     EditorOpened(Box<Editor>),
+    /// An item's info page, gathered.
+    InfoRead(InfoPage),
     /// The viewer or editor could not be opened.
     OpenFailed(String),
     /// The editor's save went through, or why not.

@@ -15,15 +15,19 @@ mod dialog;
 mod effect;
 mod event;
 mod glob;
+mod info;
 mod input;
 mod keymap;
 mod layout;
+mod look;
 mod model;
 mod ops;
 mod pane;
 mod refresh;
 mod render;
 mod reorder;
+mod search;
+mod sort;
 mod terminal;
 mod text;
 mod theme;
@@ -36,6 +40,11 @@ mod tests;
 #[cfg(test)]
 pub(crate) use render::help_lines as render_help_lines;
 
+/// The commander's default keys, one `KEYS  what they do` line per action, as help shows them.
+pub fn default_key_lines() -> Vec<String> {
+    render::help_lines(&keymap::Keymap::default())
+}
+
 pub mod editor;
 pub mod viewer;
 
@@ -47,7 +56,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 
 use crate::cli::TuiArgs;
-use crate::queue::{Queue, State as QState};
+use crate::queue::Queue;
 
 /// `fsq [DIR]`.
 pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
@@ -60,24 +69,13 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
         )
     })?;
     let config = queue.config()?;
-    let theme_name = args
-        .theme
-        .clone()
-        .or(config.tui.theme.clone())
-        .unwrap_or_else(|| "classic".into());
-    let mut theme = theme::Theme::load(&theme_name)?;
-    if theme::no_color_requested() || terminal::is_dumb() {
-        theme = theme.without_colour();
-    }
-    let config_path = queue.config_path();
-    let keys = keymap::Keymap::with_overrides(&config.tui.keys).map_err(|bad| match bad.at {
-        Some((line, column)) => {
-            anyhow::anyhow!("{}:{line}:{column}: {}", config_path.display(), bad.message)
-        }
-        None => anyhow::anyhow!("{}", bad.message),
-    })?;
-    let left = args.left.or(config.tui.left).unwrap_or(QState::Pending);
-    let right = args.right.or(config.tui.right).unwrap_or(QState::Process);
+    let user = look::UserLayer::read(crate::queue::user_config_dir())?;
+    let look::Look {
+        theme,
+        keys,
+        left,
+        right,
+    } = look::resolve(&args, &config.tui, &queue.config_path(), &user)?;
     // A broken config or theme is reported first, wherever fsq runs.
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         bail!("the commander needs a terminal; in scripts use `fsq ls` and `fsq status`");

@@ -28,6 +28,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+pub use process::find_program;
+
 use crate::queue::{Config, Item, OnConflict, Processor, Progress, Queue, WorkerConfig, WorkerId};
 
 /// What the engine tells its owner. Progress is rate-limited (a few per second per item).

@@ -2,8 +2,10 @@
 //! through `update`, drawn into a `TestBackend` and compared with insta snapshots. Paths are
 //! fixed (`/srv/convert`) and the clock is frozen, so snapshots never depend on the machine.
 
+mod habits;
 mod header;
 mod live;
+mod look;
 mod regressions;
 mod render;
 mod update;
@@ -95,6 +97,17 @@ impl Harness {
             }
         }
         self.send(Event::Details(details))
+    }
+
+    /// How many items the last event asked to stat.
+    pub fn stat_requests(&self) -> usize {
+        self.effects
+            .iter()
+            .map(|e| match e {
+                Effect::Stat(items) => items.len(),
+                _ => 0,
+            })
+            .sum()
     }
 
     pub fn progress(&mut self, name: &str, fraction: f64) -> &mut Self {
