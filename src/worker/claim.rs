@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::job::{Ctx, lock};
+use super::ctx::{Ctx, lock};
 use super::watch::Signals;
 use super::{Event, Outcome};
 use crate::queue::{Item, ItemRecord, State};

@@ -12,7 +12,8 @@ use tokio::time::{Instant, sleep_until};
 
 use super::Event;
 use super::claim::Claimer;
-use super::job::{Control, Ctx, lock, run_job};
+use super::ctx::{Control, Ctx, lock};
+use super::job::run_job;
 use super::upkeep::{self, Beat};
 use super::watch::{self, Signals, Watch};
 use crate::queue::{this_host, unix_ms};

@@ -3,73 +3,21 @@
 //! (or back to pending when the engine stops) and run the hooks. Whatever happens to the file
 //! meanwhile (moved or deleted by hand) is reported, never fatal.
 
-use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
-
-use tokio::sync::Notify;
 
 use super::builtin;
 use super::command::{Vars, expand, uses};
+use super::ctx::{Control, Ctx, lock};
 use super::log::CappedLog;
-use super::mount::MountWatch;
 use super::process::{Ended, Run, describe_failure, run_command};
-use super::spawn::Launcher;
 use super::tracker::Tracker;
 use super::{Event, Outcome};
-use crate::queue::{
-    Item, ItemId, ItemRecord, Queue, State, WorkerConfig, WorkerId, printable, unix_ms,
-};
-
-/// The engine-wide things every job needs.
-pub struct Ctx {
-    pub queue: Arc<Queue>,
-    pub config: WorkerConfig,
-    /// What built-ins do when a destination has the name already.
-    pub on_conflict: crate::queue::OnConflict,
-    pub worker: WorkerId,
-    pub out_dir: PathBuf,
-    pub events: Box<dyn Fn(Event) + Send + Sync>,
-    /// Ids known to have an attempt record (so a success need not look).
-    pub recorded: Mutex<HashSet<ItemId>>,
-    /// Items this engine has put in delayed/ since the loop last looked.
-    pub delayed_added: AtomicUsize,
-    /// Whether the queue's mount is still there (see `mount`).
-    pub mount: MountWatch,
-    /// Starts the commands.
-    pub launcher: Launcher,
-}
-
-impl Ctx {
-    pub fn notice(&self, text: String) {
-        (self.events)(Event::Notice(text));
-    }
-}
-
-/// Lets the engine stop one running job.
-#[derive(Default)]
-pub struct Control {
-    stop: AtomicBool,
-    notify: Notify,
-}
-
-impl Control {
-    pub fn stop(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.notify.notify_one();
-    }
-
-    /// Resolves once `stop` has been called.
-    pub async fn stopped(&self) {
-        if !self.stop.load(Ordering::SeqCst) {
-            self.notify.notified().await;
-        }
-    }
-}
+use crate::queue::{Item, ItemRecord, State, printable, unix_ms};
 
 /// How a run went, before the item is moved.
 enum RunResult {
@@ -411,9 +359,4 @@ fn run_hook(ctx: &Ctx, moved: &Item, outcome: &Outcome) {
             program.to_string_lossy()
         )),
     }
-}
-
-/// Locks a mutex, carrying on if a panicking thread poisoned it.
-pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
 }

@@ -9,6 +9,7 @@
 mod builtin;
 mod claim;
 mod command;
+mod ctx;
 mod engine;
 mod job;
 mod log;
@@ -162,7 +163,7 @@ impl Engine {
         let shared = Arc::new(engine::Shared::default());
         shared.slots.store(config.workers.max(1), Ordering::Relaxed);
         let grace = config.grace;
-        let ctx = Arc::new(job::Ctx {
+        let ctx = Arc::new(ctx::Ctx {
             out_dir: queue.root().join(&config.output),
             worker: WorkerId::for_this_process(),
             mount: mount::MountWatch::new(queue.root()),

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::job::{Control, Ctx, lock};
+use super::ctx::{Control, Ctx, lock};
 use super::{Event, Outcome};
 use crate::queue::{Item, MountGuard, remote_filesystem};
 

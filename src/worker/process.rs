@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::{Instant, interval_at, sleep_until};
 
-use super::job::{Control, Ctx};
+use super::ctx::{Control, Ctx};
 use super::log::CappedLog;
 use super::progress::{OutputParser, Stream, parse_progress_file};
 use super::tracker::Tracker;

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use super::Event;
-use super::job::Ctx;
+use super::ctx::Ctx;
 use super::progress::OutputParser;
 use crate::queue::{Item, Progress, Speed, unix_ms};
 

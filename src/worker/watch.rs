@@ -23,7 +23,7 @@ use rustix::io::Errno;
 use tokio::io::unix::AsyncFd;
 use tokio::sync::Notify;
 
-use super::job::lock;
+use super::ctx::lock;
 use super::spawn::async_fd;
 use crate::queue::{DEFAULT_POLL, WatchMode, watch_mode};
 
