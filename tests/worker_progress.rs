@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use common::*;
 use fsq::queue::{Queue, WorkerConfig};
-use fsq::worker::{Engine, Event, Outcome, Settings, StopMode};
+use fsq::worker::{Engine, EngineEvent, Outcome, Settings, StopMode};
 
 fn worker(root: &Path, command: &[&str]) -> Child {
     fsq()
@@ -216,9 +216,9 @@ fn engine_api_reports_events_and_requeues_on_shutdown() {
         sink.lock().unwrap().push(event);
     })
     .unwrap();
-    let seen = |pred: &dyn Fn(&Event) -> bool| events.lock().unwrap().iter().any(pred);
+    let seen = |pred: &dyn Fn(&EngineEvent) -> bool| events.lock().unwrap().iter().any(pred);
     wait_for(20, "a progress event", || {
-        seen(&|e| matches!(e, Event::Progress { progress, .. } if progress.fraction == Some(0.5)))
+        seen(&|e| matches!(e, EngineEvent::Progress { progress, .. } if progress.fraction == Some(0.5)))
             .then_some(())
     });
     assert_eq!(engine.status().busy, 1);
@@ -236,7 +236,7 @@ fn engine_api_reports_events_and_requeues_on_shutdown() {
         .filter(|e| {
             matches!(
                 e,
-                Event::Finished {
+                EngineEvent::Finished {
                     outcome: Outcome::Requeued,
                     ..
                 }
@@ -244,7 +244,7 @@ fn engine_api_reports_events_and_requeues_on_shutdown() {
         })
         .count();
     assert_eq!(requeued, 2);
-    assert!(matches!(events.last(), Some(Event::Stopped)));
+    assert!(matches!(events.last(), Some(EngineEvent::Stopped)));
     assert_eq!(ls_json(&root, "pending").as_array().unwrap().len(), 3);
     assert!(claimed(&root).is_empty());
 }

@@ -22,7 +22,7 @@ use tokio::sync::Notify;
 
 use super::WorkerFlags;
 use crate::queue::{Item, Queue, json_name, printable, unix_ms};
-use crate::worker::{Engine, Event, Outcome, Settings};
+use crate::worker::{Engine, EngineEvent, Outcome, Settings};
 
 /// How `fsq work` reports what it does.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -113,7 +113,7 @@ fn run_headless(
         };
         let stopped_tx = stopped.clone();
         let events = move |event| {
-            if matches!(event, Event::Stopped) {
+            if matches!(event, EngineEvent::Stopped) {
                 stopped_tx.notify_one();
             }
             printer.event(event);
@@ -174,17 +174,17 @@ struct Printer {
 }
 
 impl Printer {
-    fn event(&self, event: Event) {
+    fn event(&self, event: EngineEvent) {
         match event {
-            Event::Started { item } => {
+            EngineEvent::Started { item } => {
                 self.started_map().insert(item.identity(), Instant::now());
                 if self.report == Report::Json {
                     emit(item_event("started", &item));
                 }
             }
-            Event::Finished { item, outcome } => self.finished(&item, &outcome),
-            Event::Notice(text) => say(self.report, &text),
-            Event::Stopped | Event::Progress { .. } => {}
+            EngineEvent::Finished { item, outcome } => self.finished(&item, &outcome),
+            EngineEvent::Notice(text) => say(self.report, &text),
+            EngineEvent::Stopped | EngineEvent::Progress { .. } => {}
         }
     }
 

@@ -40,7 +40,7 @@ pub enum Event {
     /// Files changed on disk (batched by the watcher, or found by a poll).
     Changed(Changes),
     /// A report from the embedded engine.
-    Worker(worker::Event),
+    Worker(worker::EngineEvent),
     /// The embedded engine's slots or pause changed.
     Engine(EngineStatus),
     /// A disk operation finished.

@@ -307,30 +307,30 @@ fn counted(
     effects
 }
 
-fn engine_report(model: &mut Model, report: worker::Event) -> Vec<Effect> {
+fn engine_report(model: &mut Model, report: worker::EngineEvent) -> Vec<Effect> {
     match report {
-        worker::Event::Started { item } => {
+        worker::EngineEvent::Started { item } => {
             model.queue.engine_items.insert(item.identity());
             model.dirty |= showing(model, QState::Process);
             vec![Effect::List(item.state)]
         }
-        worker::Event::Progress { item, progress } => {
+        worker::EngineEvent::Progress { item, progress } => {
             let key = item.identity();
             model.queue.engine_items.insert(key.clone());
             model.queue.running.insert(key, progress);
             model.dirty |= showing(model, QState::Process);
             Vec::new()
         }
-        worker::Event::Finished { item, .. } => {
+        worker::EngineEvent::Finished { item, .. } => {
             model.queue.running.remove(&item.identity());
             model.queue.engine_items.remove(&item.identity());
             vec![Effect::List(QState::Process), Effect::List(item.state)]
         }
-        worker::Event::Notice(text) => {
+        worker::EngineEvent::Notice(text) => {
             model.say(format!("worker: {text}"));
             Vec::new()
         }
-        worker::Event::Stopped => {
+        worker::EngineEvent::Stopped => {
             model.say("the embedded worker has stopped");
             Vec::new()
         }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::ctx::{Ctx, lock};
 use super::watch::Signals;
-use super::{Event, Outcome};
+use super::{EngineEvent, Outcome};
 use crate::queue::{Item, ItemRecord, State};
 
 /// A file seen changing recently, and since when it has looked like this.
@@ -187,7 +187,7 @@ fn move_strays(ctx: &Ctx) {
                 ..ItemRecord::default()
             };
             let _ = ctx.queue.write_record(&moved, &record);
-            (ctx.events)(Event::Finished {
+            (ctx.events)(EngineEvent::Finished {
                 item: moved,
                 outcome: Outcome::Failed {
                     reason: stray.reason.to_string(),

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
-use super::Event;
+use super::EngineEvent;
 use super::mount::MountWatch;
 use super::spawn::Launcher;
 use crate::queue::{ItemId, Queue, WorkerConfig, WorkerId};
@@ -22,7 +22,7 @@ pub struct Ctx {
     pub on_conflict: crate::queue::OnConflict,
     pub worker: WorkerId,
     pub out_dir: PathBuf,
-    pub events: Box<dyn Fn(Event) + Send + Sync>,
+    pub events: Box<dyn Fn(EngineEvent) + Send + Sync>,
     /// Ids known to have an attempt record (so a success need not look).
     pub recorded: Mutex<HashSet<ItemId>>,
     /// Items this engine has put in delayed/ since the loop last looked.
@@ -35,7 +35,7 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn notice(&self, text: String) {
-        (self.events)(Event::Notice(text));
+        (self.events)(EngineEvent::Notice(text));
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
-use super::Event;
+use super::EngineEvent;
 use super::claim::Claimer;
 use super::ctx::{Control, Ctx, lock};
 use super::job::run_job;
@@ -222,5 +222,5 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
     }
     drop(watch);
     ctx.queue.retire_worker(&ctx.worker);
-    (ctx.events)(Event::Stopped);
+    (ctx.events)(EngineEvent::Stopped);
 }

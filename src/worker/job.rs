@@ -16,7 +16,7 @@ use super::ctx::{Control, Ctx, lock};
 use super::log::CappedLog;
 use super::process::{Ended, Run, describe_failure, run_command};
 use super::tracker::Tracker;
-use super::{Event, Outcome};
+use super::{EngineEvent, Outcome};
 use crate::queue::{Item, ItemRecord, State, printable, unix_ms};
 
 /// How a run went, before the item is moved.
@@ -64,7 +64,7 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
             return;
         }
     };
-    (ctx.events)(Event::Started {
+    (ctx.events)(EngineEvent::Started {
         item: claimed.clone(),
     });
     let has_record = lock(&ctx.recorded).contains(&id);
@@ -186,7 +186,7 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
 fn finish_move(ctx: &Ctx, claimed: &Item, to: State, outcome: Outcome) -> Option<Item> {
     match ctx.queue.move_to(claimed, to) {
         Ok(moved) => {
-            (ctx.events)(Event::Finished {
+            (ctx.events)(EngineEvent::Finished {
                 item: moved.clone(),
                 outcome,
             });
@@ -202,7 +202,7 @@ fn finish_move(ctx: &Ctx, claimed: &Item, to: State, outcome: Outcome) -> Option
                 "{} {what}; the run ended as {outcome:?}",
                 claimed.qualified()
             ));
-            (ctx.events)(Event::Finished {
+            (ctx.events)(EngineEvent::Finished {
                 item: claimed.clone(),
                 outcome,
             });

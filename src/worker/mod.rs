@@ -35,7 +35,7 @@ use crate::queue::{Config, Item, OnConflict, Processor, Progress, Queue, WorkerC
 
 /// What the engine tells its owner. Progress is rate-limited (a few per second per item).
 #[derive(Clone, Debug)]
-pub enum Event {
+pub enum EngineEvent {
     /// An item was claimed and its job started.
     Started { item: Item },
     /// A running item made progress.
@@ -137,7 +137,7 @@ impl Engine {
     pub fn start(
         queue: Arc<Queue>,
         settings: Settings,
-        events: impl Fn(Event) + Send + Sync + 'static,
+        events: impl Fn(EngineEvent) + Send + Sync + 'static,
     ) -> anyhow::Result<Engine> {
         Engine::launch(queue, settings, false, events)
     }
@@ -147,7 +147,7 @@ impl Engine {
     pub fn start_draining(
         queue: Arc<Queue>,
         settings: Settings,
-        events: impl Fn(Event) + Send + Sync + 'static,
+        events: impl Fn(EngineEvent) + Send + Sync + 'static,
     ) -> anyhow::Result<Engine> {
         Engine::launch(queue, settings, true, events)
     }
@@ -156,7 +156,7 @@ impl Engine {
         queue: Arc<Queue>,
         settings: Settings,
         drain: bool,
-        events: impl Fn(Event) + Send + Sync + 'static,
+        events: impl Fn(EngineEvent) + Send + Sync + 'static,
     ) -> anyhow::Result<Engine> {
         settings.check()?;
         let config = settings.config;

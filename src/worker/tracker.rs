@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use super::Event;
+use super::EngineEvent;
 use super::ctx::Ctx;
 use super::progress::OutputParser;
 use crate::queue::{Item, Progress, Speed, unix_ms};
@@ -57,7 +57,7 @@ impl Tracker {
         self.last_write = Some(now);
         let progress = self.snapshot(ctx, parser);
         let _ = ctx.queue.write_progress(&self.item, &progress);
-        (ctx.events)(Event::Progress {
+        (ctx.events)(EngineEvent::Progress {
             item: self.item.clone(),
             progress,
         });

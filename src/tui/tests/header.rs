@@ -25,7 +25,7 @@ fn busy_header(engine: Option<crate::worker::EngineStatus>) -> Harness {
     h.list(QState::Success, &[]);
     h.model.now += Duration::from_secs(60);
     h.list(QState::Success, &done);
-    h.send(Event::Worker(crate::worker::Event::Progress {
+    h.send(Event::Worker(crate::worker::EngineEvent::Progress {
         item: item(QState::Process, "clip.mp4"),
         progress: Progress {
             fraction: Some(0.2),

@@ -118,7 +118,7 @@ impl Harness {
             worker: "host-1-1".into(),
             ..Progress::default()
         };
-        self.send(Event::Worker(crate::worker::Event::Progress {
+        self.send(Event::Worker(crate::worker::EngineEvent::Progress {
             item: item(QState::Process, name),
             progress,
         }))

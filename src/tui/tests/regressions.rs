@@ -44,7 +44,7 @@ fn ffmpeg_speed_reads_as_a_multiple_of_real_time_not_bytes() {
             worker: "host-1-1".into(),
             ..Progress::default()
         };
-        h.send(Event::Worker(crate::worker::Event::Progress {
+        h.send(Event::Worker(crate::worker::EngineEvent::Progress {
             item: item(QState::Process, name),
             progress,
         }));
@@ -290,7 +290,7 @@ fn the_embedded_engines_reports_win_over_the_disk_for_its_own_items() {
         updated,
         ..Progress::default()
     };
-    h.send(Event::Worker(crate::worker::Event::Progress {
+    h.send(Event::Worker(crate::worker::EngineEvent::Progress {
         item: item(QState::Process, "ours.mp4"),
         progress: report(0.5, 100),
     }));
