@@ -11,6 +11,7 @@ mod claim;
 mod command;
 mod engine;
 mod headless;
+mod intake;
 mod job;
 mod log;
 mod mount;
