@@ -18,6 +18,7 @@ mod glob;
 mod input;
 mod keymap;
 mod layout;
+mod merge;
 mod model;
 mod ops;
 mod pane;

@@ -206,6 +206,16 @@ impl Intake {
     }
 }
 
+/// Whether some process has the file at `path` open for writing; `None` when the kernel will
+/// not say (see `probe`), or the file is gone. Only meaningful on a local filesystem.
+pub fn being_written(path: &Path) -> Option<bool> {
+    match probe(path) {
+        Probe::Busy => Some(true),
+        Probe::Free(_) => Some(false),
+        Probe::Gone | Probe::Unknown(_) => None,
+    }
+}
+
 /// What the kernel says about a file's writers.
 enum Probe {
     Free(Metadata),

@@ -31,6 +31,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 pub use headless::run_headless;
+pub use intake::being_written;
 
 use crate::cli::WorkerFlags;
 use crate::queue::{Item, Processor, Progress, Queue, WorkerConfig, WorkerId};
