@@ -154,8 +154,15 @@ fn handle(signals: &Signals, events: ReadFlags, name: Option<&CStr>) {
     };
     match (change, name) {
         (Some(change), Some(name)) => {
-            let name = OsStr::from_bytes(name.to_bytes()).to_os_string();
-            lock(&signals.changes).push((name, change, Instant::now()));
+            let name = OsStr::from_bytes(name.to_bytes());
+            let mut changes = lock(&signals.changes);
+            // A long copy is a stream of writes to one name: one entry, however long.
+            match changes.last_mut() {
+                Some((last, kind, at)) if *kind == change && last.as_os_str() == name => {
+                    *at = Instant::now();
+                }
+                _ => changes.push((name.to_os_string(), change, Instant::now())),
+            }
         }
         // A folder created or renamed in, lost events, or the watch itself gone.
         _ if events.intersects(
