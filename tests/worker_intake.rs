@@ -66,6 +66,32 @@ fn stays_unclaimed(path: &Path, long: Duration) {
     }
 }
 
+/// Stops `copier` (a process group writing `target`) once it has written something, checks the
+/// file stays unclaimed for three quiet periods, lets it finish, and checks the worker took it
+/// whole (its copy at `seen`).
+fn stopped_mid_file(mut copier: Child, target: &Path, content: &[u8], seen: &Path) {
+    let group = Pid::from_raw(copier.id() as i32).unwrap();
+    wait_for(20, "the copy's first bytes", || {
+        (fs::metadata(target).ok()?.len() > 0).then_some(())
+    });
+    kill_process_group(group, Signal::STOP).unwrap();
+    let stopped_at = fs::metadata(target).unwrap().len();
+    assert!(
+        stopped_at < content.len() as u64,
+        "the copy ended before it was stopped"
+    );
+    stays_unclaimed(target, Duration::from_secs(3));
+    kill_process_group(group, Signal::CONT).unwrap();
+    assert!(copier.wait().unwrap().success());
+    let got = wait_for(20, "the item to run", || fs::read(seen).ok());
+    assert!(
+        got == content,
+        "got {} of {} bytes",
+        got.len(),
+        content.len()
+    );
+}
+
 fn signal(pid: u32, signal: Signal) {
     kill_process(Pid::from_raw(pid as i32).unwrap(), signal).unwrap();
 }
@@ -138,29 +164,127 @@ fn rsync_inplace_stopped_mid_file_is_taken_whole() {
     fs::write(&source, &content).unwrap();
     let target = root.join("upload.bin");
     // Its own process group: rsync forks a receiver, and both are stopped together.
-    let mut rsync = Command::new("rsync")
+    let rsync = Command::new("rsync")
         .args(["--inplace", "--bwlimit=100"])
         .arg(&source)
         .arg(&target)
         .process_group(0)
         .spawn()
         .unwrap();
-    let group = Pid::from_raw(rsync.id() as i32).unwrap();
-    wait_for(10, "rsync's first bytes", || {
-        (fs::metadata(&target).ok()?.len() > 0).then_some(())
-    });
-    kill_process_group(group, Signal::STOP).unwrap();
-    stays_unclaimed(&target, Duration::from_secs(3));
-    kill_process_group(group, Signal::CONT).unwrap();
-    assert!(rsync.wait().unwrap().success());
-    let got = wait_for(20, "the item to run", || {
-        fs::read(seen.join("upload.bin")).ok()
-    });
-    assert!(
-        got == content,
-        "got {} of {} bytes",
-        got.len(),
-        content.len()
-    );
+    stopped_mid_file(rsync, &target, &content, &seen.join("upload.bin"));
+    stop_worker(worker);
+}
+
+/// An sshd bound to 127.0.0.1 on a free port, logging in the current user with a fresh key.
+struct Sshd {
+    child: Child,
+    port: u16,
+    key: PathBuf,
+    user: String,
+}
+
+impl Sshd {
+    /// Starts one in `dir`; `None` (said loudly by the caller) when sshd or its tools are missing.
+    fn start(dir: &Path) -> Option<Sshd> {
+        let keygen = |path: &Path| {
+            Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+                .arg(path)
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        let (host_key, key) = (dir.join("host_key"), dir.join("client_key"));
+        if !keygen(&host_key) || !keygen(&key) {
+            return None;
+        }
+        fs::copy(dir.join("client_key.pub"), dir.join("authorized_keys")).ok()?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let config = dir.join("sshd_config");
+        fs::write(
+            &config,
+            format!(
+                "ListenAddress 127.0.0.1\nPort {port}\nHostKey {}\nAuthorizedKeysFile {}\n\
+                 StrictModes no\nPidFile none\nUsePAM no\nSubsystem sftp internal-sftp\n",
+                host_key.display(),
+                dir.join("authorized_keys").display()
+            ),
+        )
+        .ok()?;
+        // Privilege separation wants its empty folder when sshd runs as root.
+        let _ = fs::create_dir_all("/run/sshd");
+        let child = Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(&config)
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let user = String::from_utf8(Command::new("id").arg("-un").output().ok()?.stdout).ok()?;
+        let mut sshd = Sshd {
+            child,
+            port,
+            key,
+            user: user.trim().to_string(),
+        };
+        let listening = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > listening || sshd.child.try_wait().ok()?.is_some() {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(sshd)
+    }
+
+    /// `scp` of `source` to `target` on this host, at `kbits` per second, in its own group.
+    fn scp(&self, source: &Path, target: &Path, kbits: u32) -> Child {
+        Command::new("scp")
+            .arg("-i")
+            .arg(&self.key)
+            .args(["-P", &self.port.to_string(), "-l", &kbits.to_string()])
+            .args([
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+            ])
+            .args(["-o", "LogLevel=ERROR", "-o", "BatchMode=yes"])
+            .arg(source)
+            .arg(format!("{}@127.0.0.1:{}", self.user, target.display()))
+            .process_group(0)
+            .spawn()
+            .unwrap()
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn scp_through_a_local_sshd_stopped_mid_file_is_taken_whole() {
+    let (dir, root) = queue(&[], "quiet_period = \"1s\"\nsettle_time = \"500ms\"");
+    let Some(sshd) = Sshd::start(dir.path()) else {
+        eprintln!(
+            "SKIPPED scp_through_a_local_sshd_stopped_mid_file_is_taken_whole: \
+             sshd, ssh-keygen or scp is missing or sshd would not start"
+        );
+        return;
+    };
+    let (worker, seen) = copying_worker(dir.path(), &root);
+    let source = dir.path().join("clip.bin");
+    let content: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+    fs::write(&source, &content).unwrap();
+    let target = root.join("clip.bin");
+    // 800 kbit/s: about three seconds for the whole file.
+    let scp = sshd.scp(&source, &target, 800);
+    // The client stops; the server's sftp process keeps the file open.
+    stopped_mid_file(scp, &target, &content, &seen.join("clip.bin"));
     stop_worker(worker);
 }
