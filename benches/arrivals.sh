@@ -3,8 +3,9 @@
 # 2 slots, and a producer renaming files from new/ into the root at 0, 50 and 100 per second
 # (names spread through the backlog's order, so each must be merged into the middle). The arms
 # take turns for ROUNDS rounds on one queue that is topped back up to BACKLOG before each arm;
-# each arm counts the items finished in WINDOW seconds after a 2 s warm-up. Prints items/s per
-# arm and round, and the median ratio of each rate against no arrivals.
+# each arm counts the items finished in WINDOW seconds after a warm-up (2 s, or 1 s per 100,000
+# items of backlog if longer: the first listing). Prints items/s per arm and round, and the
+# median ratio of each rate against no arrivals.
 #   usage: benches/arrivals.sh [BACKLOG] [ROUNDS] [WINDOW] [FSQ...]
 # FSQ defaults to this tree's release build; give other binaries (an older build) to compare
 # them in the same rounds.
@@ -66,7 +67,7 @@ def arm(fsq, q, rate):
     stop, made = threading.Event(), [0]
     producer = threading.Thread(target=produce, args=(q, rate, stop, made))
     producer.start()
-    time.sleep(2)  # warm-up: start, first listing, first claims
+    time.sleep(max(2, backlog / 100_000))  # warm-up: start, first listing, first claims
     start_count, start = done(q), time.perf_counter()
     time.sleep(window)
     count, wall = done(q) - start_count, time.perf_counter() - start

@@ -261,6 +261,18 @@ mod tests {
         let config = Config::parse(super::super::DEFAULT_CONFIG, Path::new("c")).unwrap();
         assert_eq!(config.worker.max_attempts, 3);
         assert_eq!(config.worker.output, PathBuf::from("_out"));
+        assert_eq!(config.worker.settle_time, DEFAULT_SETTLE);
+        assert_eq!(config.worker.quiet_period_on(true), DEFAULT_QUIET_REMOTE);
+        assert_eq!(config.worker.quiet_period_on(false), DEFAULT_QUIET_LOCAL);
+    }
+
+    #[test]
+    fn a_quiet_period_given_applies_on_every_filesystem() {
+        let text = "[worker]\nquiet_period = \"5s\"\nsettle_time = \"200ms\"\n";
+        let config = Config::parse(text, Path::new("c")).unwrap().worker;
+        assert_eq!(config.quiet_period_on(true), Duration::from_secs(5));
+        assert_eq!(config.quiet_period_on(false), Duration::from_secs(5));
+        assert_eq!(config.settle_time, Duration::from_millis(200));
     }
 
     #[test]

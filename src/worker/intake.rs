@@ -174,6 +174,10 @@ impl Intake {
         let Some(meta) = meta.or_else(|| std::fs::symlink_metadata(path).ok()) else {
             return Verdict::Gone;
         };
+        if changed_after_last_write(&meta) {
+            self.settling.remove(name);
+            return Verdict::Ready;
+        }
         let mtime = meta.modified().ok();
         let fs_now = match self.fs_clock {
             Some((fs, at)) => fs + at.elapsed(),
@@ -204,6 +208,15 @@ impl Intake {
         }
         Verdict::Wait(Some(entry.since + self.quiet))
     }
+}
+
+/// Whether the file's inode changed after its last write: a write sets mtime and ctime to the
+/// same instant, a rename (or any metadata change) only ctime. So a file renamed into the root
+/// after it was written shows a later ctime, and a writer that paused mid-file does not.
+/// Filesystems that report no ctime of their own (sshfs gives the mtime) never show it.
+fn changed_after_last_write(meta: &Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    (meta.ctime(), meta.ctime_nsec()) > (meta.mtime(), meta.mtime_nsec())
 }
 
 /// Whether some process has the file at `path` open for writing; `None` when the kernel will
@@ -355,6 +368,22 @@ mod tests {
             intake.judge(OsStr::new("f"), &path),
             Verdict::Wait(Some(_))
         ));
+        // Its inode changed after its last write (times set, then renamed in): ctime is later
+        // than mtime, so it is complete at once, though its mtime is fresh.
+        let staged = dir.path().join("staged");
+        std::fs::write(&staged, "x").unwrap();
+        File::options()
+            .write(true)
+            .open(&staged)
+            .unwrap()
+            .set_modified(written - Duration::from_secs(1))
+            .unwrap();
+        let renamed = dir.path().join("renamed");
+        std::fs::rename(&staged, &renamed).unwrap();
+        assert_eq!(
+            intake.judge(OsStr::new("renamed"), &renamed),
+            Verdict::Ready
+        );
         // The server's clock says the file has been quiet for an hour.
         intake.set_fs_clock(written + Duration::from_secs(3600));
         assert_eq!(intake.judge(OsStr::new("f"), &path), Verdict::Ready);
