@@ -31,12 +31,10 @@ old = time.time() - 3600
 def top_up(q):
     """Brings the root back to `backlog` items named job-NNNNNNN, all stable (an hour old)."""
     present = {e.name for e in os.scandir(q) if e.name.startswith("job-")}
-    for i in range(backlog):
-        name = f"job-{i:07d}"
-        if name not in present:
-            path = f"{q}/{name}"
-            open(path, "w").close()
-            os.utime(path, (old, old))
+    missing = "\n".join(n for n in (f"job-{i:07d}" for i in range(backlog)) if n not in present)
+    # touch takes thousands of names per exec: a million files in seconds, not minutes.
+    subprocess.run(["xargs", "touch", "-d", f"@{old:.0f}"], input=missing.encode(), cwd=q,
+                   check=True)
 
 def produce(q, rate, stop, made):
     """Renames a staged file into the root `rate` times a second, at random places in the order."""
