@@ -115,10 +115,9 @@ fn racing_processes_never_lose_or_duplicate_items() {
         let dir = q.state_dir(state);
         for file in files_in(&dir) {
             let file = file.into_string().unwrap();
-            let display = file
-                .split_once('!')
-                .map_or(file.as_str(), |(_, d)| d)
-                .to_string();
+            let display = fsq::queue::display_name(OsStr::new(&file))
+                .to_string_lossy()
+                .into_owned();
             assert_eq!(state, "success", "{display} left in {state}");
             let content = fs::read_to_string(dir.join(&file)).unwrap();
             let index: usize = display["item-".len()..].parse().unwrap();

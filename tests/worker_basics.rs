@@ -105,7 +105,7 @@ fn failure_goes_through_delayed_to_failed_with_attempts() {
     let failed = ls_json(&root, "failed");
     assert_eq!(failed[0]["attempts"], 3);
     assert_eq!(failed[0]["reason"], "exit code 1");
-    let log = fs::read_to_string(root.join("_meta/logs/bad")).unwrap();
+    let log = fs::read_to_string(meta_of(&root, "logs", "bad")).unwrap();
     assert_eq!(log.matches("[fsq: exit code 1]").count(), 3, "{log}");
     assert!(stderr(&out).contains("bad will retry: exit code 1"));
 }
@@ -301,7 +301,7 @@ fn strays_go_to_failed_with_the_reason() {
     let reasons: Vec<String> = ["fifo", "folder", "link"]
         .iter()
         .map(|name| {
-            let path = root.join("_meta/items").join(name);
+            let path = meta_of(&root, "items", name);
             let record: serde_json::Value =
                 serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
             record["reason"].as_str().unwrap().to_string()
@@ -325,7 +325,7 @@ fn output_flood_stays_within_the_log_cap() {
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let log = fs::read(root.join("_meta/logs/loud")).unwrap();
+    let log = fs::read(meta_of(&root, "logs", "loud")).unwrap();
     assert!(log.len() < 64 * 1024 + 1024, "log is {} bytes", log.len());
     let text = String::from_utf8_lossy(&log);
     assert!(text.contains("THE-END"), "the tail is kept");
@@ -347,7 +347,7 @@ fn a_command_flooding_without_end_still_times_out() {
     let failed = ls_json(&root, "failed");
     let reason = failed[0]["reason"].as_str().unwrap();
     assert!(reason.starts_with("timed out after 1s"), "{reason}");
-    let log = fs::metadata(root.join("_meta/logs/endless")).unwrap();
+    let log = fs::metadata(meta_of(&root, "logs", "endless")).unwrap();
     assert!(log.len() < 64 * 1024 + 1024, "log is {} bytes", log.len());
 }
 

@@ -287,7 +287,11 @@ fn an_item_deleted_while_running_is_reported_and_the_worker_goes_on() {
             .contains(&"a-doomed".to_string())
             .then_some(owner)
     });
-    fs::remove_file(root.join("process").join(owner).join("a-doomed")).unwrap();
+    let claim = root.join("process").join(owner);
+    let doomed = fs::read_dir(&claim).unwrap().flatten().map(|e| e.path());
+    for path in doomed.filter(|p| p.to_string_lossy().ends_with("+a-doomed")) {
+        fs::remove_file(path).unwrap();
+    }
     fs::write(&gate, "").unwrap();
     let out = worker.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));

@@ -1,4 +1,4 @@
-//! Progress of running items, as any host reads it from `_meta/progress/<name>`, and the engine
+//! Progress of running items, as any host reads it from `_meta/progress/<id>`, and the engine
 //! API the TUI embeds.
 
 mod common;
@@ -31,7 +31,7 @@ fn progress_where(
     check: impl Fn(&serde_json::Value) -> bool,
 ) -> serde_json::Value {
     wait_for(20, "progress", || {
-        let bytes = fs::read(root.join("_meta/progress").join(name)).ok()?;
+        let bytes = fs::read(find_meta_of(root, "progress", name)?).ok()?;
         let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
         check(&value).then_some(value)
     })
@@ -54,7 +54,7 @@ fn percent_in_output_with_carriage_returns() {
         (ls(&root.join("success")) == ["dl"]).then_some(())
     });
     assert!(
-        !root.join("_meta/progress/dl").exists(),
+        !meta_of(&root, "progress", "dl").exists(),
         "progress is cleared when the job ends"
     );
     stop_worker(child);

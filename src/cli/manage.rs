@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 
 use super::output::{item_json, print_json_array, print_names};
 use super::{Command, OrderPlace};
-use crate::queue::{AddMode, Item, Position, Queue, Snapshot, Source, State, printable};
+use crate::queue::{AddMode, Item, Position, Queue, Source, State, printable};
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
@@ -145,14 +145,15 @@ fn add(
 fn ls(queue: &Queue, state: State, json: bool) -> anyhow::Result<ExitCode> {
     let items = queue.list(state)?;
     if json {
-        let recorded: std::collections::HashSet<OsString> =
-            queue.recorded_names().into_iter().collect();
-        let objects = items
-            .iter()
-            .map(|item| item_json(queue, item, recorded.contains(item.display())));
+        let recorded = queue.recorded_ids();
+        let objects = items.iter().map(|item| {
+            let with_record = item.id().is_some_and(|id| recorded.contains(&id));
+            item_json(queue, item, with_record)
+        });
         print_json_array(objects)?;
     } else {
-        print_names(items.iter().map(Item::display))?;
+        let names: Vec<OsString> = items.iter().map(|item| queue.full_name(item)).collect();
+        print_names(names.iter().map(OsString::as_os_str))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -161,15 +162,7 @@ fn order(queue: &Queue, spec: &OsStr, place: OrderPlace) -> anyhow::Result<ExitC
     let snapshot = queue.snapshot()?;
     let item = snapshot.resolve(spec)?;
     let anchor = |other: &OsStr| -> anyhow::Result<Item> {
-        let same_state: Snapshot = Snapshot {
-            items: snapshot
-                .items
-                .iter()
-                .filter(|i| i.state == item.state)
-                .cloned()
-                .collect(),
-        };
-        Ok(same_state.resolve(other)?)
+        Ok(snapshot.in_state(item.state).resolve(other)?)
     };
     let position = match place {
         OrderPlace { first: true, .. } => Position::First,
@@ -188,16 +181,7 @@ fn order(queue: &Queue, spec: &OsStr, place: OrderPlace) -> anyhow::Result<ExitC
 }
 
 fn retry(queue: &Queue, specs: &[OsString], all: bool) -> anyhow::Result<ExitCode> {
-    let retry_one = |queue: &Queue, item: &Item| {
-        transition(
-            queue,
-            item,
-            &[State::Failed, State::Delayed],
-            State::Pending,
-        )?;
-        queue.clear_record(item.display());
-        Ok(())
-    };
+    let retry_one = |queue: &Queue, item: &Item| queue.retry(item).map(drop);
     if all {
         let mut failed = false;
         for state in [State::Delayed, State::Failed] {

@@ -38,12 +38,12 @@ pub fn put_name(object: &mut Map<String, Value>, key: &str, name: &OsStr) {
 pub fn item_json(queue: &Queue, item: &Item, with_record: bool) -> Value {
     let meta = std::fs::symlink_metadata(queue.path_of(item)).ok();
     let record = if with_record {
-        queue.record(item.display())
+        queue.record(item)
     } else {
         Default::default()
     };
     let mut object = Map::new();
-    put_name(&mut object, "name", item.display());
+    put_name(&mut object, "name", &queue.full_name(item));
     put_name(&mut object, "file", &item.file);
     object.insert("state".into(), json!(item.state));
     object.insert("size".into(), json!(meta.as_ref().map(|m| m.len())));

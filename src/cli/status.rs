@@ -43,7 +43,7 @@ pub fn run(queue: &Queue, json: bool) -> anyhow::Result<ExitCode> {
 }
 
 fn running_json(queue: &Queue, item: &Item) -> Value {
-    let progress = queue.progress(item.display());
+    let progress = queue.progress(item);
     let mut object = Map::new();
     put_name(&mut object, "item", item.display());
     put_name(
@@ -60,7 +60,7 @@ fn running_json(queue: &Queue, item: &Item) -> Value {
 }
 
 fn failed_json(queue: &Queue, item: &Item) -> Value {
-    let record = queue.record(item.display());
+    let record = queue.record(item);
     let mut object = Map::new();
     put_name(&mut object, "item", item.display());
     object.insert("attempts".into(), json!(record.attempts));

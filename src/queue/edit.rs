@@ -230,7 +230,10 @@ mod tests {
             b"content of job.txt"
         );
         assert!(!q.root().join("job.txt").exists());
-        assert_eq!(ls(&q.root().join("process/w1")), ["job.txt"]);
+        assert_eq!(
+            ls(&q.root().join("process/w1")),
+            [claimed.file.to_str().unwrap()]
+        );
     }
 
     #[test]

@@ -10,8 +10,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::error::{Error, IoContext, Result};
-use super::meta::unique;
-use super::name::{display_name, is_item_name, numbered, printable};
+use super::name::{ItemId, display_name, is_item_name, numbered, printable};
 use super::{Item, Queue, State};
 
 /// Where the content of a new item comes from.
@@ -30,8 +29,8 @@ pub enum AddMode {
 }
 
 impl Queue {
-    /// Adds one item called `name` (or a numbered variant if that name is taken in the root or
-    /// still has records) and returns it.
+    /// Adds one item called `name` (or a numbered variant if that name is taken in the root) and
+    /// returns it.
     pub fn enqueue(&self, source: Source<'_>, name: &OsStr, mode: AddMode) -> Result<Item> {
         let mut batch = self.add_batch()?;
         batch.add(source, name, mode)?;
@@ -96,10 +95,6 @@ impl Queue {
         let from = self.path_of(item);
         let mut file = open_regular(&from, false)?;
         self.add_to(&mut file, item.display(), to)
-    }
-
-    fn has_record(&self, name: &OsStr) -> bool {
-        self.meta_path("items").join(display_name(name)).exists()
     }
 }
 
@@ -199,11 +194,11 @@ impl AddBatch<'_> {
 
     /// Writes `content` to a hidden temp file in `new/`.
     fn stage(&self, mut content: impl Read, from: &Path) -> Result<PathBuf> {
-        let tmp = self.queue.state_dir(State::New).join(format!(
-            ".fsq-add.{}.{}.part",
-            std::process::id(),
-            unique()
-        ));
+        // Unique across hosts sharing the queue, not just within this process.
+        let tmp = self
+            .queue
+            .state_dir(State::New)
+            .join(format!(".fsq-add.{}.part", ItemId::new()));
         let mut file = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -241,13 +236,14 @@ impl AddBatch<'_> {
     }
 
     /// Renames into the root with `rename_to`, under `name` or the first numbered variant whose
-    /// display name is free in the root and has no records left from an earlier item.
+    /// display name is free in the root. A new item is a new item: a name that carries another
+    /// item's id (a copy of a file from success/) is added under its display name alone.
     fn place(&mut self, name: &OsStr, rename_to: impl Fn(&Path) -> io::Result<()>) -> Result<Item> {
+        let name = display_name(name);
         let mut candidate = name.to_os_string();
         let mut n = 1;
         loop {
-            while self.taken.contains(display_name(&candidate)) || self.queue.has_record(&candidate)
-            {
+            while self.taken.contains(display_name(&candidate)) {
                 n += 1;
                 candidate = numbered(name, n);
             }
@@ -351,7 +347,8 @@ mod tests {
 
     #[test]
     fn copies_and_numbers_taken_names() {
-        let (dir, q) = queue_with(&["V!a.txt"]);
+        let reordered = crate::queue::name::tagged(b"V", ItemId::new(), OsStr::new("a.txt"), false);
+        let (dir, q) = queue_with(&[reordered.unwrap().to_str().unwrap()]);
         let src = dir.path().join("a.txt");
         fs::write(&src, "new").unwrap();
         let source = Source::File {

@@ -28,8 +28,16 @@ pub enum Error {
         state: State,
         what: &'static str,
     },
-    #[error("{name}: no sort prefix can place it there without renaming {neighbour} too")]
-    NoRoom { name: String, neighbour: String },
+    #[error(
+        "{name}: no file name sorts between {after} and {before}: they share so many first bytes that a sort key and an id no longer fit in 255 bytes"
+    )]
+    NoRoom {
+        name: String,
+        after: String,
+        before: String,
+    },
+    #[error("{0}: has no id yet (only items fsq claimed or reordered have records)")]
+    NoId(String),
     #[error("{path}:{line}:{column}: {message}", path = .path.display())]
     Config {
         path: PathBuf,

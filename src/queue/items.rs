@@ -1,14 +1,16 @@
 //! Items and their moves: between states, within the order, into a worker's claim, or out of the
-//! queue. Every move is one no-clobber rename.
+//! queue. Every move is one no-clobber rename. A claim gives the item an id (see `name`) if it
+//! has none, so that its records belong to it from its first run on.
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::error::{Error, Result};
-use super::name::{display_name, numbered, printable};
-use super::order_key::plan_move;
+use super::meta::ItemRecord;
+use super::name::{ItemId, numbered, parse, printable, tagged};
+use super::order_key::name_between;
 use super::{Queue, State};
 
 /// One item: where it is and what its file is called.
@@ -17,14 +19,33 @@ pub struct Item {
     pub state: State,
     /// For claimed items, the worker whose claim folder holds it.
     pub owner: Option<OsString>,
-    /// The file name, sort prefix included.
+    /// The file name, sort key and id included.
     pub file: OsString,
 }
 
 impl Item {
-    /// The name users and commands see, without the sort prefix.
+    /// The name users and commands see, without sort key and id.
     pub fn display(&self) -> &OsStr {
-        display_name(&self.file)
+        parse(&self.file).display
+    }
+
+    /// The item's id, once fsq claimed or reordered it.
+    pub fn id(&self) -> Option<ItemId> {
+        parse(&self.file).id
+    }
+
+    /// What tells the item apart from every other: its id, or for an item that has none yet, its
+    /// file name (unique within its folder).
+    pub fn identity(&self) -> OsString {
+        match self.id() {
+            Some(id) => id.as_os_str().to_os_string(),
+            None => self.file.clone(),
+        }
+    }
+
+    /// Whether the file name carries a shortened form of the name (see `Queue::full_name`).
+    pub fn name_is_shortened(&self) -> bool {
+        parse(&self.file).shortened
     }
 
     /// `STATE/NAME`, the unambiguous way to name an item.
@@ -53,43 +74,65 @@ impl Queue {
         path
     }
 
-    /// Moves `item` to `to`. A name taken there gets a numbered variant, never a clobber; the
-    /// item's records follow it. Returns the item as it now is.
+    /// Moves `item` to `to` under the same file name. A plain name taken there gets a numbered
+    /// variant, a tagged one a new id; never a clobber. Returns the item as it now is.
     pub fn move_to(&self, item: &Item, to: State) -> Result<Item> {
-        self.move_into(item, to, None)
+        let target = Item {
+            state: to,
+            owner: None,
+            file: item.file.clone(),
+        };
+        self.rename_in(&self.path_of(item), &target, &item.qualified())
     }
 
-    /// Claims a pending item for `worker`: one rename into `process/<worker>/`. `Ok(None)` when
-    /// someone else got there first or the item was moved away.
+    /// Claims a pending item for `worker`: one rename into `process/<worker>/`, which also gives
+    /// the item an id if it has none and drops its sort key (it has left the order). `Ok(None)`
+    /// when someone else got there first or the item was moved away.
     pub fn claim(&self, item: &Item, worker: &OsStr) -> Result<Option<Item>> {
-        match self.move_into(item, State::Process, Some(worker)) {
+        match self.move_tagged(item, State::Process, Some(worker)) {
             Ok(claimed) => Ok(Some(claimed)),
             Err(Error::Vanished(_)) => Ok(None),
             Err(err) => Err(err),
         }
     }
 
-    fn move_into(&self, item: &Item, to: State, owner: Option<&OsStr>) -> Result<Item> {
+    /// Moves `item` to `to` with an id in its name (a new one if it has none) and no sort key:
+    /// for claims, and for things that need a record where they go (strays into failed/).
+    pub fn move_tagged(&self, item: &Item, to: State, owner: Option<&OsStr>) -> Result<Item> {
+        let parsed = parse(&item.file);
+        let id = parsed.id.unwrap_or_default();
+        let file = tagged(b"", id, parsed.display, parsed.shortened)
+            .ok_or_else(|| Error::Invalid(format!("{}: cannot be tagged", item.qualified())))?;
         let target = Item {
             state: to,
             owner: owner.map(OsStr::to_os_string),
-            file: item.file.clone(),
+            file,
         };
-        let moved = self.rename_in(&self.path_of(item), &target, &item.qualified())?;
-        if moved.display() != item.display() {
-            self.rename_records(item.display(), moved.display());
+        self.keep_whole_name(item, &target)?;
+        self.rename_in(&self.path_of(item), &target, &item.qualified())
+    }
+
+    /// Before a rename that shortens the name in the file name, keeps the whole name in the
+    /// item's record (the id is new or the item's own, so nobody else writes it).
+    fn keep_whole_name(&self, from: &Item, to: &Item) -> Result<()> {
+        if to.name_is_shortened() && !from.name_is_shortened() {
+            let mut record = self.record(to);
+            record.set_name(from.display());
+            self.write_record(to, &record)?;
         }
-        Ok(moved)
+        Ok(())
     }
 
     /// Renames the staged file `from` to where `target` says, numbering the name if taken.
-    pub(super) fn move_staged(&self, from: &std::path::Path, target: &Item) -> Result<Item> {
+    pub(super) fn move_staged(&self, from: &Path, target: &Item) -> Result<Item> {
         self.rename_in(from, target, &target.qualified())
     }
 
-    /// Renames `from` into `wanted`'s folder under `wanted`'s name or its first free numbered
-    /// variant, recreating a state folder someone deleted. `what` names the item in errors.
-    fn rename_in(&self, from: &std::path::Path, wanted: &Item, what: &str) -> Result<Item> {
+    /// Renames `from` into `wanted`'s folder under `wanted`'s name, or when that is taken, its
+    /// first free numbered variant (plain names) or the same name with a new id (tagged names,
+    /// taken only by a copy of the item); recreates a state folder someone deleted. `what` names
+    /// the item in errors.
+    fn rename_in(&self, from: &Path, wanted: &Item, what: &str) -> Result<Item> {
         let mut dir = self.state_dir(wanted.state);
         if let Some(owner) = &wanted.owner {
             dir.push(owner);
@@ -107,7 +150,8 @@ impl Queue {
                 Ok(()) => break,
                 Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
                     attempt += 1;
-                    file = numbered(&wanted.file, attempt);
+                    file = alternative(&wanted.file, attempt)
+                        .ok_or_else(|| Error::io(&target, err))?;
                 }
                 Err(err) if err.kind() == io::ErrorKind::NotFound => {
                     if fs::symlink_metadata(from).is_err() {
@@ -133,18 +177,9 @@ impl Queue {
         })
     }
 
-    /// Moves `item` within its folder to `position` by renaming it alone: it gets a sort prefix
-    /// between its new neighbours. Only a neighbour whose name no prefix can pass (see
-    /// `order_key::plan_move`) is renamed too.
+    /// Moves `item` within its folder to `position` by renaming it alone: it gets a sort key
+    /// between its new neighbours (see `order_key`). Lists the folder to find them.
     pub fn reorder(&self, item: &Item, position: &Position) -> Result<Item> {
-        if item.state == State::Process {
-            // Renaming a claimed file would pull it from under the worker running it.
-            return Err(Error::WrongState {
-                name: item.qualified(),
-                state: item.state,
-                what: "be reordered outside process/ (a worker is running it)",
-            });
-        }
         let others: Vec<Item> = self
             .list(item.state)?
             .into_iter()
@@ -162,50 +197,102 @@ impl Queue {
             Position::Before(anchor) => index_of(anchor)?,
             Position::After(anchor) => index_of(anchor)? + 1,
         };
-        let names: Vec<&OsStr> = others.iter().map(|other| other.file.as_os_str()).collect();
-        let plan = plan_move(&names, insert_at, &item.file).ok_or_else(|| Error::NoRoom {
-            name: item.qualified(),
-            neighbour: printable(
-                names
-                    .get(insert_at)
-                    .or(names.last())
-                    .copied()
-                    .unwrap_or_default(),
-            ),
-        })?;
-        let mut moved = item.clone();
-        for rename in plan {
-            let from = Item {
-                file: rename.from,
-                ..item.clone()
-            };
-            let to = Item {
-                file: rename.to,
-                ..item.clone()
-            };
-            let source = self.path_of(&from);
-            self.rename
-                .rename_noreplace(&source, &self.path_of(&to))
-                .map_err(|err| match err.kind() {
-                    io::ErrorKind::NotFound => Error::Vanished(from.qualified()),
-                    _ => Error::io(&source, err),
-                })?;
-            if from.file == item.file {
-                moved = to;
-            }
-        }
-        Ok(moved)
+        let after = insert_at.checked_sub(1).map(|i| others[i].file.as_os_str());
+        let before = others.get(insert_at).map(|o| o.file.as_os_str());
+        self.reorder_between(item, after, before)
     }
 
-    /// Deletes an item and its records (its log stays only while another item shares the name).
+    /// Moves `item` to sort strictly between the file names `after` and `before` (either open)
+    /// of its folder, by renaming it alone. For callers that already know the neighbours: no
+    /// listing, microseconds of work whatever the folder's size.
+    pub fn reorder_between(
+        &self,
+        item: &Item,
+        after: Option<&OsStr>,
+        before: Option<&OsStr>,
+    ) -> Result<Item> {
+        if item.state == State::Process {
+            // Renaming a claimed file would pull it from under the worker running it.
+            return Err(Error::WrongState {
+                name: item.qualified(),
+                state: item.state,
+                what: "be reordered outside process/ (a worker is running it)",
+            });
+        }
+        let file = item.file.as_os_str();
+        if after.is_none_or(|a| a < file) && before.is_none_or(|b| file < b) {
+            return Ok(item.clone());
+        }
+        let renamed =
+            name_between(file, after, before, ItemId::new()).ok_or_else(|| Error::NoRoom {
+                name: item.qualified(),
+                after: printable(after.unwrap_or_default()),
+                before: printable(before.unwrap_or_default()),
+            })?;
+        let to = Item {
+            file: renamed,
+            ..item.clone()
+        };
+        self.keep_whole_name(item, &to)?;
+        let source = self.path_of(item);
+        self.rename
+            .rename_noreplace(&source, &self.path_of(&to))
+            .map_err(|err| match err.kind() {
+                io::ErrorKind::NotFound => Error::Vanished(item.qualified()),
+                _ => Error::io(&source, err),
+            })?;
+        Ok(to)
+    }
+
+    /// Deletes an item and its records.
     pub fn delete(&self, item: &Item) -> Result<()> {
         let path = self.path_of(item);
         fs::remove_file(&path).map_err(|err| match err.kind() {
             io::ErrorKind::NotFound => Error::Vanished(item.qualified()),
             _ => Error::io(&path, err),
         })?;
-        self.remove_records(item.display());
+        self.remove_records(item);
         Ok(())
+    }
+
+    /// Sends a failed or delayed item back to pending for a fresh set of attempts.
+    pub fn retry(&self, item: &Item) -> Result<Item> {
+        if !matches!(item.state, State::Failed | State::Delayed) {
+            return Err(Error::WrongState {
+                name: item.qualified(),
+                state: item.state,
+                what: "be retried from failed/ or delayed/",
+            });
+        }
+        let moved = self.move_to(item, State::Pending)?;
+        self.clear_record(&moved);
+        Ok(moved)
+    }
+
+    /// Counts a failed run of `item` (attempts, reason, when it may run again); `retry_at` is
+    /// `None` for an item that has no attempts left. Returns the record written.
+    pub fn count_failure(
+        &self,
+        item: &Item,
+        reason: String,
+        retry_at: impl FnOnce(u32) -> Option<u64>,
+    ) -> Result<ItemRecord> {
+        let mut record = self.record(item);
+        record.attempts += 1;
+        record.retry_at = retry_at(record.attempts);
+        record.reason = Some(reason);
+        self.write_record(item, &record)?;
+        Ok(record)
+    }
+}
+
+/// The name to try when `file` is taken in the target folder: a numbered variant of a plain name,
+/// the same display name with a new id for a tagged one.
+fn alternative(file: &OsStr, attempt: u32) -> Option<OsString> {
+    let parsed = parse(file);
+    match parsed.id {
+        None => Some(numbered(file, attempt)),
+        Some(_) => tagged(parsed.key, ItemId::new(), parsed.display, parsed.shortened),
     }
 }
 
@@ -252,7 +339,8 @@ mod tests {
     #[test]
     fn a_queue_whose_meta_vanished_is_never_recreated() {
         // What a dead mount looks like: the folder is there, empty of the queue's own data.
-        let (_dir, q) = queue_with(&["a"]);
+        let file = tagged(b"", ItemId::new(), OsStr::new("a"), false).unwrap();
+        let (_dir, q) = queue_with(&[file.to_str().unwrap()]);
         let item = q.list(State::Pending).unwrap().remove(0);
         fs::remove_dir_all(q.root().join(META)).unwrap();
         fs::remove_dir(q.state_dir(State::Paused)).unwrap();
@@ -261,7 +349,7 @@ mod tests {
             Err(Error::NotAQueue(_))
         ));
         assert!(!q.state_dir(State::Paused).exists());
-        assert!(q.write_record(item.display(), &Default::default()).is_err());
+        assert!(q.write_record(&item, &Default::default()).is_err());
         assert!(!q.root().join(META).exists());
     }
 
@@ -277,14 +365,61 @@ mod tests {
 
     #[test]
     fn a_claim_that_happened_but_reported_enoent_is_ours() {
-        let (_dir, q) = queue_with(&["a"]);
+        let id = ItemId::new();
+        let file = tagged(b"", id, OsStr::new("a"), false).unwrap();
+        let (_dir, q) = queue_with(&[file.to_str().unwrap()]);
         let item = q.list(State::Pending).unwrap().remove(0);
         // The first copy of the rename reached the server; its repeat answered ENOENT.
         fs::create_dir_all(q.state_dir(State::Process).join("w1")).unwrap();
-        fs::rename(q.path_of(&item), q.state_dir(State::Process).join("w1/a")).unwrap();
+        fs::rename(
+            q.path_of(&item),
+            q.state_dir(State::Process).join("w1").join(&file),
+        )
+        .unwrap();
         let claimed = q.claim(&item, OsStr::new("w1")).unwrap();
         assert_eq!(claimed.unwrap().owner.as_deref(), Some(OsStr::new("w1")));
         assert_eq!(q.claim(&item, OsStr::new("w2")).unwrap(), None);
+    }
+
+    #[test]
+    fn a_claim_gives_an_id_and_keeps_the_name() {
+        let (_dir, q) = queue_with(&["Draft1!notes.txt"]);
+        let item = q.list(State::Pending).unwrap().remove(0);
+        assert_eq!(item.id(), None);
+        let claimed = q.claim(&item, OsStr::new("w")).unwrap().unwrap();
+        assert!(claimed.id().is_some());
+        assert_eq!(claimed.display(), "Draft1!notes.txt");
+        // Back in the root it keeps its id, and with an empty key sorts before letters.
+        let back = q.move_to(&claimed, State::Pending).unwrap();
+        assert_eq!(back.id(), claimed.id());
+        fs::write(q.root().join("0 first by name"), "").unwrap();
+        assert_eq!(q.list(State::Pending).unwrap()[0], back);
+    }
+
+    #[test]
+    fn a_copy_of_a_tagged_item_gets_its_own_id_when_names_meet() {
+        let (_dir, q) = queue_with(&["a"]);
+        let item = q.list(State::Pending).unwrap().remove(0);
+        let claimed = q.claim(&item, OsStr::new("w")).unwrap().unwrap();
+        let done = q.move_to(&claimed, State::Success).unwrap();
+        fs::copy(q.path_of(&done), q.root().join(&done.file)).unwrap();
+        let copy = q.list(State::Pending).unwrap().remove(0);
+        let moved = q.move_to(&copy, State::Success).unwrap();
+        assert_ne!(moved.id(), done.id());
+        assert_eq!(moved.display(), "a");
+    }
+
+    #[test]
+    fn a_claimed_255_byte_name_is_shortened_and_keeps_its_whole_name() {
+        let long = format!("{}.mkv", "ж".repeat(125));
+        let (_dir, q) = queue_with(&[&long]);
+        let item = q.list(State::Pending).unwrap().remove(0);
+        let claimed = q.claim(&item, OsStr::new("w")).unwrap().unwrap();
+        assert!(claimed.file.len() <= 255 && claimed.name_is_shortened());
+        assert_eq!(q.full_name(&claimed), OsStr::new(&long));
+        let done = q.move_to(&claimed, State::Success).unwrap();
+        q.clear_record(&done);
+        assert_eq!(q.full_name(&done), OsStr::new(&long));
     }
 
     #[test]
@@ -295,7 +430,7 @@ mod tests {
         q.reorder(&c, &Position::First).unwrap();
         let after = names(&q.list(State::Pending).unwrap());
         assert_eq!(after.len(), 4);
-        assert!(after[0].ends_with("!c"), "{after:?}");
+        assert!(after[0].ends_with("+c"), "{after:?}");
         assert_eq!(&after[1..], ["a", "b", "d"]);
 
         let snap = q.snapshot().unwrap();
@@ -314,6 +449,90 @@ mod tests {
         // Already in place: nothing happens.
         let first = q.list(State::Pending).unwrap().remove(0);
         assert_eq!(q.reorder(&first, &Position::First).unwrap(), first);
+    }
+
+    #[test]
+    fn reorder_between_camera_names_renames_one_file() {
+        let names_in: Vec<String> = (1..=60).map(|n| format!("IMG_{n:04}.JPG")).collect();
+        let refs: Vec<&str> = names_in.iter().map(String::as_str).collect();
+        let (_dir, q) = queue_with(&refs);
+        let snap = q.snapshot().unwrap();
+        let moved = snap.resolve("IMG_0060.JPG".as_ref()).unwrap();
+        let anchor = snap.resolve("IMG_0002.JPG".as_ref()).unwrap();
+        q.reorder(&moved, &Position::Before(anchor)).unwrap();
+        let after = q.list(State::Pending).unwrap();
+        let displays: Vec<_> = after
+            .iter()
+            .map(|i| i.display().to_str().unwrap())
+            .collect();
+        assert_eq!(
+            displays[..3],
+            ["IMG_0001.JPG", "IMG_0060.JPG", "IMG_0002.JPG"]
+        );
+        let renamed = after.iter().filter(|i| i.id().is_some()).count();
+        assert_eq!(renamed, 1, "only the moved item got a new name");
+    }
+
+    #[test]
+    fn random_reorders_on_disk_rename_one_file_each_and_keep_every_name() {
+        let mut people: Vec<String> = (1..=15).map(|n| format!("IMG_{n:04}.JPG")).collect();
+        people.extend((1..=10).map(|n| format!("Scan ({n}).pdf")));
+        people.extend((1495..1505).map(|n| format!("Отчёт {n}.docx")));
+        people.extend(
+            [
+                "Hello!World.txt",
+                "-rf",
+                "(draft) b",
+                "#42 x",
+                "報告書.pdf",
+                "a",
+            ]
+            .map(String::from),
+        );
+        let refs: Vec<&str> = people.iter().map(String::as_str).collect();
+        let (_dir, q) = queue_with(&refs);
+        let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng as usize
+        };
+        let displays = |items: &[Item]| {
+            let mut d: Vec<OsString> = items.iter().map(|i| i.display().to_owned()).collect();
+            d.sort();
+            d
+        };
+        let start = q.list(State::Pending).unwrap();
+        for _ in 0..300 {
+            let before = q.list(State::Pending).unwrap();
+            let moved = before[next() % before.len()].clone();
+            let anchor = before[next() % before.len()].clone();
+            let position = match next() % 4 {
+                0 => Position::First,
+                1 => Position::Last,
+                2 => Position::Before(anchor.clone()),
+                _ => Position::After(anchor.clone()),
+            };
+            if anchor == moved && matches!(position, Position::Before(_) | Position::After(_)) {
+                continue;
+            }
+            let renamed = q.reorder(&moved, &position).unwrap();
+            let after = q.list(State::Pending).unwrap();
+            // `ls` order: the listing is byte order, and it has the item where it was asked.
+            let files: Vec<&OsString> = after.iter().map(|i| &i.file).collect();
+            assert!(files.windows(2).all(|w| w[0] < w[1]));
+            let at = after.iter().position(|i| i.file == renamed.file).unwrap();
+            match &position {
+                Position::First => assert_eq!(at, 0),
+                Position::Last => assert_eq!(at, after.len() - 1),
+                Position::Before(a) => assert_eq!(after[at + 1].file, a.file),
+                Position::After(a) => assert_eq!(after[at - 1].file, a.file),
+            }
+            let gone = before.iter().filter(|i| !after.contains(i)).count();
+            assert!(gone <= 1, "one rename per move");
+            assert_eq!(displays(&after), displays(&start), "no part of a name lost");
+        }
     }
 
     #[test]

@@ -107,7 +107,12 @@ impl Queue {
         for state in State::ALL {
             items.extend(self.list(state)?);
         }
-        Ok(Snapshot { items })
+        let whole_names = items
+            .iter()
+            .filter(|item| item.name_is_shortened())
+            .map(|item| (item.file.clone(), self.full_name(item)))
+            .collect();
+        Ok(Snapshot { items, whole_names })
     }
 }
 
@@ -145,9 +150,28 @@ fn read_dir(dir: &std::path::Path) -> Result<Vec<(OsString, fs::FileType)>> {
 #[derive(Debug, Default)]
 pub struct Snapshot {
     pub items: Vec<Item>,
+    /// The whole names of items whose file names carry a shortened form, by file name.
+    whole_names: std::collections::HashMap<OsString, OsString>,
 }
 
 impl Snapshot {
+    /// The part of the snapshot that is in `state`.
+    pub fn in_state(&self, state: State) -> Snapshot {
+        let items: Vec<Item> = self
+            .items
+            .iter()
+            .filter(|i| i.state == state)
+            .cloned()
+            .collect();
+        let whole_names = self
+            .whole_names
+            .iter()
+            .filter(|(file, _)| items.iter().any(|i| &i.file == *file))
+            .map(|(file, whole)| (file.clone(), whole.clone()))
+            .collect();
+        Snapshot { items, whole_names }
+    }
+
     /// Finds the item `spec` names: `STATE/NAME`, or a name (display or file name) that only one
     /// item has. A file name that matches exactly wins over display names.
     pub fn resolve(&self, spec: &OsStr) -> Result<Item> {
@@ -173,7 +197,13 @@ impl Snapshot {
             self.items
                 .iter()
                 .filter(in_state)
-                .filter(|i| i.display() == name)
+                .filter(|i| {
+                    i.display() == name
+                        || self
+                            .whole_names
+                            .get(&i.file)
+                            .is_some_and(|whole| whole == name)
+                })
                 .collect()
         } else {
             exact
@@ -195,6 +225,7 @@ impl Snapshot {
 
 #[cfg(test)]
 mod tests {
+    use super::super::ItemId;
     use super::super::testutil::{names, queue_with};
     use super::*;
 
@@ -223,11 +254,15 @@ mod tests {
 
     #[test]
     fn resolve_handles_prefixes_states_and_ambiguity() {
-        let (_dir, q) = queue_with(&["V!a", "b"]);
+        let tagged = super::super::name::tagged(b"V", ItemId::new(), "a".as_ref(), false).unwrap();
+        let (_dir, q) = queue_with(&[tagged.to_str().unwrap(), "b", "V!c"]);
         fs::write(q.state_dir(State::Failed).join("b"), "").unwrap();
         let snap = q.snapshot().unwrap();
-        assert_eq!(snap.resolve("a".as_ref()).unwrap().file, "V!a");
-        assert_eq!(snap.resolve("V!a".as_ref()).unwrap().file, "V!a");
+        assert_eq!(snap.resolve("a".as_ref()).unwrap().file, tagged);
+        assert_eq!(snap.resolve(&tagged).unwrap().file, tagged);
+        // A name people chose is never read as carrying a key.
+        assert!(snap.resolve("c".as_ref()).is_err());
+        assert_eq!(snap.resolve("V!c".as_ref()).unwrap().file, "V!c");
         assert!(matches!(
             snap.resolve("b".as_ref()),
             Err(Error::Ambiguous { .. })

@@ -1,8 +1,10 @@
 //! What the queue keeps about items in `_meta/`: attempt records, progress and logs. All are
-//! keyed by the item's display name, so they survive reordering, and written by whole-file
+//! keyed by the item's id (carried in its file name, see `name`), so they follow the item through
+//! every state and reorder and belong to no other item, and all are written by whole-file
 //! replacement, so a reader on any host sees an old or a new version, never half of one.
 
-use std::ffi::OsStr;
+use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -10,8 +12,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::Queue;
-use super::error::{IoContext, Result};
+use super::error::{Error, IoContext, Result};
+use super::name::{ItemId, json_name, unescape_json_name};
+use super::{Item, Queue};
 
 /// Milliseconds since the Unix epoch on this host's clock.
 pub fn unix_ms(time: SystemTime) -> u64 {
@@ -19,8 +22,9 @@ pub fn unix_ms(time: SystemTime) -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// `_meta/items/<name>`: attempts so far and why the last one failed. Only items that failed or
-/// were recovered have one, so the hot path of a successful item writes nothing here.
+/// `_meta/items/<id>`: attempts so far and why the last one failed. Only items that failed, were
+/// recovered, or whose file name had to be shortened have one, so the hot path of a successful
+/// item writes nothing here.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ItemRecord {
@@ -28,9 +32,29 @@ pub struct ItemRecord {
     pub reason: Option<String>,
     /// When a delayed item may run again, in Unix milliseconds.
     pub retry_at: Option<u64>,
+    /// The item's whole name, for an item whose file name carries a shortened form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub name_escaped: bool,
 }
 
-/// `_meta/progress/<name>`: the latest progress of a running item, a few updates a second.
+impl ItemRecord {
+    /// Keeps `name` as the item's whole name.
+    pub fn set_name(&mut self, name: &OsStr) {
+        let (text, escaped) = json_name(name);
+        self.name = Some(text);
+        self.name_escaped = escaped;
+    }
+
+    /// The whole name kept here, if any.
+    pub fn name(&self) -> Option<OsString> {
+        let text = self.name.as_deref()?;
+        Some(unescape_json_name(text, self.name_escaped))
+    }
+}
+
+/// `_meta/progress/<id>`: the latest progress of a running item, a few updates a second.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Progress {
@@ -53,69 +77,109 @@ const PROGRESS: &str = "progress";
 const LOGS: &str = "logs";
 
 impl Queue {
-    fn keyed(&self, kind: &str, display: &OsStr) -> PathBuf {
-        self.meta_path(kind).join(display)
+    fn keyed(&self, kind: &str, id: ItemId) -> PathBuf {
+        self.meta_path(kind).join(id.as_os_str())
     }
 
-    /// The log of the item called `display` (stdout and stderr of its runs).
-    pub fn log_path(&self, display: &OsStr) -> PathBuf {
-        self.keyed(LOGS, display)
+    /// The log of `item` (stdout and stderr of its runs); `None` for an item never run.
+    pub fn log_path(&self, item: &Item) -> Option<PathBuf> {
+        Some(self.keyed(LOGS, item.id()?))
     }
 
-    /// The progress file of the item called `display`.
-    pub fn progress_path(&self, display: &OsStr) -> PathBuf {
-        self.keyed(PROGRESS, display)
+    /// The progress file of `item`; `None` for an item never run.
+    pub fn progress_path(&self, item: &Item) -> Option<PathBuf> {
+        Some(self.keyed(PROGRESS, item.id()?))
     }
 
-    /// The attempt record of `display`; none, or an unreadable one, is a fresh record.
-    pub fn record(&self, display: &OsStr) -> ItemRecord {
-        read_json(&self.keyed(RECORDS, display)).unwrap_or_default()
+    /// The attempt record of `item`; none, or an unreadable one, is a fresh record.
+    pub fn record(&self, item: &Item) -> ItemRecord {
+        item.id()
+            .and_then(|id| read_json(&self.keyed(RECORDS, id)))
+            .unwrap_or_default()
     }
 
-    /// Replaces the attempt record of `display`.
-    pub fn write_record(&self, display: &OsStr, record: &ItemRecord) -> Result<()> {
-        write_json(&self.keyed(RECORDS, display), record)
+    /// Replaces the attempt record of `item`. Only an item with an id (one fsq claimed or
+    /// reordered) can have a record.
+    pub fn write_record(&self, item: &Item, record: &ItemRecord) -> Result<()> {
+        let id = item.id().ok_or_else(|| Error::NoId(item.qualified()))?;
+        write_json(&self.keyed(RECORDS, id), record)
     }
 
-    /// The names that have attempt records: one folder read, for listing many items cheaply.
-    pub fn recorded_names(&self) -> Vec<std::ffi::OsString> {
+    /// The ids that have attempt records: one folder read, for listing many items cheaply.
+    pub fn recorded_ids(&self) -> HashSet<ItemId> {
         fs::read_dir(self.meta_path(RECORDS))
-            .map(|dir| dir.flatten().map(|e| e.file_name()).collect())
+            .map(|dir| {
+                dir.flatten()
+                    .filter_map(|e| ItemId::parse(e.file_name().as_encoded_bytes()))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     /// The progress of a running item, if its worker reported any.
-    pub fn progress(&self, display: &OsStr) -> Option<Progress> {
-        read_json(&self.keyed(PROGRESS, display))
+    pub fn progress(&self, item: &Item) -> Option<Progress> {
+        read_json(&self.keyed(PROGRESS, item.id()?))
+    }
+
+    /// Every progress record there is, by item id: one folder read and a file per running item.
+    pub fn all_progress(&self) -> Vec<(ItemId, Progress)> {
+        let Ok(dir) = fs::read_dir(self.meta_path(PROGRESS)) else {
+            return Vec::new();
+        };
+        dir.flatten()
+            .filter_map(|e| ItemId::parse(e.file_name().as_encoded_bytes()))
+            .filter_map(|id| Some((id, read_json(&self.keyed(PROGRESS, id))?)))
+            .collect()
     }
 
     /// Replaces the progress of a running item.
-    pub fn write_progress(&self, display: &OsStr, progress: &Progress) -> Result<()> {
-        write_json(&self.keyed(PROGRESS, display), progress)
+    pub fn write_progress(&self, item: &Item, progress: &Progress) -> Result<()> {
+        let id = item.id().ok_or_else(|| Error::NoId(item.qualified()))?;
+        write_json(&self.keyed(PROGRESS, id), progress)
     }
 
     /// Forgets the progress of an item that stopped running.
-    pub fn clear_progress(&self, display: &OsStr) {
-        let _ = fs::remove_file(self.keyed(PROGRESS, display));
-    }
-
-    /// Forgets the attempt record of an item (on success, retry or enqueue).
-    pub fn clear_record(&self, display: &OsStr) {
-        let _ = fs::remove_file(self.keyed(RECORDS, display));
-    }
-
-    pub(super) fn remove_records(&self, display: &OsStr) {
-        for kind in [RECORDS, PROGRESS, LOGS] {
-            let _ = fs::remove_file(self.keyed(kind, display));
+    pub fn clear_progress(&self, item: &Item) {
+        if let Some(id) = item.id() {
+            let _ = fs::remove_file(self.keyed(PROGRESS, id));
         }
     }
 
-    /// Carries an item's records along when a move had to give it a new name. Best effort: the
-    /// item itself has moved already, and a lost record only resets a counter.
-    pub(super) fn rename_records(&self, from: &OsStr, to: &OsStr) {
-        for kind in [RECORDS, PROGRESS, LOGS] {
-            let _ = fs::rename(self.keyed(kind, from), self.keyed(kind, to));
+    /// Forgets the attempts of an item (on success or retry). The whole name of an item whose
+    /// file name is shortened is kept.
+    pub fn clear_record(&self, item: &Item) {
+        let Some(id) = item.id() else { return };
+        let path = self.keyed(RECORDS, id);
+        match read_json::<ItemRecord>(&path).and_then(|r| r.name().map(|n| (r, n))) {
+            Some((old, name)) if old.attempts > 0 || old.reason.is_some() => {
+                let mut kept = ItemRecord::default();
+                kept.set_name(&name);
+                let _ = write_json(&path, &kept);
+            }
+            Some(_) => {}
+            None => {
+                let _ = fs::remove_file(path);
+            }
         }
+    }
+
+    /// Removes every record of an item that leaves the queue.
+    pub(super) fn remove_records(&self, item: &Item) {
+        if let Some(id) = item.id() {
+            for kind in [RECORDS, PROGRESS, LOGS] {
+                let _ = fs::remove_file(self.keyed(kind, id));
+            }
+        }
+    }
+
+    /// The item's whole name: what its file name shows, or for a shortened one, its record's.
+    pub fn full_name(&self, item: &Item) -> OsString {
+        if item.name_is_shortened()
+            && let Some(name) = self.record(item).name()
+        {
+            return name;
+        }
+        item.display().to_os_string()
     }
 }
 
@@ -165,30 +229,81 @@ pub(crate) fn unique() -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::State;
     use super::super::testutil::queue_with;
     use super::*;
 
+    fn tagged_item(display: &str) -> Item {
+        Item {
+            state: State::Failed,
+            owner: None,
+            file: super::super::name::tagged(b"", ItemId::new(), OsStr::new(display), false)
+                .unwrap(),
+        }
+    }
+
     #[test]
-    fn records_round_trip_and_follow_renames() {
+    fn records_belong_to_one_item_not_to_a_name() {
         let (_dir, q) = queue_with(&[]);
-        let name = OsStr::new("a b.mp4");
-        assert_eq!(q.record(name), ItemRecord::default());
+        let (old, new) = (tagged_item("scan.pdf"), tagged_item("scan.pdf"));
+        assert_eq!(q.record(&old), ItemRecord::default());
         let record = ItemRecord {
-            attempts: 2,
+            attempts: 3,
             reason: Some("exit 1".into()),
             retry_at: Some(5),
+            ..Default::default()
         };
-        q.write_record(name, &record).unwrap();
-        assert_eq!(q.record(name), record);
-        q.rename_records(name, OsStr::new("a b (2).mp4"));
-        assert_eq!(q.record(OsStr::new("a b (2).mp4")), record);
-        assert_eq!(q.recorded_names(), ["a b (2).mp4"]);
+        q.write_record(&old, &record).unwrap();
+        assert_eq!(q.record(&old), record);
+        assert_eq!(
+            q.record(&new),
+            ItemRecord::default(),
+            "same name, other item"
+        );
+        let moved = Item {
+            state: State::Pending,
+            ..old.clone()
+        };
+        assert_eq!(q.record(&moved), record, "the record follows the item");
+        assert_eq!(q.recorded_ids(), [old.id().unwrap()].into());
+    }
+
+    #[test]
+    fn a_plain_item_has_no_record_and_cannot_get_one() {
+        let (_dir, q) = queue_with(&["a"]);
+        let item = q.list(State::Pending).unwrap().remove(0);
+        assert_eq!(q.record(&item), ItemRecord::default());
+        assert!(matches!(
+            q.write_record(&item, &ItemRecord::default()),
+            Err(Error::NoId(_))
+        ));
     }
 
     #[test]
     fn a_corrupt_record_reads_as_fresh() {
         let (_dir, q) = queue_with(&[]);
-        fs::write(q.meta_path("items").join("x"), "{not json").unwrap();
-        assert_eq!(q.record(OsStr::new("x")), ItemRecord::default());
+        let item = tagged_item("x");
+        fs::write(
+            q.meta_path("items").join(item.id().unwrap().as_os_str()),
+            "{not json",
+        )
+        .unwrap();
+        assert_eq!(q.record(&item), ItemRecord::default());
+    }
+
+    #[test]
+    fn a_whole_name_survives_clearing_attempts() {
+        let (_dir, q) = queue_with(&[]);
+        let item = tagged_item("x");
+        let mut record = ItemRecord {
+            attempts: 2,
+            ..Default::default()
+        };
+        record.set_name(std::os::unix::ffi::OsStrExt::from_bytes(b"long \\xff\xff"));
+        q.write_record(&item, &record).unwrap();
+        q.clear_record(&item);
+        let kept = q.record(&item);
+        assert_eq!(kept.attempts, 0);
+        assert_eq!(kept.name(), record.name());
     }
 }

@@ -1,225 +1,138 @@
 //! Sort keys for reordering by renaming one item.
 //!
-//! Items are processed in byte order of their file names. To move an item we give it a short
-//! key prefix (`KEY!name`) chosen so that its new file name sorts between its new neighbours,
-//! whatever those are called, prefixed or not. Keys use `0-9A-Za-z`; the separator `!` sorts
-//! below all of them, so prefixed names sort as their keys do. A key never ends in `0`, which
-//! keeps room between any two keys for later moves.
+//! Items are processed in byte order of their file names. To move an item, it is renamed to
+//! `KEY+ID+NAME` with a key chosen so that the new file name sorts strictly between its new
+//! neighbours, whatever those are called. A key is decided within itself: it differs from each
+//! neighbour at a byte inside the key (or extends a neighbour that ends), so the id and the name
+//! after it never matter for the order. Where the neighbours leave no letter or digit between
+//! them at some position, the key copies the lower neighbour's byte and goes one position deeper,
+//! where there is always room above; between `IMG_0001.JPG` and `IMG_0002.JPG` the key is
+//! `IMG_0001V`. So a key exists between any two names, except two NAME_MAX-long names equal up to
+//! their last byte, and it takes microseconds to find.
 
 use std::cmp::Ordering;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
-use super::name::{PREFIX_SEPARATOR, with_prefix};
+use super::name::{ItemId, NAME_MAX, TAG, parse, tagged};
 
-const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-const BASE: u128 = 62;
-/// 62^21 still fits in a u128; a key that long means millions of moves to one spot.
-const MAX_GENERATED_LEN: u32 = 21;
-/// The longest file name Linux filesystems take.
-const NAME_MAX: usize = 255;
+/// Bytes a key prefers: readable in any file manager and safe on every share.
+const ALNUM: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// Bytes a key uses where no letter or digit fits (sorted). Never `/`, `.`, `+`, `=`, `-`, `~`,
+/// quotes, or the characters SMB forbids.
+const SYMBOLS: &[u8] = b"!#$%&(),;@[]^_{}";
+/// The last resort, below every symbol: a key sorts before a name starting with `!`.
+const SPACE: &[u8] = b" ";
+/// What a key that would end in the lowest byte of its kind gets appended, so that a later key
+/// still fits below it (`0z`, not `0`): repeated moves to the front count down.
+const HIGH: u8 = b'z';
 
-/// Where the new name must fall: strictly after `after` and strictly before `before`.
-#[derive(Debug, Clone, Copy)]
-pub struct Gap<'a> {
-    pub after: Option<&'a OsStr>,
-    pub before: Option<&'a OsStr>,
+/// The file name for the item `file` (its id and display name kept, or a new id for a plain
+/// name) that sorts strictly after `after` and before `before`. `None` when no name can.
+pub fn name_between(
+    file: &OsStr,
+    after: Option<&OsStr>,
+    before: Option<&OsStr>,
+    new_id: ItemId,
+) -> Option<OsString> {
+    let parsed = parse(file);
+    let id = parsed.id.unwrap_or(new_id);
+    let inside = |name: &OsStr| {
+        after.is_none_or(|a| a.as_bytes() < name.as_bytes())
+            && before.is_none_or(|b| name.as_bytes() < b.as_bytes())
+    };
+    (0..4).find_map(|pick| {
+        let key = key_between(
+            after.map(OsStr::as_bytes),
+            before.map(OsStr::as_bytes),
+            pick,
+        )?;
+        let name = tagged(&key, id, parsed.display, parsed.shortened)?;
+        // The name must read back as this key and id, and sort where it should.
+        let back = parse(&name);
+        (back.key == key.as_slice() && back.id == Some(id) && inside(&name)).then_some(name)
+    })
 }
 
-/// The shortest prefixed file name for `display` that sorts inside `gap`, or `None` when no key
-/// can (a neighbour starts with a byte outside the key alphabet on the wrong side).
-///
-/// Moving to an end takes the key next to the neighbour, so repeated moves to the top count
-/// down like integers; moving between two items takes the middle of the room.
-pub fn name_in_gap(display: &OsStr, gap: Gap<'_>) -> Option<OsString> {
-    // The shortest roomy key wins; the shortest cramped one only if there is no roomy one.
-    let mut cramped = None;
-    for len in 1..=MAX_GENERATED_LEN {
-        match key_of_len(display, gap, len) {
-            Some((0, name)) => return Some(name),
-            Some((_, name)) if cramped.is_none() => cramped = Some(name),
-            _ => {}
+/// A non-empty key such that `key` followed by anything sorts strictly between `after` and
+/// `before` (either may be open). `pick` chooses among equally good keys, for a second try.
+pub fn key_between(after: Option<&[u8]>, before: Option<&[u8]>, pick: usize) -> Option<Vec<u8>> {
+    if let (Some(a), Some(b)) = (after, before)
+        && a >= b
+    {
+        return None;
+    }
+    let mut key = Vec::new();
+    // Each bound stays in play while the key so far equals its first bytes.
+    let (mut low, mut high) = (after, before);
+    for depth in 0..NAME_MAX {
+        // Exclusive bounds at this position; `None` when that side no longer constrains.
+        let lo = low.and_then(|a| a.get(depth).copied());
+        let hi = match high {
+            Some(b) => Some(*b.get(depth)?), // the key equals `before`: nothing extends below it
+            None => None,
+        };
+        let fits = |c: &&u8| lo.is_none_or(|lo| **c > lo) && hi.is_none_or(|hi| **c < hi);
+        let among = |set: &[u8]| -> Vec<u8> { set.iter().filter(fits).copied().collect() };
+        if let Some(c) = choose(&among(ALNUM), lo, hi, pick) {
+            return Some(finish(key, c, lo, hi));
         }
-    }
-    cramped
-}
-
-/// The best name with a key of `len` characters, and how cramped it is (0 = roomy).
-fn key_of_len(display: &OsStr, gap: Gap<'_>, len: u32) -> Option<(u8, OsString)> {
-    if display.len() + len as usize + 1 > NAME_MAX {
-        return None;
-    }
-    let count = BASE.pow(len);
-    let name_at = |index: u128| with_prefix(&key_bytes(index, len), display);
-    let sorts_after = |index: u128| match gap.after {
-        Some(after) => name_at(index).as_bytes() > after.as_bytes(),
-        None => true,
-    };
-    let sorts_before = |index: u128| match gap.before {
-        Some(before) => name_at(index).as_bytes() < before.as_bytes(),
-        None => true,
-    };
-    // Names of one key length sort as their indices do, so the valid indices form one range.
-    let low = partition_point(count, |i| !sorts_after(i));
-    let high = partition_point(count, sorts_before); // first index that is too high
-    if low >= high {
-        return None;
-    }
-    let target = match (gap.after, gap.before) {
-        (Some(_), Some(_)) => low + (high - 1 - low) / 2,
-        (None, Some(_)) => high - 1,
-        _ => low,
-    };
-    // Look outward from the target, preferring keys that leave room for later moves: not ending
-    // in '0' (no key fits just below one), not a neighbour's key, and not a neighbour's own name
-    // plus `!` (nothing but a smaller display name fits between `d` and `d!x`). Take a cramped key only if it is all
-    // there is.
-    let extends = |shorter: &[u8], longer: &[u8]| {
-        longer.starts_with(shorter) && longer.get(shorter.len()) == Some(&PREFIX_SEPARATOR)
-    };
-    let cramping = |index: u128, name: &OsString| {
-        let name = name.as_bytes();
-        let mut key = key_bytes(index, len);
-        key.push(PREFIX_SEPARATOR);
-        // Sharing a neighbour's key leaves room only for some display names.
-        let shares_key = |neighbour: &OsStr| neighbour.as_bytes().starts_with(&key);
-        let hugs = gap
-            .after
-            .is_some_and(|after| extends(after.as_bytes(), name) || shares_key(after))
-            || gap.before.is_some_and(shares_key);
-        u8::from(hugs) * 2 + u8::from(index.is_multiple_of(BASE))
-    };
-    (0..8u128)
-        .flat_map(|step| [target.checked_add(step), target.checked_sub(step)])
-        .flatten()
-        .filter(|i| (low..high).contains(i))
-        .map(|i| {
-            let name = name_at(i);
-            (cramping(i, &name), name)
-        })
-        .min_by_key(|(score, _)| *score)
-}
-
-/// One rename of a reorder plan.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rename {
-    pub from: OsString,
-    pub to: OsString,
-}
-
-/// How to rename so that `moved` sorts at `insert_at` among `others` (the folder's other names,
-/// in order). Usually one rename. When a neighbour's name starts with a byte no key can get
-/// past (below `0`, such as `-rf` or `(draft)`, or above `z`, such as `Отчёт`), the fewest
-/// neighbours on that side are given prefixes too, keeping their order. `None` if even that
-/// cannot work; an empty plan if `moved` is already in place.
-pub fn plan_move(others: &[&OsStr], insert_at: usize, moved: &OsStr) -> Option<Vec<Rename>> {
-    const MAX_EXTRA: usize = 64;
-    for extra in 0..=others.len().min(MAX_EXTRA) {
-        for below in 0..=extra {
-            let above = extra - below;
-            if below > insert_at || insert_at + above > others.len() {
-                continue;
+        match (lo, hi) {
+            // Both neighbours have this byte: the key must too.
+            (Some(l), Some(h)) if l == h => key.push(l),
+            // Room opens above the lower neighbour's next byte: copy this one and go deeper;
+            // the upper neighbour is then passed for good.
+            (Some(l), _) => {
+                key.push(l);
+                high = None;
             }
-            let (start, end) = (insert_at - below, insert_at + above);
-            let mut run: Vec<&OsStr> = others[start..insert_at].to_vec();
-            run.push(moved);
-            run.extend_from_slice(&others[insert_at..end]);
-            let bounds = Gap {
-                after: start.checked_sub(1).map(|i| others[i]),
-                before: others.get(end).copied(),
-            };
-            if let Some(plan) = fit_run(&run, bounds) {
-                return Some(plan);
+            (None, Some(h)) => {
+                // Under a byte no letter goes below: copying it leaves room for letters under
+                // the next byte (`0z` after `1`, `0y` after `0z`); else a symbol fits here.
+                let next = high.and_then(|b| b.get(depth + 1).copied());
+                let copy_has_room = h != TAG && next.is_some_and(|n| n > ALNUM[0]);
+                if !copy_has_room {
+                    let symbols = [among(SYMBOLS), among(SPACE)].concat();
+                    if let Some(c) = choose(&symbols, lo, hi, pick) {
+                        return Some(finish(key, c, lo, hi));
+                    }
+                }
+                key.push(h);
             }
+            (None, None) => unreachable!("every letter fits between open bounds"),
+        }
+        if low.is_some_and(|a| a.len() == key.len()) {
+            // The key now equals `after`: anything longer sorts above it.
+            low = None;
         }
     }
     None
 }
 
-/// Names for `run`, in order, all inside `bounds`: keeping names that already fit where that
-/// leaves room for the rest, else renaming the whole run.
-fn fit_run(run: &[&OsStr], bounds: Gap<'_>) -> Option<Vec<Rename>> {
-    fit_run_keeping(run, bounds, true).or_else(|| fit_run_keeping(run, bounds, false))
-}
-
-fn fit_run_keeping(run: &[&OsStr], bounds: Gap<'_>, keep_fitting: bool) -> Option<Vec<Rename>> {
-    let mut plan = Vec::new();
-    let mut upper: Option<OsString> = bounds.before.map(OsStr::to_os_string);
-    // Names too long to take any prefix stay where they are; the others go around them.
-    let fixed = |name: &OsStr| super::name::display_name(name).len() + 2 > NAME_MAX;
-    for (i, name) in run.iter().enumerate().rev() {
-        let floor = run[..i]
-            .iter()
-            .rev()
-            .find(|n| fixed(n))
-            .copied()
-            .or(bounds.after);
-        let bounds = Gap {
-            after: floor,
-            before: bounds.before,
-        };
-        let inside = |name: &OsStr, upper: Option<&OsStr>| {
-            bounds
-                .after
-                .is_none_or(|after| after.as_bytes() < name.as_bytes())
-                && upper.is_none_or(|upper| name.as_bytes() < upper.as_bytes())
-        };
-        // Keep a fitting name only if the name before it can still go below it.
-        let keep = keep_fitting
-            && inside(name, upper.as_deref())
-            && (i == 0 || inside(run[i - 1], Some(name)) || {
-                let gap = Gap {
-                    after: bounds.after,
-                    before: Some(name),
-                };
-                name_in_gap(super::name::display_name(run[i - 1]), gap).is_some()
-            });
-        let gap = Gap {
-            after: bounds.after,
-            before: upper.as_deref(),
-        };
-        let renamed = (!keep)
-            .then(|| name_in_gap(super::name::display_name(name), gap))
-            .flatten();
-        let chosen = match renamed {
-            Some(chosen) => {
-                plan.push(Rename {
-                    from: name.to_os_string(),
-                    to: chosen.clone(),
-                });
-                chosen
-            }
-            // A name too long for a prefix (or with no key in reach) stays if it can.
-            None if inside(name, upper.as_deref()) => name.to_os_string(),
-            None => return None,
-        };
-        upper = Some(chosen);
-    }
-    plan.reverse();
-    Some(plan)
-}
-
-/// The first index in `0..count` for which `pred` is false; `pred` must be true then false.
-fn partition_point(count: u128, pred: impl Fn(u128) -> bool) -> u128 {
-    let (mut lo, mut hi) = (0u128, count);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if pred(mid) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
-}
-
-fn key_bytes(mut index: u128, len: u32) -> Vec<u8> {
-    let mut key = vec![b'0'; len as usize];
-    for slot in key.iter_mut().rev() {
-        *slot = DIGITS[(index % BASE) as usize];
-        index /= BASE;
+/// The key with `c` appended; a key moving to the front that would end in the lowest letter or
+/// symbol gets a high letter after it, so the next move to the front still fits below it.
+fn finish(mut key: Vec<u8>, c: u8, lo: Option<u8>, hi: Option<u8>) -> Vec<u8> {
+    key.push(c);
+    if lo.is_none() && hi.is_some() && (c == ALNUM[0] || c == SYMBOLS[0] || c == SPACE[0]) {
+        key.push(HIGH);
     }
     key
+}
+
+/// Which of `candidates` (sorted) to take: next to the lower bound when moving to the end, next
+/// to the upper when moving to the front, so repeated moves count like integers; the middle
+/// when both bounds are near, leaving room on both sides.
+fn choose(candidates: &[u8], lo: Option<u8>, hi: Option<u8>, pick: usize) -> Option<u8> {
+    if candidates.is_empty() {
+        return None;
+    }
+    let n = candidates.len();
+    let index = match (lo, hi) {
+        (Some(_), None) => pick.min(n - 1),
+        (None, Some(_)) => n - 1 - pick.min(n - 1),
+        _ => (n / 2 + pick) % n,
+    };
+    Some(candidates[index])
 }
 
 /// Compares two file names in processing order.
@@ -228,191 +141,4 @@ pub fn processing_order(a: &OsStr, b: &OsStr) -> Ordering {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::name::{display_name, split_prefix};
-    use super::*;
-    use proptest::prelude::*;
-
-    fn os(s: &str) -> &OsStr {
-        OsStr::new(s)
-    }
-
-    fn place(display: &str, after: Option<&str>, before: Option<&str>) -> Option<String> {
-        let gap = Gap {
-            after: after.map(os),
-            before: before.map(os),
-        };
-        name_in_gap(os(display), gap).map(|n| n.into_string().unwrap())
-    }
-
-    #[test]
-    fn first_among_plain_names_gets_one_char() {
-        let name = place("c.txt", None, Some("a.txt")).unwrap();
-        assert!(name.as_str() < "a.txt");
-        assert_eq!(name.len(), "c.txt".len() + 2);
-    }
-
-    #[test]
-    fn between_plain_names() {
-        let name = place("z.txt", Some("a.txt"), Some("b.txt")).unwrap();
-        assert!("a.txt" < name.as_str() && name.as_str() < "b.txt", "{name}");
-    }
-
-    #[test]
-    fn last_after_high_names() {
-        let name = place("a", Some("zzz"), None).unwrap();
-        assert!(name.as_str() > "zzz", "{name}");
-        assert_eq!(place("a", Some("\u{65e5}.txt"), None), None);
-    }
-
-    #[test]
-    fn a_name_too_long_for_a_prefix_moves_by_renaming_its_neighbours() {
-        let long = format!("{}.txt", "n".repeat(251));
-        let plan = plan_move(&[os("a"), os("b"), os("z")], 0, os(&long)).unwrap();
-        assert_eq!(plan.len(), 2, "{plan:?}");
-        assert!(
-            plan.iter()
-                .all(|r| r.to.as_os_str() > os(&long) && r.to.as_os_str() < os("z"))
-        );
-    }
-
-    #[test]
-    fn a_new_name_never_extends_its_neighbour() {
-        let name = place("a", Some("d"), None).unwrap();
-        assert!(!name.starts_with('d'), "{name}");
-        let between = place("c", Some("d"), Some(&name)).unwrap();
-        assert!("d" < between.as_str() && between < name);
-    }
-
-    #[test]
-    fn blockers_get_prefixes_only_when_no_key_can_pass_them() {
-        let others = [os("-rf"), os("b")];
-        let plan = plan_move(&others, 0, os("z")).unwrap();
-        assert_eq!(plan.len(), 2, "{plan:?}");
-        assert_eq!(plan[0].from, "z");
-        assert_eq!(plan[1].from, "-rf");
-        assert!(plan[0].to < plan[1].to && plan[1].to.as_os_str() < os("b"));
-        let plan = plan_move(&[os("a"), os("b")], 0, os("z")).unwrap();
-        assert_eq!(plan.len(), 1);
-        assert!(
-            plan_move(&[os("a"), os("b")], 2, os("c"))
-                .unwrap()
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn repeated_moves_to_top_stay_short() {
-        let mut first = "m.txt".to_string();
-        for i in 0..300 {
-            let name = place(&format!("x{i}"), None, Some(&first)).unwrap();
-            assert!(name < first);
-            first = name;
-        }
-        let key_len = split_prefix(os(&first)).0.unwrap().len();
-        assert!(key_len <= 6, "{first}");
-    }
-
-    #[derive(Debug, Clone)]
-    enum Op {
-        First(usize),
-        Last(usize),
-        Before(usize, usize),
-        After(usize, usize),
-    }
-
-    fn op() -> impl Strategy<Value = Op> {
-        prop_oneof![
-            any::<usize>().prop_map(Op::First),
-            any::<usize>().prop_map(Op::Last),
-            (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Op::Before(a, b)),
-            (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Op::After(a, b)),
-        ]
-    }
-
-    fn check_reorders(
-        start: Vec<String>,
-        ops: Vec<Op>,
-        one_rename: bool,
-    ) -> Result<(), TestCaseError> {
-        let mut names: Vec<OsString> = start.iter().map(OsString::from).collect();
-        names.sort();
-        names.dedup();
-        // Names that look prefixed would change display when re-keyed; keep the start plain.
-        names.retain(|n| split_prefix(n).0.is_none());
-        if names.len() < 2 {
-            return Ok(());
-        }
-        for op in ops {
-            let n = names.len();
-            let (moved, target) = match op {
-                Op::First(a) => (a % n, 0),
-                Op::Last(a) => (a % n, n - 1),
-                Op::Before(a, b) | Op::After(a, b) => (a % n, b % n),
-            };
-            let item = names.remove(moved);
-            let insert_at = match op {
-                Op::First(_) => 0,
-                Op::Last(_) => names.len(),
-                Op::Before(..) => target.min(names.len()),
-                Op::After(..) => (target + 1).min(names.len()),
-            };
-            let others: Vec<&OsStr> = names.iter().map(|n| n.as_os_str()).collect();
-            let plan = plan_move(&others, insert_at, &item).expect("room for the move");
-            if one_rename {
-                prop_assert!(
-                    plan.iter().all(|r| r.from == item),
-                    "only the moved item is renamed: {:?}",
-                    plan
-                );
-            }
-            let displays_before: Vec<OsString> =
-                names.iter().map(|n| display_name(n).to_owned()).collect();
-            names.insert(insert_at, item.clone());
-            for rename in &plan {
-                let slot = names.iter().position(|n| *n == rename.from).unwrap();
-                prop_assert_eq!(display_name(&rename.to), display_name(&rename.from));
-                names[slot] = rename.to.clone();
-            }
-            let mut displays_after: Vec<OsString> =
-                names.iter().map(|n| display_name(n).to_owned()).collect();
-            displays_after.remove(insert_at);
-            prop_assert_eq!(displays_after, displays_before);
-            for pair in names.windows(2) {
-                prop_assert!(pair[0] < pair[1], "{:?}", names);
-            }
-        }
-        for name in &names {
-            prop_assert!(
-                split_prefix(name).0.is_none_or(|k| k.len() <= 8),
-                "{:?}",
-                name
-            );
-        }
-        Ok(())
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(200))]
-        /// Any sequence of reorders keeps a strict order with the item where it was asked to go,
-        /// renames only the moved item, and keeps keys short. (Plain alphanumeric names of one
-        /// length: between `a` and `a b`, or `A--a` and `A-0a`, no prefixed name can fit.)
-        #[test]
-        fn reorders_keep_strict_order_with_one_rename(
-            start in proptest::collection::vec("[a-zA-Z0-9]{4}", 2..12),
-            ops in proptest::collection::vec(op(), 1..120),
-        ) {
-            check_reorders(start, ops, true)?;
-        }
-
-        /// With names that start below `0` or above `z`, order still holds; blockers may be
-        /// re-keyed too.
-        #[test]
-        fn reorders_among_hostile_names_keep_strict_order(
-            start in proptest::collection::vec("[ -~\u{e9}\u{65e5}]{1,8}", 2..12),
-            ops in proptest::collection::vec(op(), 1..60),
-        ) {
-            check_reorders(start, ops, false)?;
-        }
-    }
-}
+mod tests;

@@ -177,6 +177,9 @@ impl Queue {
                 .iter()
                 .any(|w| OsStr::new(&w.heartbeat.id) == owner && w.health == WorkerHealth::Alive)
         };
+        let has_heartbeat =
+            |owner: &OsStr| workers.iter().any(|w| OsStr::new(&w.heartbeat.id) == owner);
+        let now = self.shared_now();
         let mut recovered = Vec::new();
         let mut dead_owners: Vec<OsString> = Vec::new();
         for item in claims {
@@ -184,29 +187,36 @@ impl Queue {
             if !owner.is_empty() && alive(&owner) {
                 continue;
             }
+            if !owner.is_empty()
+                && !has_heartbeat(&owner)
+                && self.claims_young(&owner, now, timeout)
+            {
+                // A worker writes its heartbeat before its first claim, but over a network
+                // filesystem another host may see the claim first: give it the timeout.
+                continue;
+            }
             if self.is_link_twin(&item) {
                 // A link + unlink move that stopped half-way: the item is already elsewhere.
                 let _ = fs::remove_file(self.path_of(&item));
                 continue;
             }
-            let mut record = self.record(item.display());
-            record.attempts += 1;
-            let who = if owner.is_empty() {
-                "no worker".to_string()
+            let reason = if owner.is_empty() {
+                "interrupted: found in process/ outside any claim folder".to_string()
             } else {
-                owner.to_string_lossy().into_owned()
+                format!("interrupted: worker {} died", owner.to_string_lossy())
             };
-            record.reason = Some(format!("interrupted: worker {who} died"));
-            let to = if record.attempts >= max_attempts {
+            // Counted before the move, under the item's id: the record is the item's wherever the
+            // move leaves it. A lost record only resets the attempt counter.
+            let record = self.count_failure(&item, reason, |_| None);
+            let attempts = record.as_ref().map_or(1, |r| r.attempts);
+            let to = if attempts >= max_attempts {
                 State::Failed
             } else {
                 State::Pending
             };
             match self.move_to(&item, to) {
                 Ok(moved) => {
-                    // A lost record only resets the attempt counter; the item itself has moved.
-                    let _ = self.write_record(moved.display(), &record);
-                    self.clear_progress(moved.display());
+                    self.clear_progress(&moved);
                     recovered.push(moved);
                 }
                 Err(err) if err.is_not_found() => continue,
@@ -261,6 +271,13 @@ impl Queue {
     /// folder a claim ends in: one inode, or (where inode numbers are made up, as on sshfs)
     /// indistinguishable, see `identity`. Such a claim is the first half of a link + unlink move
     /// (into the claim, or out of it) that was cut short.
+    /// Whether `process/<owner>/` changed within `timeout` of `now` (the shared clock).
+    fn claims_young(&self, owner: &OsStr, now: SystemTime, timeout: Duration) -> bool {
+        fs::metadata(self.state_dir(State::Process).join(owner))
+            .and_then(|m| m.modified())
+            .is_ok_and(|changed| now.duration_since(changed).unwrap_or_default() <= timeout)
+    }
+
     fn is_link_twin(&self, claimed: &Item) -> bool {
         let path = self.path_of(claimed);
         [
@@ -271,6 +288,9 @@ impl Queue {
         ]
         .into_iter()
         .any(|state| same_item_file(&path, &self.state_dir(state).join(&claimed.file)))
+            // A claim tags a plain name: the other half of a cut-short claim is the plain name.
+            || (claimed.display() != claimed.file
+                && same_item_file(&path, &self.root().join(claimed.display())))
     }
 }
 
@@ -291,6 +311,24 @@ mod tests {
     use super::super::ItemRecord;
     use super::super::testutil::queue_with;
     use super::*;
+
+    /// Makes `process/<owner>/` look an hour old, as a dead worker's claim folder does.
+    fn age_claims(q: &Queue, owner: &str) {
+        let dir = fs::File::open(q.state_dir(State::Process).join(owner)).unwrap();
+        dir.set_modified(SystemTime::now() - Duration::from_secs(3600))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_claim_without_a_heartbeat_gets_the_timeout_before_recovery() {
+        let (_dir, q) = queue_with(&["a"]);
+        let item = q.list(State::Pending).unwrap().remove(0);
+        q.claim(&item, OsStr::new("starting")).unwrap().unwrap();
+        assert!(q.recover(Duration::from_secs(30), 3).unwrap().is_empty());
+        assert_eq!(q.list(State::Process).unwrap().len(), 1);
+        age_claims(&q, "starting");
+        assert_eq!(q.recover(Duration::from_secs(30), 3).unwrap().len(), 1);
+    }
 
     fn beat(q: &Queue, id: &str, pid: u32) {
         let heartbeat = Heartbeat {
@@ -317,7 +355,7 @@ mod tests {
         let recovered = q.recover(Duration::from_secs(30), 3).unwrap();
         assert_eq!(recovered.len(), 1);
         assert_eq!(recovered[0].state, State::Pending);
-        assert_eq!(q.record(OsStr::new("a")).attempts, 1);
+        assert_eq!(q.record(&recovered[0]).attempts, 1);
         assert_eq!(q.list(State::Process).unwrap().len(), 1);
         assert!(!q.state_dir(State::Process).join("dead").exists());
         assert_eq!(q.workers(Duration::from_secs(30)).unwrap().len(), 1);
@@ -329,6 +367,7 @@ mod tests {
         let claim_dir = q.state_dir(State::Process).join("ghost");
         fs::create_dir_all(&claim_dir).unwrap();
         fs::hard_link(q.root().join("a"), claim_dir.join("a")).unwrap();
+        age_claims(&q, "ghost");
         q.recover(Duration::from_secs(30), 3).unwrap();
         assert_eq!(q.list(State::Pending).unwrap().len(), 1);
         assert!(q.list(State::Process).unwrap().is_empty());
@@ -352,6 +391,7 @@ mod tests {
             .unwrap()
             .set_modified(mtime)
             .unwrap();
+        age_claims(&q, "ghost");
         q.recover(Duration::from_secs(30), 3).unwrap();
         assert_eq!(q.list(State::Pending).unwrap().len(), 1);
         assert!(q.list(State::Process).unwrap().is_empty());
@@ -363,7 +403,12 @@ mod tests {
         let item = q.list(State::Pending).unwrap().remove(0);
         let claimed = q.claim(&item, OsStr::new("ghost")).unwrap().unwrap();
         // Killed between the link into success/ and the unlink of the claim.
-        fs::hard_link(q.path_of(&claimed), q.state_dir(State::Success).join("a")).unwrap();
+        fs::hard_link(
+            q.path_of(&claimed),
+            q.state_dir(State::Success).join(&claimed.file),
+        )
+        .unwrap();
+        age_claims(&q, "ghost");
         assert!(q.recover(Duration::from_secs(30), 3).unwrap().is_empty());
         assert!(q.list(State::Process).unwrap().is_empty());
         assert!(q.list(State::Pending).unwrap().is_empty());
@@ -373,18 +418,19 @@ mod tests {
     #[test]
     fn out_of_attempts_goes_to_failed() {
         let (_dir, q) = queue_with(&["a"]);
+        let item = q.list(State::Pending).unwrap().remove(0);
+        let claimed = q.claim(&item, OsStr::new("ghost")).unwrap().unwrap();
         q.write_record(
-            OsStr::new("a"),
+            &claimed,
             &ItemRecord {
                 attempts: 2,
                 ..Default::default()
             },
         )
         .unwrap();
-        let item = q.list(State::Pending).unwrap().remove(0);
-        q.claim(&item, OsStr::new("ghost")).unwrap().unwrap();
+        age_claims(&q, "ghost");
         let recovered = q.recover(Duration::from_secs(30), 3).unwrap();
         assert_eq!(recovered[0].state, State::Failed);
-        assert!(q.record(OsStr::new("a")).reason.unwrap().contains("ghost"));
+        assert!(q.record(&recovered[0]).reason.unwrap().contains("ghost"));
     }
 }

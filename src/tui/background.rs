@@ -220,7 +220,7 @@ fn details(queue: &Queue, item: &Item, local: bool) -> (QState, Key, Details) {
         ..Details::default()
     };
     if matches!(item.state, QState::Failed | QState::Delayed) {
-        let record = queue.record(item.display());
+        let record = queue.record(item);
         found.reason = record.reason;
         found.retry_at = record.retry_at;
     }
@@ -228,20 +228,17 @@ fn details(queue: &Queue, item: &Item, local: bool) -> (QState, Key, Details) {
 }
 
 fn read_progress(queue: &Queue) -> Vec<(std::ffi::OsString, crate::queue::Progress)> {
-    let Ok(dir) = fs::read_dir(queue.meta_path("progress")) else {
-        return Vec::new();
-    };
-    dir.flatten()
-        .map(|entry| entry.file_name())
-        .filter(|name| !name.as_encoded_bytes().starts_with(b"."))
-        .filter_map(|name| queue.progress(&name).map(|p| (name, p)))
+    queue
+        .all_progress()
+        .into_iter()
+        .map(|(id, progress)| (id.as_os_str().to_os_string(), progress))
         .collect()
 }
 
 /// The viewer on an item, or on its log: a running item's log is followed live.
 fn open_viewer(queue: &Queue, item: &Item, log: bool) -> Event {
-    let log_path = queue.log_path(item.display());
-    let (path, title, is_log) = if log && log_path.is_file() {
+    let log_path = queue.log_path(item).filter(|path| path.is_file());
+    let (path, title, is_log) = if let Some(log_path) = log_path.filter(|_| log) {
         (log_path, format!("log of {}", item.qualified()), true)
     } else {
         (queue.path_of(item), item.qualified(), false)

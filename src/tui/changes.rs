@@ -25,7 +25,7 @@ pub const NAME_CAP: usize = 50_000;
 pub struct Changes {
     /// States to re-list whole.
     pub states: BTreeSet<QState>,
-    /// States where only these file names (sort prefix included) changed.
+    /// States where only these file names (sort key and id included) changed.
     pub names: BTreeMap<QState, BTreeSet<OsString>>,
     pub progress: bool,
     pub workers: bool,

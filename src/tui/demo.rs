@@ -67,26 +67,40 @@ pub fn create(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
             .join("evil\x1b[31mred\x07.txt"),
         10,
     )?;
-    write_sample(&queue.state_dir(QState::Failed).join("broken.txt"), 5)?;
-    queue.write_record(
-        "broken.txt".as_ref(),
-        &ItemRecord {
-            attempts: 3,
-            reason: Some("exit status 1: unexpected end of input".into()),
-            retry_at: None,
-        },
-    )?;
-    write_sample(&queue.state_dir(QState::Delayed).join("flaky.txt"), 50)?;
-    queue.write_record(
-        "flaky.txt".as_ref(),
-        &ItemRecord {
-            attempts: 1,
-            reason: Some("timed out after 30s".into()),
-            retry_at: Some(unix_ms(SystemTime::now()) + 120_000),
-        },
-    )?;
+    let broken = ItemRecord {
+        attempts: 3,
+        reason: Some("exit status 1: unexpected end of input".into()),
+        ..ItemRecord::default()
+    };
+    ran_before(&queue, "broken.txt", 5, QState::Failed, &broken)?;
+    let flaky = ItemRecord {
+        attempts: 1,
+        reason: Some("timed out after 30s".into()),
+        retry_at: Some(unix_ms(SystemTime::now()) + 120_000),
+        ..ItemRecord::default()
+    };
+    ran_before(&queue, "flaky.txt", 50, QState::Delayed, &flaky)?;
     write_sample(&queue.state_dir(QState::Success).join("welcome.txt"), 2)?;
     Ok(queue.root().to_path_buf())
+}
+
+/// An item that ran before: written, given its id as a claim would, put in `state` with `record`.
+fn ran_before(
+    queue: &Queue,
+    name: &str,
+    kib: u64,
+    state: QState,
+    record: &ItemRecord,
+) -> anyhow::Result<()> {
+    write_sample(&queue.root().join(name), kib)?;
+    let item = crate::queue::Item {
+        state: QState::Pending,
+        owner: None,
+        file: name.into(),
+    };
+    let moved = queue.move_tagged(&item, state, None)?;
+    queue.write_record(&moved, record)?;
+    Ok(())
 }
 
 /// Readable text of about `kib` KiB: numbered lines of varied words.

@@ -48,7 +48,7 @@ pub struct Model {
 pub struct QueueView {
     /// Items per state, in `QState::ALL` order; `None` until listed.
     pub counts: [Option<usize>; 7],
-    /// Progress of running items, by display name.
+    /// Progress of running items, by `Item::identity`.
     pub running: HashMap<OsString, Progress>,
     pub workers: Vec<WorkerStatus>,
     pub watch: WatchInfo,

@@ -12,7 +12,7 @@ use crate::queue::{Item, State as QState, printable, processing_order};
 use super::glob;
 use super::merge::merge_names;
 
-/// What identifies an item within a state across renames of its sort prefix: its owner (for
+/// What identifies an item within a state across renames of its sort key: its owner (for
 /// claimed items) and its display name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {

@@ -162,11 +162,8 @@ fn showing(model: &Model, state: QState) -> bool {
 fn listed(model: &mut Model, state: QState, items: Vec<crate::queue::Item>) -> Vec<Effect> {
     if state == QState::Process {
         // Forget progress of items that are no longer running.
-        let names: std::collections::HashSet<_> = items.iter().map(|i| i.display()).collect();
-        model
-            .queue
-            .running
-            .retain(|name, _| names.contains(name.as_os_str()));
+        let running: std::collections::HashSet<_> = items.iter().map(|i| i.identity()).collect();
+        model.queue.running.retain(|key, _| running.contains(key));
     }
     let arrived = model
         .follow
@@ -269,15 +266,12 @@ fn engine_report(model: &mut Model, report: worker::Event) -> Vec<Effect> {
             vec![Effect::List(item.state)]
         }
         worker::Event::Progress { item, progress } => {
-            model
-                .queue
-                .running
-                .insert(item.display().to_os_string(), progress);
+            model.queue.running.insert(item.identity(), progress);
             model.dirty |= showing(model, QState::Process);
             Vec::new()
         }
         worker::Event::Finished { item, .. } => {
-            model.queue.running.remove(item.display());
+            model.queue.running.remove(&item.identity());
             vec![Effect::List(QState::Process), Effect::List(item.state)]
         }
         worker::Event::Notice(text) => {

@@ -7,7 +7,6 @@
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
 use std::io::{self, Write};
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -84,13 +83,9 @@ fn write_atomically(
 ) -> Result<(), String> {
     let fail = |what: &str, err: io::Error| format!("{what} {}: {err}", dir.display());
     fs::create_dir_all(dir).map_err(|e| fail("cannot create", e))?;
-    let mut tmp_name = OsString::from(".fsq-");
-    tmp_name.push(std::process::id().to_string());
-    tmp_name.push("-");
-    tmp_name.push(OsStr::from_bytes(&name.as_bytes()[..name.len().min(200)]));
-    tmp_name.push(".part");
-    let tmp = dir.join(tmp_name);
-    let result = File::create(&tmp)
+    // A fresh id per write: unique per item, per attempt and per host sharing the folder.
+    let tmp = dir.join(format!(".fsq-{}.part", crate::queue::ItemId::new()));
+    let result = File::create_new(&tmp)
         .and_then(|mut out| write(&mut out))
         .and_then(|()| fs::rename(&tmp, dir.join(name)));
     if let Err(err) = result {

@@ -243,10 +243,9 @@ impl Claimer {
     }
 }
 
-/// Reads which display names have an attempt record (so a success need not look).
+/// Reads which items have an attempt record (so a success need not look).
 fn refresh_recorded(ctx: &Ctx) {
-    let recorded: HashSet<OsString> = ctx.queue.recorded_names().into_iter().collect();
-    *lock(&ctx.recorded) = recorded;
+    *lock(&ctx.recorded) = ctx.queue.recorded_ids();
 }
 
 /// Moves whatever in the root can never be an item to failed/, with the reason recorded.
@@ -260,13 +259,13 @@ fn move_strays(ctx: &Ctx) {
             owner: None,
             file: stray.file,
         };
-        if let Ok(moved) = ctx.queue.move_to(&item, State::Failed) {
+        // Tagged, so that the reason has an item to belong to.
+        if let Ok(moved) = ctx.queue.move_tagged(&item, State::Failed, None) {
             let record = ItemRecord {
-                attempts: 0,
                 reason: Some(stray.reason.to_string()),
-                retry_at: None,
+                ..ItemRecord::default()
             };
-            let _ = ctx.queue.write_record(moved.display(), &record);
+            let _ = ctx.queue.write_record(&moved, &record);
             (ctx.events)(Event::Finished {
                 item: moved,
                 outcome: Outcome::Failed {

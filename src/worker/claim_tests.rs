@@ -120,7 +120,10 @@ fn a_file_open_for_writing_waits_for_its_close() {
                 .await
                 .expect("no close event");
         }
-        let done = fs::read(ctx.queue.state_dir(State::Success).join("upload")).unwrap();
+        let done = ctx.queue.list(State::Success).unwrap();
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].display(), "upload");
+        let done = fs::read(ctx.queue.path_of(&done[0])).unwrap();
         assert_eq!(done, b"part onepart two");
         assert_eq!(claimer.listings, 1);
     });

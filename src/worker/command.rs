@@ -9,7 +9,7 @@ use std::path::Path;
 pub struct Vars<'a> {
     /// `{input}`: absolute path of the claimed file.
     pub input: &'a Path,
-    /// `{name}`: display name, without the sort prefix.
+    /// `{name}`: display name, without sort key and id.
     pub name: &'a OsStr,
     /// `{out}`: the output folder.
     pub out: &'a Path,

@@ -21,7 +21,9 @@ use super::process::{Ended, Run, describe_failure, run_command};
 use super::spawn::Launcher;
 use super::tracker::Tracker;
 use super::{Event, Outcome};
-use crate::queue::{Item, ItemRecord, Queue, State, WorkerConfig, WorkerId, printable, unix_ms};
+use crate::queue::{
+    Item, ItemId, ItemRecord, Queue, State, WorkerConfig, WorkerId, printable, unix_ms,
+};
 
 /// The engine-wide things every job needs.
 pub struct Ctx {
@@ -30,8 +32,8 @@ pub struct Ctx {
     pub worker: WorkerId,
     pub out_dir: PathBuf,
     pub events: Box<dyn Fn(Event) + Send + Sync>,
-    /// Display names known to have an attempt record (so a success need not look).
-    pub recorded: Mutex<HashSet<OsString>>,
+    /// Ids known to have an attempt record (so a success need not look).
+    pub recorded: Mutex<HashSet<ItemId>>,
     /// Items this engine has put in delayed/ since the loop last looked.
     pub delayed_added: AtomicUsize,
     /// Whether the queue's mount is still there (see `mount`).
@@ -77,7 +79,11 @@ enum RunResult {
 /// Runs a claimed item to its end; `seq` is unique within the engine.
 pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u64) {
     let path = ctx.queue.path_of(&claimed);
-    let display = claimed.display().to_os_string();
+    let display = ctx.queue.full_name(&claimed);
+    let (Some(id), Some(log_path)) = (claimed.id(), ctx.queue.log_path(&claimed)) else {
+        ctx.notice(format!("{}: claimed without an id", claimed.qualified()));
+        return;
+    };
     let epoch = ctx.mount.epoch();
     let (input, size) = match open_item(&path) {
         Ok(opened) => opened,
@@ -96,11 +102,10 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
         }
         Err(Some(reason)) => {
             let record = ItemRecord {
-                attempts: 0,
                 reason: Some(reason.clone()),
-                retry_at: None,
+                ..ctx.queue.record(&claimed)
             };
-            let _ = ctx.queue.write_record(&display, &record);
+            let _ = ctx.queue.write_record(&claimed, &record);
             let outcome = Outcome::Failed {
                 reason,
                 final_: true,
@@ -112,9 +117,9 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
     (ctx.events)(Event::Started {
         item: claimed.clone(),
     });
-    let has_record = lock(&ctx.recorded).contains(&display);
+    let has_record = lock(&ctx.recorded).contains(&id);
     let record = if has_record {
-        ctx.queue.record(&display)
+        ctx.queue.record(&claimed)
     } else {
         ItemRecord::default()
     };
@@ -124,7 +129,7 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
         record.attempts + 1,
         ctx.worker.0
     );
-    let mut log = CappedLog::new(ctx.queue.log_path(&display), header, ctx.config.log_cap);
+    let mut log = CappedLog::new(log_path, header, ctx.config.log_cap);
     let mut tracker = Tracker::new(claimed.clone());
     let result = match &ctx.config.command {
         Some(template) => {
@@ -183,8 +188,8 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
     let (to, outcome) = match result {
         RunResult::Success => {
             if has_record {
-                ctx.queue.clear_record(&display);
-                lock(&ctx.recorded).remove(&display);
+                ctx.queue.clear_record(&claimed);
+                lock(&ctx.recorded).remove(&id);
             }
             (State::Success, Outcome::Success)
         }
@@ -197,16 +202,22 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
                 ));
             }
             log.note(&reason);
-            let mut record = ctx.queue.record(&display);
-            record.attempts += 1;
-            record.reason = Some(reason.clone());
-            let final_ = record.attempts >= ctx.config.max_attempts;
-            record.retry_at = (!final_).then(|| {
-                let delay = backoff(ctx.config.retry_delay, record.attempts);
-                unix_ms(SystemTime::now() + delay)
-            });
-            let _ = ctx.queue.write_record(&display, &record);
-            lock(&ctx.recorded).insert(display.clone());
+            let max_attempts = ctx.config.max_attempts;
+            let retry_at = |attempts: u32| {
+                (attempts < max_attempts).then(|| {
+                    let delay = backoff(ctx.config.retry_delay, attempts);
+                    unix_ms(SystemTime::now() + delay)
+                })
+            };
+            let attempts = match ctx.queue.count_failure(&claimed, reason.clone(), retry_at) {
+                Ok(record) => record.attempts,
+                Err(err) => {
+                    ctx.notice(format!("{}: {err}", claimed.qualified()));
+                    ctx.queue.record(&claimed).attempts + 1
+                }
+            };
+            let final_ = attempts >= max_attempts;
+            lock(&ctx.recorded).insert(id);
             let to = if final_ {
                 State::Failed
             } else {
@@ -367,9 +378,10 @@ fn run_hook(ctx: &Ctx, moved: &Item, outcome: &Outcome) {
         return;
     };
     let input = ctx.queue.path_of(moved);
+    let name = ctx.queue.full_name(moved);
     let vars = Vars {
         input: &input,
-        name: moved.display(),
+        name: &name,
         out: &ctx.out_dir,
         queue: ctx.queue.root(),
         reason,

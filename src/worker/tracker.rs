@@ -56,7 +56,7 @@ impl Tracker {
         self.unwritten = false;
         self.last_write = Some(now);
         let progress = self.snapshot(ctx, parser);
-        let _ = ctx.queue.write_progress(self.item.display(), &progress);
+        let _ = ctx.queue.write_progress(&self.item, &progress);
         (ctx.events)(Event::Progress {
             item: self.item.clone(),
             progress,
@@ -97,7 +97,7 @@ impl Tracker {
     /// Forgets the progress when the job ends (only if anything was ever written).
     pub fn clear(&self, ctx: &Ctx) {
         if self.last_write.is_some() {
-            ctx.queue.clear_progress(self.item.display());
+            ctx.queue.clear_progress(&self.item);
         }
     }
 }

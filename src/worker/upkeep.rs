@@ -94,7 +94,7 @@ pub fn promote_delayed(ctx: &Ctx, force: usize) -> Delayed {
     let mut waiting: Vec<_> = items
         .into_iter()
         .map(|item| {
-            let due = ctx.queue.record(item.display()).retry_at.unwrap_or(0);
+            let due = ctx.queue.record(&item).retry_at.unwrap_or(0);
             (due, item)
         })
         .collect();

@@ -74,17 +74,71 @@ pub fn drain(root: &Path, extra: &[&str]) -> Output {
     output
 }
 
-/// File names in a folder, sorted, as lossy strings.
+/// Display names (file names without sort key and id) in a folder, sorted, as lossy strings.
 pub fn ls(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = match fs::read_dir(dir) {
         Ok(entries) => entries
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| !n.starts_with('.'))
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| !n.as_encoded_bytes().starts_with(b"."))
+            .map(|n| fsq::queue::display_name(&n).to_string_lossy().into_owned())
             .collect(),
         Err(_) => Vec::new(),
     };
     names.sort();
     names
+}
+
+/// The path of `_meta/<kind>/<id>` for the one item shown as `display` anywhere in the queue, or
+/// in one state folder when given as `STATE/NAME`.
+pub fn meta_of(root: &Path, kind: &str, display: &str) -> PathBuf {
+    find_meta_of(root, kind, display)
+        .unwrap_or_else(|| panic!("no item with an id shown as {display}"))
+}
+
+/// Like `meta_of`, or `None` while no item shown as `display` has an id (not claimed yet).
+pub fn find_meta_of(root: &Path, kind: &str, display: &str) -> Option<PathBuf> {
+    if let Some((state, name)) = display.split_once('/') {
+        let id = fs::read_dir(root.join(state))
+            .ok()?
+            .flatten()
+            .find_map(|e| {
+                let file = e.file_name();
+                let parsed = fsq::queue::parse_name(&file);
+                (parsed.display == OsStr::new(name)).then_some(parsed.id?)
+            })?;
+        return Some(root.join("_meta").join(kind).join(id.as_str()));
+    }
+    let mut dirs = vec![root.to_path_buf()];
+    for entry in fs::read_dir(root).unwrap().flatten() {
+        if entry.file_type().unwrap().is_dir()
+            && !entry.file_name().to_string_lossy().starts_with('_')
+        {
+            dirs.push(entry.path());
+            if entry.file_name() == "process" {
+                dirs.extend(
+                    fs::read_dir(entry.path())
+                        .unwrap()
+                        .flatten()
+                        .map(|e| e.path()),
+                );
+            }
+        }
+    }
+    let ids: Vec<_> = dirs
+        .iter()
+        .filter_map(|dir| fs::read_dir(dir).ok())
+        .flat_map(|entries| entries.flatten())
+        .map(|e| e.file_name())
+        .filter_map(|file| {
+            let parsed = fsq::queue::parse_name(&file);
+            (parsed.display == OsStr::new(display)).then_some(parsed.id?)
+        })
+        .collect();
+    assert!(
+        ids.len() <= 1,
+        "one item with an id shown as {display}: {ids:?}"
+    );
+    Some(root.join("_meta").join(kind).join(ids.first()?.as_str()))
 }
 
 /// Every item file under `process/`, whoever holds it.

@@ -212,7 +212,7 @@ impl Columns {
         let mut cells: Vec<(String, Style)> = Vec::new();
         match self.state {
             QState::Process => {
-                let progress = model.queue.running.get(item.display());
+                let progress = model.queue.running.get(&item.identity());
                 let fraction = progress.and_then(|p| p.fraction).map(|f| f.clamp(0.0, 1.0));
                 let percent = fraction.map_or("  ?".into(), |f| format!("{:>3.0}%", f * 100.0));
                 if self.rest.len() >= 3 {
@@ -270,7 +270,7 @@ impl Columns {
             let (cell, cell_style) = cells.get(i).cloned().unwrap_or_default();
             let bar_here = self.state == QState::Process && self.rest.len() >= 3 && i == 0;
             if bar_here {
-                let progress = model.queue.running.get(item.display());
+                let progress = model.queue.running.get(&item.identity());
                 bar(
                     buf,
                     x + 1,
@@ -355,7 +355,7 @@ fn status_line(buf: &mut Buffer, area: Rect, model: &Model, pane: &Pane, theme: 
         if let Some(owner) = &item.owner {
             line.push_str(&format!("  [{}]", printable(owner)));
         }
-        if let Some(progress) = model.queue.running.get(item.display())
+        if let Some(progress) = model.queue.running.get(&item.identity())
             && !progress.worker.is_empty()
             && item.owner.is_none()
         {

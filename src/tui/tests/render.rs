@@ -15,7 +15,7 @@ use super::Harness;
 
 const PENDING: &[&str] = &[
     "interview-raw.mov",
-    "0!urgent-trailer.mp4",
+    "0+1k8mb6l1719vl5f+urgent-trailer.mp4",
     "lecture-03.mkv",
     "podcast-episode-118.wav",
     "a file name far too long to fit into one pane of the commander.mp4",

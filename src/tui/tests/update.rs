@@ -49,8 +49,8 @@ fn cursor_follows_its_item_when_items_above_vanish() {
     assert_eq!(h.cursor_name(), "c");
     h.list(QState::Pending, &["b", "c", "d"]);
     assert_eq!(h.cursor_name(), "c");
-    // Reordered (a new sort prefix): still the same item.
-    h.list(QState::Pending, &["0!c", "b", "d"]);
+    // Reordered (a new sort key): still the same item.
+    h.list(QState::Pending, &["0+1k8mb6l1719vl5f+c", "b", "d"]);
     assert_eq!(h.cursor_name(), "c");
 }
 
@@ -74,7 +74,7 @@ fn selection_follows_identity_and_drops_what_vanished() {
         .key(KeyCode::Char(' '));
     assert_eq!(h.model.pane().selected.len(), 2, "a and c");
     assert_eq!(h.cursor_name(), "d", "select moves down, as in mc");
-    h.list(QState::Pending, &["0!c", "b", "d"]);
+    h.list(QState::Pending, &["0+1k8mb6l1719vl5f+c", "b", "d"]);
     let targets: Vec<_> = h
         .model
         .pane()
@@ -82,7 +82,7 @@ fn selection_follows_identity_and_drops_what_vanished() {
         .iter()
         .map(|i| i.file.clone())
         .collect();
-    assert_eq!(targets, ["0!c"]);
+    assert_eq!(targets, ["0+1k8mb6l1719vl5f+c"]);
     h.key(KeyCode::Char('*'));
     let selected: Vec<_> = h
         .model
