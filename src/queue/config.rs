@@ -1,9 +1,12 @@
-//! `_meta/config.toml`: the settings of one queue. Unknown keys are errors, reported with line
-//! and column, so a typo never silently falls back to a default.
+//! `_meta/config.toml`: the settings of one queue, and the operator's own
+//! `$XDG_CONFIG_HOME/fsq/config.toml`, which holds only `[tui]` and lies under every queue's.
+//! Unknown keys are errors, reported with file, line and column, so a typo never silently falls
+//! back to a default.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
 use super::error::{Error, Result};
@@ -120,32 +123,85 @@ pub struct TuiConfig {
     pub keys: toml::Table,
 }
 
+/// The operator's own settings: `[tui]` only (a queue's `[worker]` is the queue's business).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UserConfig {
+    pub tui: TuiConfig,
+}
+
+impl TuiConfig {
+    /// These settings over `under`: each key set here wins; key bindings merge per action.
+    pub fn over(self, under: TuiConfig) -> TuiConfig {
+        let mut keys = under.keys;
+        keys.extend(self.keys);
+        TuiConfig {
+            theme: self.theme.or(under.theme),
+            left: self.left.or(under.left),
+            right: self.right.or(under.right),
+            keys,
+        }
+    }
+}
+
+/// Where the operator's own files live: `$XDG_CONFIG_HOME/fsq`, by default `~/.config/fsq`
+/// (a relative `XDG_CONFIG_HOME` is ignored, as the XDG specification says).
+pub fn user_config_dir() -> Option<PathBuf> {
+    let xdg = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute());
+    let base = xdg.or_else(|| {
+        std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .map(|home| home.join(".config"))
+    })?;
+    Some(base.join("fsq"))
+}
+
+impl UserConfig {
+    /// Reads the user config; a missing file gives the defaults.
+    pub fn load(path: &Path) -> Result<UserConfig> {
+        load_toml(path)
+    }
+}
+
 impl Config {
     /// Reads a config file; a missing file gives the defaults, a broken one an error with the
     /// line and column of the problem.
     pub fn load(path: &Path) -> Result<Config> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Config::parse(&text, path),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(err) => Err(Error::io(path, err)),
-        }
+        load_toml(path)
     }
 
     /// Parses config text; `path` only names the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        toml::from_str(text).map_err(|err| {
-            let offset = err.span().map_or(0, |span| span.start);
-            let before = &text[..offset.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-            Error::Config {
-                path: path.to_path_buf(),
-                line,
-                column,
-                message: err.message().to_string(),
-            }
-        })
+        parse_toml(text, path)
     }
+}
+
+/// Reads and parses a TOML settings file; a missing file gives the defaults.
+fn load_toml<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_toml(&text, path),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
+        Err(err) => Err(Error::io(path, err)),
+    }
+}
+
+/// Parses TOML text into `T`, naming `path`, the line and the column in errors.
+pub fn parse_toml<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T> {
+    toml::from_str(text).map_err(|err| {
+        let offset = err.span().map_or(0, |span| span.start);
+        let before = &text[..offset.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        Error::Config {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: err.message().to_string(),
+        }
+    })
 }
 
 /// Parses `500ms`, `30s`, `2m`, `2h`, `1d`, `1h30m` or a bare number of seconds.

@@ -180,9 +180,20 @@ impl Queue {
     /// Moves `item` within its folder to `position` by renaming it alone: it gets a sort key
     /// between its new neighbours (see `order_key`). Lists the folder to find them.
     pub fn reorder(&self, item: &Item, position: &Position) -> Result<Item> {
-        let others: Vec<Item> = self
-            .list(item.state)?
-            .into_iter()
+        let listing = self.list(item.state)?;
+        self.reorder_among(item, position, &listing)
+    }
+
+    /// Like `reorder`, with the folder's items (in processing order) already listed.
+    pub fn reorder_among(
+        &self,
+        item: &Item,
+        position: &Position,
+        listing: &[Item],
+    ) -> Result<Item> {
+        let others: Vec<&Item> = listing
+            .iter()
+            .filter(|other| other.state == item.state)
             .filter(|other| other.file != item.file || other.owner != item.owner)
             .collect();
         let index_of = |anchor: &Item| {

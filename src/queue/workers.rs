@@ -110,12 +110,7 @@ impl Queue {
     /// touched there. Hosts' clocks may differ; the server's is the one all heartbeats share.
     /// Falls back to this host's clock where the queue is read-only.
     pub fn shared_now(&self) -> SystemTime {
-        let probe = self
-            .meta_path("workers")
-            .join(format!(".clock.{}", this_host()));
-        fs::write(&probe, b"")
-            .and_then(|()| fs::metadata(&probe)?.modified())
-            .unwrap_or_else(|_| SystemTime::now())
+        self.touch_clock().unwrap_or_else(|_| SystemTime::now())
     }
 
     /// Every worker with a heartbeat, and whether it is alive.

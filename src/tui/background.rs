@@ -44,6 +44,7 @@ enum Read {
         log: bool,
     },
     Edit(Item),
+    Info(Item),
     Chunk(ReadRequest),
 }
 
@@ -99,6 +100,7 @@ impl Background {
             Effect::Save(request) => self.ops.send(Job::Save(request)).is_ok(),
             Effect::View { item, log } => self.reads.send(Read::View { item, log }).is_ok(),
             Effect::Edit(item) => self.reads.send(Read::Edit(item)).is_ok(),
+            Effect::Info(item) => self.reads.send(Read::Info(item)).is_ok(),
             Effect::ViewerRead(request) => self.reads.send(Read::Chunk(request)).is_ok(),
             other => return Some(other),
         };
@@ -174,6 +176,7 @@ fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, time
                     Ok(editor) => Event::EditorOpened(Box::new(editor)),
                     Err(err) => Event::OpenFailed(err.to_string()),
                 }),
+                Read::Info(item) => out.push(Event::InfoRead(super::info::read(queue, &item))),
                 Read::Chunk(request) => out.push(match request.read() {
                     Ok(chunk) => Event::ViewerChunk(chunk),
                     Err(err) => Event::OpenFailed(format!("cannot read: {err}")),

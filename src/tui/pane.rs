@@ -11,6 +11,7 @@ use crate::queue::{Item, State as QState, printable, processing_order};
 
 use super::glob;
 use super::merge::merge_names;
+use super::sort::{SortMode, sort_shown};
 
 /// What identifies an item within a state across renames of its sort key: its owner (for
 /// claimed items) and its display name.
@@ -63,6 +64,11 @@ pub struct Pane {
     pub fresh: HashMap<Key, SystemTime>,
     /// Whether a listing has arrived at all.
     pub loaded: bool,
+    /// How rows are ordered (never applied to pending, which shows processing order).
+    pub sort: SortMode,
+    pub reverse: bool,
+    /// The quick search's text while one runs.
+    pub search: Option<String>,
 }
 
 impl Pane {
@@ -79,13 +85,27 @@ impl Pane {
             asked: HashSet::new(),
             fresh: HashMap::new(),
             loaded: false,
+            sort: SortMode::default(),
+            reverse: false,
+            search: None,
         }
     }
 
-    /// Shows another state: everything about the old listing is forgotten.
+    /// Shows another state: everything about the old listing is forgotten but the sort.
     pub fn switch_to(&mut self, state: QState) {
         if self.state != state {
+            let (sort, reverse) = (self.sort, self.reverse);
             *self = Pane::new(state);
+            (self.sort, self.reverse) = (sort, reverse);
+        }
+    }
+
+    /// The sort in effect: pending always shows processing order.
+    pub fn effective_sort(&self) -> (SortMode, bool) {
+        if SortMode::allowed_in(self.state) {
+            (self.sort, self.reverse)
+        } else {
+            (SortMode::Order, false)
         }
     }
 
@@ -218,6 +238,12 @@ impl Pane {
     }
 
     fn compute_shown(&mut self) {
+        self.filter_shown();
+        let (mode, reverse) = self.effective_sort();
+        sort_shown(&mut self.shown, &self.items, &self.details, mode, reverse);
+    }
+
+    fn filter_shown(&mut self) {
         self.shown = match &self.filter {
             None => {
                 // Reuses the index's memory: a million rows are renumbered, not reallocated.
@@ -311,6 +337,28 @@ impl Pane {
                 self.selected.insert(key);
             }
         }
+    }
+
+    /// Items whose details are wanted and not asked for yet, now marked asked: the rows on
+    /// screen in a list `height` rows tall, or every item while sorted by size or time.
+    pub fn want_details(&mut self, height: usize) -> Vec<Item> {
+        let rows: Vec<&Item> = if self.effective_sort().0.needs_stat() {
+            self.items.iter().collect()
+        } else {
+            self.visible(height).map(|(_, item)| item).collect()
+        };
+        let missing: Vec<Item> = rows
+            .into_iter()
+            .filter(|item| {
+                let key = Key::of(item);
+                !self.details.contains_key(&key) && !self.asked.contains(&key)
+            })
+            .cloned()
+            .collect();
+        for item in &missing {
+            self.asked.insert(Key::of(item));
+        }
+        missing
     }
 
     /// Drops fresh marks that ran out by `now`; says whether any did.

@@ -2,7 +2,9 @@
 //! through `update`, drawn into a `TestBackend` and compared with insta snapshots. Paths are
 //! fixed (`/srv/convert`) and the clock is frozen, so snapshots never depend on the machine.
 
+mod habits;
 mod live;
+mod look;
 mod render;
 mod update;
 
@@ -94,6 +96,17 @@ impl Harness {
             }
         }
         self.send(Event::Details(details))
+    }
+
+    /// How many items the last event asked to stat.
+    pub fn stat_requests(&self) -> usize {
+        self.effects
+            .iter()
+            .map(|e| match e {
+                Effect::Stat(items) => items.len(),
+                _ => 0,
+            })
+            .sum()
     }
 
     pub fn progress(&mut self, name: &str, fraction: f64) -> &mut Self {
