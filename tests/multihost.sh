@@ -301,6 +301,9 @@ workers = 2
 heartbeat = "$HB"
 heartbeat_timeout = "${HB_TIMEOUT}s"
 max_attempts = 5
+# sshfs reports no ctime of its own, so a file renamed in looks like one written in place and
+# waits out the quiet period (60 s by default on network filesystems); these producers rename.
+quiet_period = "2s"
 EOF
     # Items are written straight into new/ and renamed into the root, as a producer does.
     (cd "$E/new" && seq -f "item-%05g" 1 "$1" | xargs touch)

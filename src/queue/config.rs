@@ -67,8 +67,13 @@ pub struct WorkerConfig {
     pub retry_delay: Duration,
     #[serde(deserialize_with = "optional_duration")]
     pub poll: Option<Duration>,
+    /// Where the kernel cannot see writers: how long a dropped file must stay unchanged.
+    /// `None`: the default for the filesystem (see `quiet_period_on`).
+    #[serde(deserialize_with = "optional_duration")]
+    pub quiet_period: Option<Duration>,
+    /// How long after its last close a file written in place waits before it is claimed.
     #[serde(deserialize_with = "duration")]
-    pub quiet_period: Duration,
+    pub settle_time: Duration,
     #[serde(deserialize_with = "duration")]
     pub grace: Duration,
     #[serde(deserialize_with = "size")]
@@ -79,6 +84,29 @@ pub struct WorkerConfig {
     pub heartbeat_timeout: Duration,
     pub on_success: Option<Vec<String>>,
     pub on_failure: Option<Vec<String>>,
+}
+
+/// The quiet period on a local filesystem, used only for files whose writers the kernel will
+/// not name to this worker (another user's file, without `CAP_LEASE`).
+pub const DEFAULT_QUIET_LOCAL: Duration = Duration::from_secs(2);
+/// The quiet period on network filesystems, where quiet time is the only signal: longer than
+/// an NFS client's write-back interval (30 s by default), so a slow upload whose data reaches
+/// the server in bursts is not mistaken for a finished one.
+pub const DEFAULT_QUIET_REMOTE: Duration = Duration::from_secs(60);
+/// Settle time after a close: a shell's `>` then `>>`, or a program that creates a file and
+/// fills it, reopens within milliseconds; a second costs only files written in place.
+pub const DEFAULT_SETTLE: Duration = Duration::from_secs(1);
+
+impl WorkerConfig {
+    /// The quiet period that applies on a filesystem where writers on other hosts cannot be
+    /// seen (`remote`) or on a local one.
+    pub fn quiet_period_on(&self, remote: bool) -> Duration {
+        self.quiet_period.unwrap_or(if remote {
+            DEFAULT_QUIET_REMOTE
+        } else {
+            DEFAULT_QUIET_LOCAL
+        })
+    }
 }
 
 /// The built-in processors.
@@ -102,7 +130,8 @@ impl Default for WorkerConfig {
             max_attempts: 3,
             retry_delay: Duration::from_secs(30),
             poll: None,
-            quiet_period: Duration::from_secs(2),
+            quiet_period: None,
+            settle_time: DEFAULT_SETTLE,
             grace: Duration::from_secs(10),
             log_cap: 1 << 20,
             heartbeat: Duration::from_secs(2),
@@ -289,6 +318,18 @@ mod tests {
         let config = Config::parse(super::super::DEFAULT_CONFIG, Path::new("c")).unwrap();
         assert_eq!(config.worker.max_attempts, 3);
         assert_eq!(config.worker.output, PathBuf::from("_out"));
+        assert_eq!(config.worker.settle_time, DEFAULT_SETTLE);
+        assert_eq!(config.worker.quiet_period_on(true), DEFAULT_QUIET_REMOTE);
+        assert_eq!(config.worker.quiet_period_on(false), DEFAULT_QUIET_LOCAL);
+    }
+
+    #[test]
+    fn a_quiet_period_given_applies_on_every_filesystem() {
+        let text = "[worker]\nquiet_period = \"5s\"\nsettle_time = \"200ms\"\n";
+        let config = Config::parse(text, Path::new("c")).unwrap().worker;
+        assert_eq!(config.quiet_period_on(true), Duration::from_secs(5));
+        assert_eq!(config.quiet_period_on(false), Duration::from_secs(5));
+        assert_eq!(config.settle_time, Duration::from_millis(200));
     }
 
     #[test]

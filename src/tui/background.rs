@@ -11,7 +11,8 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread;
 use std::time::Duration;
 
-use crate::queue::{Item, Queue, State as QState};
+use crate::queue::{Item, Queue, State as QState, remote_filesystem};
+use crate::worker::being_written;
 
 use super::editor::{Editor, SaveRequest};
 use super::effect::{Effect, Op};
@@ -194,6 +195,7 @@ fn lister(queue: &Queue, requests: &Receiver<List>, events: &Sender<Event>) {
 }
 
 fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, timeout: Duration) {
+    let local = remote_filesystem(queue.root()).is_none();
     while let Ok(first) = requests.recv() {
         let (mut stat, mut progress, mut workers) = (Vec::new(), false, false);
         let mut out = Vec::new();
@@ -217,7 +219,9 @@ fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, time
         }
         if !stat.is_empty() {
             out.push(Event::Details(
-                stat.iter().map(|item| details(queue, item)).collect(),
+                stat.iter()
+                    .map(|item| details(queue, item, local))
+                    .collect(),
             ));
         }
         if progress {
@@ -241,11 +245,15 @@ fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, time
     }
 }
 
-fn details(queue: &Queue, item: &Item) -> (QState, Key, Details) {
-    let meta = fs::symlink_metadata(queue.path_of(item)).ok();
+/// What a stat and the records say about an item; `local`: the queue is on a local filesystem,
+/// where the kernel can tell a pending file still being written.
+fn details(queue: &Queue, item: &Item, local: bool) -> (QState, Key, Details) {
+    let path = queue.path_of(item);
+    let meta = fs::symlink_metadata(&path).ok();
     let mut found = Details {
         size: meta.as_ref().map_or(0, |m| m.len()),
         modified: meta.and_then(|m| m.modified().ok()),
+        arriving: local && item.state == QState::Pending && being_written(&path) == Some(true),
         ..Details::default()
     };
     if matches!(item.state, QState::Failed | QState::Delayed) {

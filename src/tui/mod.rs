@@ -20,6 +20,7 @@ mod input;
 mod keymap;
 mod layout;
 mod look;
+mod merge;
 mod model;
 mod ops;
 mod pane;

@@ -3,7 +3,6 @@
 //! the cursor stays on its item (or on the item that took its place) and the selection keeps
 //! exactly the items that are still there.
 
-use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::time::SystemTime;
@@ -11,6 +10,7 @@ use std::time::SystemTime;
 use crate::queue::{Item, State as QState, printable, processing_order};
 
 use super::glob;
+use super::merge::merge_names;
 use super::sort::{SortMode, sort_shown};
 
 /// What identifies an item within a state across renames of its sort key: its owner (for
@@ -39,6 +39,8 @@ pub struct Details {
     pub reason: Option<String>,
     /// When a delayed item runs again, Unix milliseconds.
     pub retry_at: Option<u64>,
+    /// A pending file some process still has open for writing: not an item yet.
+    pub arriving: bool,
 }
 
 /// The listing of one state, as shown in one pane.
@@ -188,31 +190,20 @@ impl Pane {
         fresh_until: SystemTime,
     ) -> bool {
         let cursor_key = self.current().map(Key::of);
-        let found_files: Vec<OsString> = found.iter().map(|i| i.file.clone()).collect();
-        let mut left_files = Vec::new();
         let old_cursor = self.cursor;
+        let found_files: Vec<OsString> = found.iter().map(|i| i.file.clone()).collect();
         let arrived: HashSet<Key> = found.iter().map(Key::of).collect();
-        let mut left = HashSet::new();
-        let old = std::mem::take(&mut self.items);
-        let mut items = Vec::with_capacity(old.len() + found.len());
-        let mut files = files.iter().peekable();
-        let mut found = found.into_iter().peekable();
-        for item in old {
-            let before = |file: &OsStr| processing_order(file, &item.file) == Ordering::Less;
-            while let Some(new) = found.next_if(|new| before(&new.file)) {
-                items.push(new);
-            }
-            while files.next_if(|file| before(file)).is_some() {}
-            if files.peek().is_some_and(|file| **file == item.file) {
-                left.insert(Key::of(&item));
-                left_files.push(item.file);
-            } else {
-                items.push(item);
-            }
-        }
-        items.extend(found);
+        let mut gone = merge_names(&mut self.items, files, found, self.state);
+        gone.sort_unstable_by(|a, b| processing_order(&a.file, &b.file));
+        let left: HashSet<Key> = gone.iter().map(Key::of).collect();
+        let left_files: Vec<OsString> = gone.into_iter().map(|item| item.file).collect();
         for key in arrived.difference(&left) {
             self.fresh.insert(key.clone(), fresh_until);
+        }
+        // Written to, or closed: its size (and whether it is still arriving) is read again.
+        for key in &arrived {
+            self.details.remove(key);
+            self.asked.remove(key);
         }
         for key in left.difference(&arrived) {
             self.selected.remove(key);
@@ -220,7 +211,6 @@ impl Pane {
             self.fresh.remove(key);
             self.asked.remove(key);
         }
-        self.items = items;
         if left_files == found_files {
             return false;
         }
@@ -255,7 +245,13 @@ impl Pane {
 
     fn filter_shown(&mut self) {
         self.shown = match &self.filter {
-            None => (0..self.items.len()).collect(),
+            None => {
+                // Reuses the index's memory: a million rows are renumbered, not reallocated.
+                let mut shown = std::mem::take(&mut self.shown);
+                shown.clear();
+                shown.extend(0..self.items.len());
+                shown
+            }
             Some(pattern) => {
                 let pattern = if pattern.contains(['*', '?']) {
                     pattern.clone()

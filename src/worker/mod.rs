@@ -11,6 +11,7 @@ mod claim;
 mod command;
 mod ctx;
 mod engine;
+mod intake;
 mod job;
 mod log;
 mod mount;
@@ -29,6 +30,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+pub use intake::being_written;
 pub use process::find_program;
 
 use crate::queue::{Config, Item, OnConflict, Processor, Progress, Queue, WorkerConfig, WorkerId};

@@ -236,8 +236,11 @@ impl Columns {
     ) {
         let key = Key::of(item);
         let details = pane.details.get(&key);
+        let arriving = details.is_some_and(|d| d.arriving);
         let marker = if pane.selected.contains(&key) {
             "*"
+        } else if arriving {
+            "+"
         } else {
             " "
         };
@@ -410,7 +413,14 @@ fn status_line(buf: &mut Buffer, area: Rect, model: &Model, pane: &Pane, theme: 
     let line = if !pane.selected.is_empty() {
         format!(" {} selected of {}", pane.selected.len(), pane.items.len())
     } else if let Some(item) = pane.current() {
-        let mut line = format!(" {}", printable(item.display()));
+        let mut line = match pane.details.get(&Key::of(item)) {
+            // Still open for writing: not an item yet, and growing.
+            Some(details) if details.arriving => {
+                format!(" arriving, {} so far:", text::size(details.size))
+            }
+            _ => String::new(),
+        };
+        line.push_str(&format!(" {}", printable(item.display())));
         if let Some(owner) = &item.owner {
             line.push_str(&format!("  [{}]", printable(owner)));
         }

@@ -92,6 +92,7 @@ impl Harness {
                         .then(|| "exit status 1: no such codec".to_string()),
                     retry_at: (item.state == QState::Delayed)
                         .then(|| crate::queue::unix_ms(now()) + 95_000),
+                    arriving: false,
                 };
                 details.push((item.state, Key::of(item), details_for));
             }
