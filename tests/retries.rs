@@ -122,7 +122,8 @@ fn the_failure_reason_carries_the_last_stderr_line() {
     let failed = ls_json(&root, "failed");
     assert_eq!(failed[0]["reason"], "exit code 1: moov atom not found");
     assert!(
-        stderr(&out).contains("clip.mp4 failed: exit code 1: moov atom not found"),
+        stderr(&out).contains("clip.mp4: failed after")
+            && stderr(&out).contains("exit code 1: moov atom not found"),
         "{}",
         stderr(&out)
     );

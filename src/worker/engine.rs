@@ -10,12 +10,14 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
-use super::Event;
+use super::EngineEvent;
 use super::claim::Claimer;
-use super::job::{Control, Ctx, lock, run_job};
+use super::ctx::{Control, Ctx, lock};
+use super::intake::Intake;
+use super::job::run_job;
 use super::upkeep::{self, Beat};
 use super::watch::{self, Signals, Watch};
-use crate::queue::{State, this_host, unix_ms};
+use crate::queue::{State, remote_filesystem, this_host, unix_ms};
 
 /// What the engine's owner may change while it runs.
 #[derive(Default)]
@@ -90,7 +92,13 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
     upkeep::recover(&ctx);
     let mut delayed = upkeep::promote_delayed(&ctx, 0);
 
-    let mut claimer = Claimer::new(ctx.config.quiet_period);
+    let remote = remote_filesystem(ctx.queue.root()).is_some();
+    let intake = Intake::new(
+        !remote,
+        ctx.config.settle_time,
+        ctx.config.quiet_period_on(remote),
+    );
+    let mut claimer = Claimer::new(intake, poll.is_none());
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<u64>();
     let mut running: HashMap<u64, Arc<Control>> = HashMap::new();
     let mut seq = 0u64;
@@ -253,7 +261,7 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
     }
     drop(watch);
     ctx.queue.retire_worker(&ctx.worker);
-    (ctx.events)(Event::Stopped);
+    (ctx.events)(EngineEvent::Stopped);
 }
 
 fn no_heartbeat(err: &str) -> String {

@@ -4,7 +4,7 @@
 
 use std::time::SystemTime;
 
-use super::job::{Ctx, lock};
+use super::ctx::{Ctx, lock};
 use crate::queue::{Heartbeat, PidSpace, State, printable, this_host, unix_ms};
 
 /// What a worker says about itself in its heartbeat.
