@@ -46,6 +46,17 @@ pub struct WorkerConfig {
     pub heartbeat_timeout: Duration,
     pub on_success: Option<Vec<String>>,
     pub on_failure: Option<Vec<String>>,
+    /// Kill and fail a job that printed nothing and made no progress for this long; 0 = never.
+    #[serde(deserialize_with = "duration")]
+    pub stall: Duration,
+    /// Run after the command succeeds; a non-zero exit fails the attempt.
+    pub verify: Option<Vec<String>>,
+    /// After this many failures in a row of different items, the host pauses itself; 0 = never.
+    pub host_failure_limit: u32,
+    /// Run once when the queue went from busy to drained (across all hosts).
+    pub on_drained: Option<Vec<String>>,
+    /// Run once per dead worker, by the worker that recovered its claims.
+    pub on_worker_down: Option<Vec<String>>,
 }
 
 /// The built-in processors.
@@ -76,6 +87,11 @@ impl Default for WorkerConfig {
             heartbeat_timeout: Duration::from_secs(30),
             on_success: None,
             on_failure: None,
+            stall: Duration::ZERO,
+            verify: None,
+            host_failure_limit: 0,
+            on_drained: None,
+            on_worker_down: None,
         }
     }
 }
@@ -153,6 +169,26 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(total)
 }
 
+/// A duration the way people write it: `10m`, `90s`, `1h30m`, `250ms`.
+pub fn format_duration(duration: Duration) -> String {
+    let ms = duration.as_millis();
+    if !ms.is_multiple_of(1000) {
+        return format!("{ms}ms");
+    }
+    let secs = ms / 1000;
+    if secs == 0 {
+        return "0s".into();
+    }
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut text = String::new();
+    for (value, unit) in [(h, "h"), (m, "m"), (s, "s")] {
+        if value > 0 {
+            text.push_str(&format!("{value}{unit}"));
+        }
+    }
+    text
+}
+
 fn bad_duration(text: &str) -> String {
     format!("{text:?} is not a duration (try 500ms, 30s, 2m, 2h)")
 }
@@ -222,6 +258,9 @@ mod tests {
         assert_eq!(parse_duration("1.5").unwrap(), Duration::from_millis(1500));
         assert!(parse_duration("5 parsecs").is_err());
         assert!(parse_duration("").is_err());
+        assert_eq!(format_duration(Duration::from_secs(600)), "10m");
+        assert_eq!(format_duration(Duration::from_secs(5400)), "1h30m");
+        assert_eq!(format_duration(Duration::from_millis(1500)), "1500ms");
         assert_eq!(parse_size("1MiB").unwrap(), 1 << 20);
         assert_eq!(parse_size("512k").unwrap(), 512 << 10);
         assert!(parse_size("lots").is_err());

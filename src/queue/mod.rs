@@ -9,6 +9,7 @@ mod config;
 mod edit;
 mod enqueue;
 mod error;
+mod events;
 mod identity;
 mod items;
 mod listing;
@@ -16,12 +17,16 @@ mod meta;
 mod mount;
 mod name;
 mod order_key;
+mod pause;
 mod rename;
+mod requests;
 mod state;
 mod watch_mode;
 mod workers;
 
-pub use config::{Config, Processor, TuiConfig, WorkerConfig, parse_duration, parse_size};
+pub use config::{
+    Config, Processor, TuiConfig, WorkerConfig, format_duration, parse_duration, parse_size,
+};
 pub use edit::FileIdentity;
 pub use enqueue::{AddMode, Source};
 pub use error::{Error, IoContext, Result};
@@ -31,6 +36,8 @@ pub use meta::{ItemRecord, Progress, unix_ms};
 pub use mount::{MountEntry, MountGuard, MountLost, mount_of};
 pub use name::{ItemId, display_name, is_item_name, json_name, parse as parse_name, printable};
 pub use order_key::processing_order;
+pub use pause::{PauseFlag, Paused, until_time};
+pub use requests::{Pending as PendingRequest, Request};
 pub use state::{State, UnknownState};
 pub use watch_mode::{DEFAULT_POLL, WatchMode, remote_filesystem, watch_mode};
 pub use workers::{Heartbeat, WorkerHealth, WorkerId, WorkerStatus, this_host};

@@ -71,6 +71,9 @@ pub struct Heartbeat {
     pub beat: u64,
 }
 
+/// A dead worker whose claims one recovery returned: its id and how many.
+pub type DeadWorker = (String, usize);
+
 /// A worker's health as judged from here.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "lowercase", tag = "health")]
@@ -168,6 +171,16 @@ impl Queue {
     /// the interrupted run as an attempt; an item out of attempts goes to `failed/` instead.
     /// Safe to run from several hosts at once: each item moves at most once.
     pub fn recover(&self, timeout: Duration, max_attempts: u32) -> Result<Vec<Item>> {
+        Ok(self.recover_claims(timeout, max_attempts)?.0)
+    }
+
+    /// `recover`, also saying whose claims came back: each dead worker's id and how many of its
+    /// claims this call returned (so the caller alone reports that worker's death).
+    pub fn recover_claims(
+        &self,
+        timeout: Duration,
+        max_attempts: u32,
+    ) -> Result<(Vec<Item>, Vec<DeadWorker>)> {
         // Claims first, heartbeats second: a worker writes its heartbeat before its first
         // claim, so every claim listed here has an owner the heartbeat snapshot can see.
         let claims = self.list(State::Process)?;
@@ -178,7 +191,7 @@ impl Queue {
                 .any(|w| OsStr::new(&w.heartbeat.id) == owner && w.health == WorkerHealth::Alive)
         };
         let mut recovered = Vec::new();
-        let mut dead_owners: Vec<OsString> = Vec::new();
+        let mut dead_owners: Vec<(OsString, usize)> = Vec::new();
         for item in claims {
             let owner = item.owner.clone().unwrap_or_default();
             if !owner.is_empty() && alive(&owner) {
@@ -211,8 +224,12 @@ impl Queue {
                 Err(err) if err.is_not_found() => continue,
                 Err(err) => return Err(err),
             }
-            if !owner.is_empty() && !dead_owners.contains(&owner) {
-                dead_owners.push(owner);
+            if owner.is_empty() {
+                continue;
+            }
+            match dead_owners.iter_mut().find(|(o, _)| *o == owner) {
+                Some((_, count)) => *count += 1,
+                None => dead_owners.push((owner, 1)),
             }
         }
         for worker in workers.iter().filter(|w| w.health != WorkerHealth::Alive) {
@@ -221,37 +238,14 @@ impl Queue {
                 self.retire_worker(&id);
             }
         }
-        for owner in dead_owners {
+        for (owner, _) in &dead_owners {
             let _ = fs::remove_dir(self.state_dir(State::Process).join(owner));
         }
-        Ok(recovered)
-    }
-}
-
-impl Queue {
-    fn pause_flag(&self, host: Option<&str>) -> std::path::PathBuf {
-        match host {
-            Some(host) => self.meta_path(format!("pause.{host}")),
-            None => self.meta_path("pause"),
-        }
-    }
-
-    /// Sets or clears the flag that stops all workers (or those of `host`) from claiming.
-    pub fn set_workers_paused(&self, host: Option<&str>, paused: bool) -> Result<()> {
-        let flag = self.pause_flag(host);
-        if paused {
-            fs::write(&flag, b"").at(&flag)
-        } else {
-            match fs::remove_file(&flag) {
-                Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err).at(&flag),
-                _ => Ok(()),
-            }
-        }
-    }
-
-    /// Whether workers on `host` must not claim: `_meta/pause` or `_meta/pause.<host>` exists.
-    pub fn workers_paused(&self, host: &str) -> bool {
-        self.pause_flag(None).exists() || self.pause_flag(Some(host)).exists()
+        let dead = dead_owners
+            .into_iter()
+            .map(|(owner, count)| (owner.to_string_lossy().into_owned(), count))
+            .collect();
+        Ok((recovered, dead))
     }
 }
 

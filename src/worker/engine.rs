@@ -12,10 +12,12 @@ use tokio::time::{Instant, sleep_until};
 
 use super::Event;
 use super::claim::Claimer;
-use super::job::{Control, Ctx, lock, run_job};
+use super::control::Control;
+use super::job::{Ctx, lock, run_job};
+use super::requests;
 use super::upkeep::{self, Beat};
 use super::watch::{self, Signals, Watch};
-use crate::queue::{this_host, unix_ms};
+use crate::queue::{ItemId, State, this_host, unix_ms};
 
 /// What the engine's owner may change while it runs.
 #[derive(Default)]
@@ -74,10 +76,12 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
         slots: shared.slots.load(Ordering::Relaxed),
         busy,
         paused,
-        note: ctx
-            .mount
-            .note()
-            .or_else(|| paused.then(|| "paused".to_string())),
+        note: ctx.mount.note().or_else(|| {
+            paused.then(|| {
+                let flag = ctx.queue.pause_of(&host).and_then(|p| p.flag.note);
+                flag.unwrap_or_else(|| "paused".to_string())
+            })
+        }),
         poll_ms: poll.map(|interval| interval.as_millis() as u64),
     };
     upkeep::write_heartbeat(&ctx, beat(0, false));
@@ -87,7 +91,10 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
 
     let mut claimer = Claimer::new(ctx.config.quiet_period);
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<u64>();
-    let mut running: HashMap<u64, Arc<Control>> = HashMap::new();
+    let mut running: HashMap<u64, (Option<ItemId>, Arc<Control>)> = HashMap::new();
+    let mut next_request_check = Instant::now();
+    // Whether this worker ran anything since the queue was last drained (see `on_drained`).
+    let mut worked = false;
     let mut seq = 0u64;
     let mut next_beat = Instant::now() + ctx.config.heartbeat;
     let mut next_poll = poll.map(|interval| Instant::now() + interval);
@@ -98,9 +105,18 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
 
     loop {
         if let Some(request) = *lock(&shared.stop) {
+            if stopping.is_none() {
+                // A frozen job could never finish within the grace period.
+                for (_, control) in running.values() {
+                    control.set_frozen(false);
+                }
+            }
             stopping = Some(request);
         }
         let now = Instant::now();
+        if ctx.breaker.take_tripped() {
+            next_pause_check = now;
+        }
         if now >= next_pause_check {
             next_pause_check = now + PAUSE_CHECK;
             let flag = ctx.queue.workers_paused(&host);
@@ -131,8 +147,12 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
                     break;
                 };
                 seq += 1;
+                if !worked {
+                    worked = true;
+                    ctx.queue.clear_drained();
+                }
                 let control = Arc::new(Control::default());
-                running.insert(seq, control.clone());
+                running.insert(seq, (item.id(), control.clone()));
                 shared.busy.store(running.len(), Ordering::Relaxed);
                 let guard = DoneGuard(done_tx.clone(), seq);
                 let job_ctx = ctx.clone();
@@ -149,11 +169,21 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
             }
             if !killed && deadline.is_some_and(|at| at <= Instant::now()) {
                 killed = true;
-                for control in running.values() {
+                for (_, control) in running.values() {
                     control.stop();
                 }
             }
-        } else if drain && mounted && running.is_empty() && claimer.root_empty(&signals) {
+        }
+        if worked && running.is_empty() && mounted && claimer.root_empty(&signals) {
+            worked = false;
+            report_drained(&ctx, &host);
+        }
+        if stopping.is_none()
+            && drain
+            && mounted
+            && running.is_empty()
+            && claimer.root_empty(&signals)
+        {
             // Confirm with a fresh look at both folders before calling the queue done.
             delayed = upkeep::promote_delayed(&ctx, 0);
             claimer.list_now(&ctx, &signals);
@@ -176,6 +206,7 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
             next_poll,
             stopping.flatten().filter(|_| !killed),
             Some(next_pause_check).filter(|_| paused),
+            Some(next_request_check).filter(|_| !running.is_empty()),
         ]
         .into_iter()
         .flatten()
@@ -195,6 +226,11 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
             _ = sleep_until(wake_at) => {}
         }
         let now = Instant::now();
+        if now >= next_request_check && !running.is_empty() && mounted {
+            next_request_check = now + requests::REQUEST_CHECK;
+            let jobs: Vec<_> = running.values().cloned().collect();
+            requests::apply(&ctx, &jobs);
+        }
         if let (Some(at), Some(interval)) = (next_poll, poll)
             && now >= at
         {
@@ -217,9 +253,31 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
             if delayed.promoted > 0 {
                 claimer.mark_dirty();
             }
+            requests::clear_stale(&ctx);
         }
     }
     drop(watch);
     ctx.queue.retire_worker(&ctx.worker);
     (ctx.events)(Event::Stopped);
+}
+
+/// This worker ran jobs and has nothing left: if the whole queue is drained (no host has anything
+/// pending, delayed or running) and no other worker claimed this drain first, runs `on_drained`.
+fn report_drained(ctx: &Ctx, host: &str) {
+    let Some(template) = &ctx.config.on_drained else {
+        return;
+    };
+    match ctx.queue.is_drained() {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(err) => return ctx.notice(format!("cannot tell whether the queue is drained: {err}")),
+    }
+    match ctx.queue.mark_drained() {
+        Ok(true) => {
+            let failed = ctx.queue.list(State::Failed).map_or(0, |items| items.len());
+            super::hooks::spawn_event_hook(ctx, template, host, &ctx.worker.0, failed);
+        }
+        Ok(false) => {}
+        Err(err) => ctx.notice(format!("cannot mark the queue drained: {err}")),
+    }
 }

@@ -7,14 +7,15 @@ use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::Notify;
-
+use super::breaker::Breaker;
 use super::builtin;
 use super::command::{Vars, expand, uses};
+use super::control::{Cancel, Control};
+use super::hooks;
 use super::log::CappedLog;
 use super::mount::MountWatch;
 use super::process::{Ended, Run, describe_failure, run_command};
@@ -22,7 +23,8 @@ use super::spawn::Launcher;
 use super::tracker::Tracker;
 use super::{Event, Outcome};
 use crate::queue::{
-    Item, ItemId, ItemRecord, Queue, State, WorkerConfig, WorkerId, printable, unix_ms,
+    Item, ItemId, ItemRecord, Queue, State, WorkerConfig, WorkerId, format_duration, printable,
+    unix_ms,
 };
 
 /// The engine-wide things every job needs.
@@ -40,6 +42,8 @@ pub struct Ctx {
     pub mount: MountWatch,
     /// Starts the commands.
     pub launcher: Launcher,
+    /// Counts this host's failures in a row (`host_failure_limit`).
+    pub breaker: Breaker,
 }
 
 impl Ctx {
@@ -48,32 +52,12 @@ impl Ctx {
     }
 }
 
-/// Lets the engine stop one running job.
-#[derive(Default)]
-pub struct Control {
-    stop: AtomicBool,
-    notify: Notify,
-}
-
-impl Control {
-    pub fn stop(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.notify.notify_one();
-    }
-
-    /// Resolves once `stop` has been called.
-    pub async fn stopped(&self) {
-        if !self.stop.load(Ordering::SeqCst) {
-            self.notify.notified().await;
-        }
-    }
-}
-
 /// How a run went, before the item is moved.
 enum RunResult {
     Success,
     Failed(String),
     Stopped,
+    Cancelled(Cancel),
 }
 
 /// Runs a claimed item to its end; `seq` is unique within the engine.
@@ -131,6 +115,14 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
     );
     let mut log = CappedLog::new(log_path, header, ctx.config.log_cap);
     let mut tracker = Tracker::new(claimed.clone());
+    let vars = Vars {
+        input: &path,
+        name: &display,
+        out: &ctx.out_dir,
+        queue: ctx.queue.root(),
+        reason: None,
+        extra: &[],
+    };
     let result = match &ctx.config.command {
         Some(template) => {
             let progress_file = ctx
@@ -140,13 +132,6 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
             if uses(template, "out") {
                 let _ = std::fs::create_dir_all(&ctx.out_dir);
             }
-            let vars = Vars {
-                input: &path,
-                name: &display,
-                out: &ctx.out_dir,
-                queue: ctx.queue.root(),
-                reason: None,
-            };
             let argv = expand(template, &vars);
             let run = Run {
                 ctx: &ctx,
@@ -164,10 +149,28 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
                 },
                 Ended::TimedOut => RunResult::Failed(timed_out(ctx.config.timeout)),
                 Ended::Stopped => RunResult::Stopped,
+                Ended::Cancelled(how) => RunResult::Cancelled(how),
+                Ended::Stalled => RunResult::Failed(format!(
+                    "stalled: no output or progress for {}",
+                    format_duration(ctx.config.stall)
+                )),
                 Ended::NotStarted(reason) => RunResult::Failed(reason),
             }
         }
         None => run_builtin(&ctx, &control, &mut tracker, input, size, &display).await,
+    };
+    let result = match (result, &ctx.config.verify) {
+        (RunResult::Success, Some(template)) => {
+            match hooks::verify(&ctx, &expand(template, &vars), &control).await {
+                Ok(true) => RunResult::Success,
+                Ok(false) => match control.cancelled() {
+                    Some(how) => RunResult::Cancelled(how),
+                    None => RunResult::Stopped,
+                },
+                Err(reason) => RunResult::Failed(reason),
+            }
+        }
+        (result, _) => result,
     };
     tracker.clear(&ctx);
     let summary = log.finish();
@@ -193,7 +196,22 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
             }
             (State::Success, Outcome::Success)
         }
-        RunResult::Stopped => (State::Pending, Outcome::Requeued),
+        RunResult::Stopped | RunResult::Cancelled(Cancel::Requeue) => {
+            (State::Pending, Outcome::Requeued)
+        }
+        RunResult::Cancelled(Cancel::Fail) => {
+            let reason = "cancelled".to_string();
+            log.note(&reason);
+            if let Err(err) = ctx.queue.count_failure(&claimed, reason.clone(), |_| None) {
+                ctx.notice(format!("{}: {err}", claimed.qualified()));
+            }
+            lock(&ctx.recorded).insert(id);
+            let outcome = Outcome::Failed {
+                reason,
+                final_: true,
+            };
+            (State::Failed, outcome)
+        }
         RunResult::Failed(mut reason) => {
             if summary.dropped > 0 {
                 reason.push_str(&format!(
@@ -227,6 +245,13 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
             (to, Outcome::Failed { reason, final_ })
         }
     };
+    match &outcome {
+        Outcome::Success => ctx.breaker.success(),
+        Outcome::Failed { reason, .. } if reason != "cancelled" => {
+            ctx.breaker.failure(&ctx, id, &display, reason)
+        }
+        _ => {}
+    }
     if let Some(moved) = finish_move(&ctx, &claimed, to, outcome.clone()) {
         run_hook(&ctx, &moved, &outcome);
     }
@@ -353,7 +378,10 @@ async fn run_builtin(
             }
             _ = control.stopped(), if cause.is_none() => {
                 shared.cancel.store(true, Ordering::Relaxed);
-                cause = Some(RunResult::Stopped);
+                cause = Some(match control.cancelled() {
+                    Some(how) => RunResult::Cancelled(how),
+                    None => RunResult::Stopped,
+                });
             }
             _ = ticks.tick() => {
                 tracker.set_bytes(shared.done.load(Ordering::Relaxed), total);
@@ -364,7 +392,7 @@ async fn run_builtin(
 }
 
 /// Starts `on_success` / `on_failure` (the latter once an item has failed for good) in the
-/// background; their output is discarded and they never hold a slot.
+/// background (see `hooks`).
 fn run_hook(ctx: &Ctx, moved: &Item, outcome: &Outcome) {
     let (template, reason) = match outcome {
         Outcome::Success => (ctx.config.on_success.as_ref(), None),
@@ -385,29 +413,9 @@ fn run_hook(ctx: &Ctx, moved: &Item, outcome: &Outcome) {
         out: &ctx.out_dir,
         queue: ctx.queue.root(),
         reason,
+        extra: &[],
     };
-    let argv = expand(template, &vars);
-    let Some((program, args)) = argv.split_first() else {
-        return;
-    };
-    let mut command = tokio::process::Command::new(program);
-    command
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .process_group(0);
-    match command.spawn() {
-        Ok(mut child) => {
-            tokio::spawn(async move {
-                let _ = child.wait().await;
-            });
-        }
-        Err(err) => ctx.notice(format!(
-            "hook {} could not start: {err}",
-            program.to_string_lossy()
-        )),
-    }
+    hooks::spawn_hook(ctx, expand(template, &vars));
 }
 
 /// Locks a mutex, carrying on if a panicking thread poisoned it.

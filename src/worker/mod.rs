@@ -6,17 +6,22 @@
 //! and schedules (`engine`), each job is a task (`job`, `process`, `builtin`), and timers do the
 //! upkeep (`upkeep`). Every call on `Engine` returns at once except `shutdown` and `wait`.
 
+mod breaker;
 mod builtin;
 mod claim;
+pub mod clock;
 mod command;
+mod control;
 mod engine;
 mod headless;
+mod hooks;
 mod job;
 mod log;
 mod mount;
 mod orphans;
 mod process;
 mod progress;
+mod requests;
 mod spawn;
 mod tracker;
 mod upkeep;
@@ -183,6 +188,7 @@ impl Engine {
             events: Box::new(events),
             recorded: Mutex::new(Default::default()),
             delayed_added: Default::default(),
+            breaker: Default::default(),
         });
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -9,7 +9,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::job::{Control, Ctx, lock};
+use super::control::Control;
+use super::job::{Ctx, lock};
 use super::{Event, Outcome};
 use crate::queue::{Item, MountGuard, remote_filesystem};
 

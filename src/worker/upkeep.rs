@@ -40,9 +40,15 @@ pub fn write_heartbeat(ctx: &Ctx, beat: Beat) {
 pub fn recover(ctx: &Ctx) -> usize {
     match ctx
         .queue
-        .recover(ctx.config.heartbeat_timeout, ctx.config.max_attempts)
+        .recover_claims(ctx.config.heartbeat_timeout, ctx.config.max_attempts)
     {
-        Ok(items) => {
+        Ok((items, dead)) => {
+            if let Some(template) = &ctx.config.on_worker_down {
+                for (worker, count) in &dead {
+                    let host = host_of(worker);
+                    super::hooks::spawn_event_hook(ctx, template, host, worker, *count);
+                }
+            }
             for item in &items {
                 ctx.notice(format!(
                     "{}: recovered from a dead worker, now {}",
@@ -57,6 +63,13 @@ pub fn recover(ctx: &Ctx) -> usize {
             0
         }
     }
+}
+
+/// The host part of a worker id `<host>-<pid>-<start>`.
+fn host_of(worker: &str) -> &str {
+    let mut parts = worker.rsplitn(3, '-');
+    let (_, _, host) = (parts.next(), parts.next(), parts.next());
+    host.unwrap_or(worker)
 }
 
 /// Kills jobs that dead workers of this host left running, before their items run again.
