@@ -346,3 +346,109 @@ fn on_worker_down_runs_once_with_the_dead_workers_claims() {
         format!("{host} {dead} 2\n")
     );
 }
+
+#[test]
+fn outside_its_schedule_a_worker_claims_nothing_and_says_when_it_opens() {
+    let date = std::process::Command::new("date")
+        .arg("+%H")
+        .output()
+        .unwrap();
+    let hour: u32 = String::from_utf8_lossy(&date.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    let opens = (hour + 2) % 24;
+    let window = format!("{opens:02}:00-{:02}:00", opens + 1);
+    let (_dir, root) = queue(&["a"], &format!("schedule = [\"{window}\"]"));
+    let worker = start_worker(&root, &["--", "true"]);
+    let expected = format!("outside schedule (next window {opens:02}:00)");
+    wait_for(10, "the worker to say it is outside its schedule", || {
+        let json = status_json(&root);
+        (json["workers"][0]["note"] == expected.as_str()).then_some(())
+    });
+    assert_eq!(ls_json(&root, "pending")[0]["name"], "a");
+    stop_worker(worker);
+
+    // This host's own window is open all day.
+    let host = rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned();
+    let config = fs::read_to_string(root.join("_meta/config.toml")).unwrap();
+    let config = format!("{config}\n[hosts.{host:?}]\nschedule = [\"00:00-24:00\"]\n");
+    fs::write(root.join("_meta/config.toml"), config).unwrap();
+    let out = drain(&root, &["--", "true"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(ls(&root.join("success")), ["a"]);
+}
+
+/// The `[worker]` example of the README's "Verifying outputs", as it stands there.
+fn readme_verify_example() -> String {
+    let readme = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme.split("**Verifying outputs.**").nth(1).unwrap();
+    let block = section.split("```toml\n").nth(1).unwrap();
+    block.split("```").next().unwrap().to_string()
+}
+
+#[test]
+fn the_readme_ffprobe_verify_refuses_a_truncated_conversion() {
+    if std::process::Command::new("ffprobe")
+        .arg("-version")
+        .output()
+        .is_err()
+    {
+        eprintln!("ffprobe is not installed: skipping the verify example");
+        return;
+    }
+    for (cut, expect_success) in [(true, false), (false, true)] {
+        let (_dir, root) = queue(&[], "");
+        let config = format!("{}max_attempts = 1\n", readme_verify_example());
+        fs::write(root.join("_meta/config.toml"), config).unwrap();
+        let made = std::process::Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=duration=3",
+                "-ar",
+                "8000",
+            ])
+            .arg(root.join("new/tone.wav"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        fs::rename(root.join("new/tone.wav"), root.join("tone.wav")).unwrap();
+        // A conversion that stops after one second exits 0 all the same.
+        let truncate: &[&str] = if cut {
+            &[
+                "--",
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-i",
+                "{input}",
+                "-t",
+                "1",
+                "{out}/{stem}.mp3",
+            ]
+        } else {
+            &[]
+        };
+        let out = drain(&root, truncate);
+        assert!(out.status.success(), "{}", stderr(&out));
+        if expect_success {
+            assert_eq!(ls(&root.join("success")), ["tone.wav"], "{}", stderr(&out));
+        } else {
+            assert!(ls(&root.join("success")).is_empty());
+            let reason = ls_json(&root, "failed")[0]["reason"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            assert!(reason.starts_with("verify failed: duration 1."), "{reason}");
+            assert!(reason.ends_with("input 3.000000 s"), "{reason}");
+        }
+    }
+}

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 
 use super::error::{Error, Result};
+use super::schedule::Schedule;
 
 /// The whole configuration file.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -14,6 +15,28 @@ use super::error::{Error, Result};
 pub struct Config {
     pub worker: WorkerConfig,
     pub tui: TuiConfig,
+    /// `[hosts.NAME]`: settings that differ on one host.
+    pub hosts: std::collections::BTreeMap<String, HostConfig>,
+}
+
+/// `[hosts.NAME]`: what one host does differently from `[worker]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HostConfig {
+    #[serde(deserialize_with = "schedule")]
+    pub schedule: Option<Schedule>,
+    pub workers: Option<usize>,
+}
+
+/// What a worker does with running jobs when its schedule's window closes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutsideSchedule {
+    /// Let them finish; claim nothing new.
+    #[default]
+    Finish,
+    /// Freeze them until the next window opens.
+    Freeze,
 }
 
 /// `[worker]`: how items are processed. Every `fsq work` flag has its key here.
@@ -57,6 +80,10 @@ pub struct WorkerConfig {
     pub on_drained: Option<Vec<String>>,
     /// Run once per dead worker, by the worker that recovered its claims.
     pub on_worker_down: Option<Vec<String>>,
+    /// When workers may claim (see `schedule`); none: always.
+    #[serde(deserialize_with = "schedule")]
+    pub schedule: Option<Schedule>,
+    pub outside_schedule: OutsideSchedule,
 }
 
 /// The built-in processors.
@@ -92,6 +119,8 @@ impl Default for WorkerConfig {
             host_failure_limit: 0,
             on_drained: None,
             on_worker_down: None,
+            schedule: None,
+            outside_schedule: OutsideSchedule::Finish,
         }
     }
 }
@@ -116,6 +145,20 @@ impl Config {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
             Err(err) => Err(Error::io(path, err)),
         }
+    }
+
+    /// The `[worker]` settings as they apply on `host`: its `[hosts.NAME]` overrides applied.
+    pub fn worker_for(&self, host: &str) -> WorkerConfig {
+        let mut worker = self.worker.clone();
+        if let Some(overrides) = self.hosts.get(host) {
+            if let Some(schedule) = &overrides.schedule {
+                worker.schedule = Some(schedule.clone());
+            }
+            if let Some(workers) = overrides.workers {
+                worker.workers = workers;
+            }
+        }
+        worker
     }
 
     /// Parses config text; `path` only names the file in errors.
@@ -238,6 +281,18 @@ fn optional_duration<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Duration
     }
 }
 
+fn schedule<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Schedule>, D::Error> {
+    let windows = Vec::<String>::deserialize(de)?;
+    if windows.is_empty() {
+        return Err(serde::de::Error::custom(
+            "a schedule needs at least one window (remove it to claim at any time)",
+        ));
+    }
+    Schedule::parse(&windows).map(Some).map_err(|(n, err)| {
+        serde::de::Error::custom(format!("window {} {:?}: {err}", n + 1, windows[n]))
+    })
+}
+
 fn size<'de, D: Deserializer<'de>>(de: D) -> Result<u64, D::Error> {
     match NumberOrText::deserialize(de)? {
         NumberOrText::Number(bytes) => Ok(bytes),
@@ -271,6 +326,28 @@ mod tests {
         let config = Config::parse(super::super::DEFAULT_CONFIG, Path::new("c")).unwrap();
         assert_eq!(config.worker.max_attempts, 3);
         assert_eq!(config.worker.output, PathBuf::from("_out"));
+    }
+
+    #[test]
+    fn a_schedule_parses_per_host_and_a_bad_one_names_line_and_column() {
+        let text = "[worker]\nworkers = 2\nschedule = [\"mon-fri 19:00-07:00\", \"sat,sun\"]\n\
+                    [hosts.big]\nworkers = 8\nschedule = [\"00:00-24:00\"]\n";
+        let config = Config::parse(text, Path::new("c")).unwrap();
+        assert_eq!(config.worker_for("small").workers, 2);
+        let big = config.worker_for("big");
+        assert_eq!(big.workers, 8);
+        assert!(big.schedule.unwrap().contains(3 * 24 * 60 + 12 * 60));
+        let err = Config::parse("[worker]\nschedule = [\"mon-fry\"]\n", Path::new("c"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("c:2:12:") && err.contains("\"fry\" is not a day"),
+            "{err}"
+        );
+        let err = Config::parse("[worker]\nschedule = [\"9:00-9:00\"]\n", Path::new("c"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("empty window"), "{err}");
     }
 
     #[test]

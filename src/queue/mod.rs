@@ -20,12 +20,14 @@ mod order_key;
 mod pause;
 mod rename;
 mod requests;
+mod schedule;
 mod state;
 mod watch_mode;
 mod workers;
 
 pub use config::{
-    Config, Processor, TuiConfig, WorkerConfig, format_duration, parse_duration, parse_size,
+    Config, HostConfig, OutsideSchedule, Processor, TuiConfig, WorkerConfig, format_duration,
+    parse_duration, parse_size,
 };
 pub use edit::FileIdentity;
 pub use enqueue::{AddMode, Source};
@@ -38,6 +40,7 @@ pub use name::{ItemId, display_name, is_item_name, json_name, parse as parse_nam
 pub use order_key::processing_order;
 pub use pause::{PauseFlag, Paused, until_time};
 pub use requests::{Pending as PendingRequest, Request};
+pub use schedule::{Schedule, ScheduleError, week_minute};
 pub use state::{State, UnknownState};
 pub use watch_mode::{DEFAULT_POLL, WatchMode, remote_filesystem, watch_mode};
 pub use workers::{Heartbeat, WorkerHealth, WorkerId, WorkerStatus, this_host};

@@ -179,7 +179,7 @@ fn open(model: &mut Model, action: Action) -> Vec<Effect> {
 
 /// F9 and the slot keys.
 pub fn engine(model: &mut Model, action: Action) -> Vec<Effect> {
-    let Some(status) = model.engine else {
+    let Some(status) = model.engine.clone() else {
         model.complain("no embedded worker (started with --no-worker or --readonly)");
         return Vec::new();
     };
@@ -209,7 +209,7 @@ pub fn engine(model: &mut Model, action: Action) -> Vec<Effect> {
 
 /// F10: with jobs running, ask whether to wait for them or to stop and requeue them.
 pub fn quit(model: &mut Model) -> Vec<Effect> {
-    let busy = model.engine.map_or(0, |e| e.busy);
+    let busy = model.engine.as_ref().map_or(0, |e| e.busy);
     if busy == 0 {
         return vec![Effect::Quit(StopMode::Requeue)];
     }

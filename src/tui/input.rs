@@ -60,7 +60,7 @@ fn decided(model: &mut Model, decision: Decision) -> Vec<Effect> {
         Decision::Chose(Then::QuitAfterJobs) => {
             model.quit_when_idle = true;
             model.say("Waiting for running jobs to finish, then quitting (claiming nothing new)");
-            let idle = model.engine.is_none_or(|e| e.busy == 0);
+            let idle = model.engine.as_ref().is_none_or(|e| e.busy == 0);
             if idle {
                 vec![Effect::Quit(StopMode::Wait)]
             } else {

@@ -88,7 +88,10 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
     let engine = if args.no_worker || args.readonly {
         None
     } else {
-        Some(Settings::resolve(&config.worker, &args.worker)?)
+        Some(Settings::resolve(
+            &config.worker_for(&crate::queue::this_host()),
+            &args.worker,
+        )?)
     };
     app::run(app::Setup {
         queue: Arc::new(queue),

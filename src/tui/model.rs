@@ -174,7 +174,8 @@ impl Model {
     /// How often the screen must be redrawn with nothing else happening, or `None` when idle:
     /// jobs running (progress, elapsed time), highlights fading, delayed countdowns on screen.
     pub fn tick_every(&self) -> Option<Duration> {
-        let running = self.engine.is_some_and(|e| e.busy > 0) || !self.queue.running.is_empty();
+        let running =
+            self.engine.as_ref().is_some_and(|e| e.busy > 0) || !self.queue.running.is_empty();
         if running {
             return Some(Duration::from_millis(250));
         }

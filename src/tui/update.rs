@@ -97,9 +97,10 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
         }
         Event::Worker(report) => engine_report(model, report),
         Event::Engine(status) => {
+            let idle = status.busy == 0;
             model.engine = Some(status);
             model.dirty = true;
-            if model.quit_when_idle && status.busy == 0 {
+            if model.quit_when_idle && idle {
                 vec![Effect::Quit(worker::StopMode::Wait)]
             } else {
                 Vec::new()

@@ -13,11 +13,12 @@ use tokio::time::{Instant, sleep_until};
 use super::Event;
 use super::claim::Claimer;
 use super::control::Control;
+use super::gate::{self, Gate};
 use super::job::{Ctx, lock, run_job};
 use super::requests;
 use super::upkeep::{self, Beat};
 use super::watch::{self, Signals, Watch};
-use crate::queue::{ItemId, State, this_host, unix_ms};
+use crate::queue::{ItemId, OutsideSchedule, State, this_host, unix_ms};
 
 /// What the engine's owner may change while it runs.
 #[derive(Default)]
@@ -26,8 +27,10 @@ pub struct Shared {
     pub busy: AtomicUsize,
     /// Paused by the owner (the TUI's pause key).
     pub paused: AtomicBool,
-    /// Paused by a flag file in `_meta/`.
+    /// Not claiming because of a flag file in `_meta/` or the schedule.
     pub flag_paused: AtomicBool,
+    /// Why the engine is not claiming, in words (see `gate`), or a lost mount's note.
+    pub why: Mutex<Option<String>>,
     /// A stop was asked for: `Some(None)` waits for jobs, `Some(Some(t))` kills them at `t`.
     pub stop: Mutex<Option<Option<Instant>>>,
     pub signals: Arc<Signals>,
@@ -77,10 +80,8 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
         busy,
         paused,
         note: ctx.mount.note().or_else(|| {
-            paused.then(|| {
-                let flag = ctx.queue.pause_of(&host).and_then(|p| p.flag.note);
-                flag.unwrap_or_else(|| "paused".to_string())
-            })
+            let why = gate::check(&ctx, &host).why();
+            paused.then(|| why.unwrap_or_else(|| "paused".to_string()))
         }),
         poll_ms: poll.map(|interval| interval.as_millis() as u64),
     };
@@ -95,6 +96,9 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
     let mut next_request_check = Instant::now();
     // Whether this worker ran anything since the queue was last drained (see `on_drained`).
     let mut worked = false;
+    let mut gate = Gate::default();
+    // Whether running jobs were frozen because the schedule's window closed.
+    let mut schedule_frozen = false;
     let mut seq = 0u64;
     let mut next_beat = Instant::now() + ctx.config.heartbeat;
     let mut next_poll = poll.map(|interval| Instant::now() + interval);
@@ -119,12 +123,35 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
         }
         if now >= next_pause_check {
             next_pause_check = now + PAUSE_CHECK;
-            let flag = ctx.queue.workers_paused(&host);
-            if flag != shared.flag_paused.swap(flag, Ordering::Relaxed) {
-                let what = if flag { "paused by" } else { "resumed: no" };
+            let new_gate = gate::check(&ctx, &host);
+            if new_gate.paused.is_some() != gate.paused.is_some() {
+                let what = if new_gate.paused.is_some() {
+                    "paused by"
+                } else {
+                    "resumed: no"
+                };
                 ctx.notice(format!("claiming {what} a pause flag in _meta/"));
             }
+            if new_gate.outside_schedule.is_some() != gate.outside_schedule.is_some() {
+                match &new_gate.outside_schedule {
+                    Some(why) => ctx.notice(format!("not claiming: {why}")),
+                    None => ctx.notice("inside the schedule's window: claiming again".into()),
+                }
+            }
+            let freeze = new_gate.outside_schedule.is_some()
+                && ctx.config.outside_schedule == OutsideSchedule::Freeze;
+            if freeze != schedule_frozen {
+                schedule_frozen = freeze;
+                for (_, control) in running.values() {
+                    control.set_frozen(freeze);
+                }
+            }
+            gate = new_gate;
             mounted = ctx.mount.mounted(&ctx);
+            shared
+                .flag_paused
+                .store(gate.closed() || !mounted, Ordering::Relaxed);
+            *lock(&shared.why) = ctx.mount.note().or_else(|| gate.why());
         }
         let paused = shared.paused.load(Ordering::Relaxed)
             || shared.flag_paused.load(Ordering::Relaxed)

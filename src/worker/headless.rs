@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 
 use super::{Engine, Event, Outcome, Settings};
 use crate::cli::WorkerFlags;
-use crate::queue::{Queue, printable};
+use crate::queue::{Queue, printable, this_host};
 
 #[derive(Default)]
 struct Counts {
@@ -27,7 +27,7 @@ struct Counts {
 /// `fsq work`.
 pub fn run_headless(dir: &Path, drain: bool, flags: &WorkerFlags) -> anyhow::Result<ExitCode> {
     let queue = Arc::new(Queue::open(dir)?);
-    let config = queue.config()?.worker;
+    let config = queue.config()?.worker_for(&this_host());
     let settings = Settings::resolve(&config, flags)?;
     let grace = settings.config.grace;
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -13,6 +13,7 @@ pub mod clock;
 mod command;
 mod control;
 mod engine;
+mod gate;
 mod headless;
 mod hooks;
 mod job;
@@ -77,11 +78,13 @@ pub enum StopMode {
 }
 
 /// A cheap snapshot of the engine for headers and status lines.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EngineStatus {
     pub slots: usize,
     pub busy: usize,
     pub paused: bool,
+    /// Why nothing is claimed, when a flag, the schedule or a lost mount says so.
+    pub why: Option<String>,
 }
 
 /// The settings of one engine: the queue's `[worker]` config with command-line overrides.
@@ -222,6 +225,7 @@ impl Engine {
             busy: self.shared.busy.load(Ordering::Relaxed),
             paused: self.shared.paused.load(Ordering::Relaxed)
                 || self.shared.flag_paused.load(Ordering::Relaxed),
+            why: job::lock(&self.shared.why).clone(),
         }
     }
 

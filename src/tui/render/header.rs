@@ -81,10 +81,13 @@ pub fn render(buf: &mut Buffer, area: Rect, model: &Model, theme: &Theme) {
 
 /// `worker running 1/2 · inotify`.
 fn status(model: &Model) -> String {
-    let worker = match model.engine {
+    let worker = match &model.engine {
         None => "worker off".to_string(),
         Some(e) if model.quit_when_idle => format!("finishing {}/{}", e.busy, e.slots),
-        Some(e) if e.paused => format!("worker paused {}/{}", e.busy, e.slots),
+        Some(e) if e.paused => match &e.why {
+            Some(why) => format!("worker {}/{}: {why}", e.busy, e.slots),
+            None => format!("worker paused {}/{}", e.busy, e.slots),
+        },
         Some(e) => format!("worker running {}/{}", e.busy, e.slots),
     };
     let mut watch = model.queue.watch.mode.label();

@@ -37,6 +37,7 @@ fn busy_queue(size: (u16, u16)) -> Harness {
         slots: 2,
         busy: 2,
         paused: false,
+        why: None,
     }));
     h
 }

@@ -220,6 +220,7 @@ fn quitting_with_jobs_running_asks_wait_or_requeue() {
         slots: 2,
         busy: 1,
         paused: false,
+        why: None,
     }));
     h.key(KeyCode::Char('q'));
     assert!(h.model.overlay.is_some());
@@ -229,6 +230,7 @@ fn quitting_with_jobs_running_asks_wait_or_requeue() {
         slots: 2,
         busy: 0,
         paused: true,
+        why: None,
     }));
     assert_eq!(h.effects, [Effect::Quit(StopMode::Wait)]);
     let mut h = pending(&[]);
@@ -236,6 +238,7 @@ fn quitting_with_jobs_running_asks_wait_or_requeue() {
         slots: 2,
         busy: 1,
         paused: false,
+        why: None,
     }));
     h.key(KeyCode::F(10)).key(KeyCode::Char('s'));
     assert_eq!(h.effects, [Effect::Quit(StopMode::Requeue)]);
