@@ -404,22 +404,7 @@ fn the_readme_ffprobe_verify_refuses_a_truncated_conversion() {
         let (_dir, root) = queue(&[], "");
         let config = format!("{}max_attempts = 1\n", readme_verify_example());
         fs::write(root.join("_meta/config.toml"), config).unwrap();
-        let made = std::process::Command::new("ffmpeg")
-            .args([
-                "-v",
-                "error",
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=duration=3",
-                "-ar",
-                "8000",
-            ])
-            .arg(root.join("new/tone.wav"))
-            .status()
-            .unwrap();
-        assert!(made.success());
-        fs::rename(root.join("new/tone.wav"), root.join("tone.wav")).unwrap();
+        add_tone(&root, 3);
         // A conversion that stops after one second exits 0 all the same.
         let truncate: &[&str] = if cut {
             &[

@@ -231,6 +231,19 @@ pub fn pids(file: &Path) -> Vec<u32> {
         .collect()
 }
 
+/// Enqueues `tone.wav`, a sine tone of `secs` seconds made by ffmpeg (which must be installed).
+pub fn add_tone(root: &Path, secs: u32) {
+    let made = Command::new("ffmpeg")
+        .args(["-v", "error", "-f", "lavfi", "-i"])
+        .arg(format!("sine=duration={secs}"))
+        .args(["-ar", "8000"])
+        .arg(root.join("new/tone.wav"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    fs::rename(root.join("new/tone.wav"), root.join("tone.wav")).unwrap();
+}
+
 /// A temp folder holding a fresh queue at `<tmp>/q`.
 pub struct TestQueue {
     pub tmp: tempfile::TempDir,
