@@ -2,7 +2,7 @@
 //! the right state, something to act on), ask for confirmation where mc would, and return the
 //! disk operations as effects. Nothing here touches the disk.
 
-use crate::queue::{State as QState, printable};
+use crate::queue::{Request, State as QState, printable};
 use crate::worker::StopMode;
 
 use super::dialog::{Confirm, Overlay, Prompt, PromptFor, Then};
@@ -121,6 +121,37 @@ pub fn on_items(model: &mut Model, action: Action) -> Vec<Effect> {
             items: items.clone(),
             to: QState::Pending,
         }),
+        Action::CancelJob if state == QState::Process => {
+            let request = |request| {
+                let items = items.clone();
+                Then::Run(vec![Effect::Disk(Op::Request { items, request })])
+            };
+            model.overlay = Some(Overlay::Confirm(Confirm {
+                title: "Cancel".into(),
+                text: vec![format!(
+                    "Cancel {what}? The job's whole process group is killed."
+                )],
+                choices: vec![
+                    ("Back to pending".into(), request(Request::Cancel)),
+                    ("To failed/".into(), request(Request::Fail)),
+                    ("Keep running".into(), Then::Nothing),
+                ],
+                focus: 2,
+                alarm: true,
+            }));
+            Vec::new()
+        }
+        Action::CancelJob | Action::FreezeJob | Action::ThawJob => {
+            let (verb, request) = match action {
+                Action::CancelJob => ("cancelled", Request::Cancel),
+                Action::FreezeJob => ("frozen", Request::Freeze),
+                _ => ("thawed", Request::Thaw),
+            };
+            only_from(model, &[QState::Process], verb, || Op::Request {
+                items: items.clone(),
+                request,
+            })
+        }
         _ => Vec::new(),
     }
 }

@@ -76,6 +76,7 @@ pub enum PromptFor {
     Unselect,
     Filter,
     NewItem,
+    PauseWorkers,
 }
 
 /// What an overlay decided after a key.

@@ -239,3 +239,21 @@ fn render_time_200x60_with_100k_items() {
     eprintln!("render 200x60: {each:?} per frame");
     assert!(each < std::time::Duration::from_millis(100), "{each:?}");
 }
+
+#[test]
+fn the_header_says_why_nothing_is_claimed() {
+    let mut h = busy_queue((100, 24));
+    h.send(Event::Engine(EngineStatus {
+        slots: 2,
+        busy: 1,
+        paused: true,
+        why: Some("outside schedule (next window 19:00)".into()),
+    }));
+    let terminal = h.draw();
+    let buffer = terminal.backend().buffer();
+    let top: String = (0..100).map(|x| buffer[(x, 0)].symbol()).collect();
+    assert!(
+        top.contains("worker 1/2: outside schedule (next window 19:00)"),
+        "{top}"
+    );
+}
