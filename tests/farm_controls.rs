@@ -53,9 +53,12 @@ fn running_group(
 
 #[test]
 fn cancel_kills_the_whole_group_within_a_second_and_requeues_without_an_attempt() {
-    let (_dir, root, worker, pids) = running_group(&["a"], "");
+    let (_dir, root, worker, pids) = running_group(&["a"], "heartbeat = \"100ms\"");
     // Paused first, so the cancelled item stays in pending instead of being claimed again.
     assert!(run_fsq(&["pause-workers"], &root).status.success());
+    wait_for(5, "the worker to see the pause", || {
+        (status_json(&root)["workers"][0]["paused"] == true).then_some(())
+    });
     let start = Instant::now();
     let out = run_fsq(&["cancel", "a"], &root);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -64,11 +67,12 @@ fn cancel_kills_the_whole_group_within_a_second_and_requeues_without_an_attempt(
     }
     assert!(
         start.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        start.elapsed()
+        "{:?} {}",
+        start.elapsed(),
+        stderr(&out)
     );
     assert!(
-        stderr(&out).contains("cancelled a: now in pending/"),
+        stderr(&out).contains("cancelled a: now in pending"),
         "{}",
         stderr(&out)
     );
@@ -80,6 +84,19 @@ fn cancel_kills_the_whole_group_within_a_second_and_requeues_without_an_attempt(
             .unwrap()
             .next()
             .is_none()
+    );
+    stop_worker(worker);
+}
+
+#[test]
+fn a_cancelled_item_claimed_again_at_once_is_reported_as_such() {
+    let (_dir, root, worker, _pids) = running_group(&["a"], "");
+    let out = run_fsq(&["cancel", "a"], &root);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("claimed again at once"),
+        "{}",
+        stderr(&out)
     );
     stop_worker(worker);
 }

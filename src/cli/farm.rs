@@ -14,6 +14,8 @@ use crate::queue::{Item, Queue, Request, State, WorkerHealth, printable};
 const LOOK_EVERY: Duration = Duration::from_millis(20);
 /// The least time a worker gets to answer; a polling worker gets three of its intervals more.
 const ANSWER_WITHIN: Duration = Duration::from_secs(5);
+/// How long a cancelled item may be out of its claim before its worker answers.
+const CANCEL_SETTLE: Duration = Duration::from_secs(1);
 
 /// Sends `request` for the named items, or with no names for every running item (of `host`).
 pub fn run(
@@ -124,8 +126,17 @@ fn await_answer(
         .map_or(Duration::ZERO, Duration::from_millis);
     let deadline = Instant::now() + ANSWER_WITHIN + poll * 3;
     let claim = queue.path_of(item);
+    // A cancelled job's worker answers right after moving the item: a claim gone for longer
+    // with the request still there is an item that ended by itself.
+    let settle = match request {
+        Request::Cancel | Request::Fail => CANCEL_SETTLE,
+        Request::Freeze | Request::Thaw => Duration::ZERO,
+    };
+    let mut gone_since: Option<Instant> = None;
     while path.exists() {
-        if !claim.exists() {
+        if claim.exists() {
+            gone_since = None;
+        } else if gone_since.get_or_insert_with(Instant::now).elapsed() >= settle {
             let _ = std::fs::remove_file(path);
             let now = where_now(queue, item).map_or("gone".to_string(), |s| format!("in {s}/"));
             return Err(format!(
@@ -144,14 +155,16 @@ fn await_answer(
     match request {
         Request::Freeze => eprintln!("frozen {name}"),
         Request::Thaw => eprintln!("thawed {name}"),
-        Request::Cancel | Request::Fail => {
-            // The job is being killed: wait for the item to leave its claim folder.
-            while claim.exists() && Instant::now() < deadline {
-                std::thread::sleep(LOOK_EVERY);
-            }
-            let now = where_now(queue, item).map_or("gone".to_string(), |s| format!("{s}/"));
-            eprintln!("cancelled {name}: now in {now}");
-        }
+        // The worker answers a cancel once the item has moved.
+        Request::Cancel | Request::Fail => match where_now(queue, item) {
+            Some(State::Process) => eprintln!(
+                "cancelled {name}: claimed again at once (pause the workers first to keep it \
+                 pending)"
+            ),
+            Some(State::Pending) => eprintln!("cancelled {name}: now in pending"),
+            Some(state) => eprintln!("cancelled {name}: now in {state}/"),
+            None => eprintln!("cancelled {name}: gone"),
+        },
     }
     Ok(())
 }

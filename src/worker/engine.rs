@@ -94,6 +94,8 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<u64>();
     let mut running: HashMap<u64, (Option<ItemId>, Arc<Control>)> = HashMap::new();
     let mut next_request_check = Instant::now();
+    let mut request_watch = requests::RequestWatch::start(&ctx, poll.is_none());
+    let mut request_arrived = false;
     // Whether this worker ran anything since the queue was last drained (see `on_drained`).
     let mut worked = false;
     let mut gate = Gate::default();
@@ -233,7 +235,7 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
             next_poll,
             stopping.flatten().filter(|_| !killed),
             Some(next_pause_check).filter(|_| paused),
-            Some(next_request_check).filter(|_| !running.is_empty()),
+            Some(next_request_check).filter(|_| !running.is_empty() && !request_watch.is_live()),
         ]
         .into_iter()
         .flatten()
@@ -250,11 +252,15 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
             }
             _ = signals.wake.notified() => {}
             _ = watch.changed(&signals) => {}
+            _ = request_watch.arrived() => request_arrived = true,
             _ = sleep_until(wake_at) => {}
         }
         let now = Instant::now();
-        if now >= next_request_check && !running.is_empty() && mounted {
+        let request_due =
+            request_arrived || (now >= next_request_check && !request_watch.is_live());
+        if request_due && !running.is_empty() && mounted {
             next_request_check = now + requests::REQUEST_CHECK;
+            request_arrived = false;
             let jobs: Vec<_> = running.values().cloned().collect();
             requests::apply(&ctx, &jobs);
         }

@@ -23,8 +23,8 @@ use super::spawn::Launcher;
 use super::tracker::Tracker;
 use super::{Event, Outcome};
 use crate::queue::{
-    Item, ItemId, ItemRecord, Queue, State, WorkerConfig, WorkerId, format_duration, printable,
-    unix_ms,
+    Item, ItemId, ItemRecord, Queue, Request, State, WorkerConfig, WorkerId, format_duration,
+    printable, unix_ms,
 };
 
 /// The engine-wide things every job needs.
@@ -252,7 +252,13 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
         }
         _ => {}
     }
-    if let Some(moved) = finish_move(&ctx, &claimed, to, outcome.clone()) {
+    let moved = finish_move(&ctx, &claimed, to, outcome.clone());
+    if control.cancelled().is_some() {
+        for request in [Request::Cancel, Request::Fail] {
+            let _ = std::fs::remove_file(ctx.queue.request_path(id, request));
+        }
+    }
+    if let Some(moved) = moved {
         run_hook(&ctx, &moved, &outcome);
     }
 }
