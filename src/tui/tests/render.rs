@@ -257,3 +257,25 @@ fn the_header_says_why_nothing_is_claimed() {
         "{top}"
     );
 }
+
+#[test]
+fn a_frozen_job_says_frozen_where_its_eta_was() {
+    let mut h = busy_queue((100, 24));
+    let progress = crate::queue::Progress {
+        fraction: Some(0.3),
+        frozen: true,
+        worker: "host-1-1".into(),
+        ..Default::default()
+    };
+    h.send(Event::Worker(crate::worker::Event::Progress {
+        item: super::item(QState::Process, "holiday.mp4"),
+        progress,
+    }));
+    let terminal = h.draw();
+    let buffer = terminal.backend().buffer();
+    let rows: Vec<String> = (0..24)
+        .map(|y| (0..100).map(|x| buffer[(x, y)].symbol()).collect())
+        .collect();
+    let row = rows.iter().find(|r| r.contains("holiday.mp4")).unwrap();
+    assert!(row.contains("frozen"), "{row}");
+}
