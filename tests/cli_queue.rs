@@ -411,24 +411,21 @@ fn full_disk_during_add_leaves_no_partial_item() {
 }
 
 /// Every file in tests/invalid_configs/ names, in its first line, the line:column and message
-/// that `fsq` must report for it; nothing in the queue may change.
+/// that `fsq` must report for it; nothing in the queue may change. (`user_*` files are user
+/// configs, checked in cli_check.rs.)
 #[test]
 fn broken_configs_are_reported_with_line_and_column() {
-    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_configs");
     let mut checked = 0;
-    for entry in fs::read_dir(&fixtures).unwrap() {
-        let path = entry.unwrap().path();
-        let text = fs::read_to_string(&path).unwrap();
-        let expected = text
-            .lines()
-            .next()
-            .unwrap()
-            .strip_prefix("# expect: ")
-            .unwrap();
-        let (position, message) = expected.split_once(' ').unwrap_or((expected, ""));
+    for fixture in common::invalid_configs(false) {
+        let (path, text, position, message) = (
+            &fixture.path,
+            &fixture.text,
+            fixture.position.as_str(),
+            fixture.message.as_str(),
+        );
         let q = TestQueue::new();
         add_all(&q, &["item"]);
-        fs::write(q.dir.join("_meta/config.toml"), &text).unwrap();
+        fs::write(q.dir.join("_meta/config.toml"), text).unwrap();
         for args in [vec!["status"], vec!["work", "--drain"]] {
             let out = fsq()
                 .arg(args[0])

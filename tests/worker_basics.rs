@@ -107,7 +107,14 @@ fn failure_goes_through_delayed_to_failed_with_attempts() {
     assert_eq!(failed[0]["reason"], "exit code 1");
     let log = fs::read_to_string(meta_of(&root, "logs", "bad")).unwrap();
     assert_eq!(log.matches("[fsq: exit code 1]").count(), 3, "{log}");
-    assert!(stderr(&out).contains("bad will retry: exit code 1"));
+    let err = stderr(&out);
+    assert_eq!(
+        err.matches("fsq: bad: will retry after ").count(),
+        2,
+        "{err}"
+    );
+    assert!(err.contains("fsq: bad: failed after "), "{err}");
+    assert!(err.contains("s: exit code 1\n"), "{err}");
 }
 
 #[test]

@@ -95,7 +95,11 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             Queue::open(&dir)?.set_workers_paused(host.as_deref(), false)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Work { .. } | Command::Demo { .. } => unreachable!("dispatched in cli::main"),
+        Command::Work { .. }
+        | Command::Demo { .. }
+        | Command::Check { .. }
+        | Command::Completions { .. }
+        | Command::Man => unreachable!("dispatched in cli::main"),
     }
 }
 
@@ -220,7 +224,8 @@ fn order(queue: &Queue, spec: &OsStr, place: OrderPlace) -> anyhow::Result<ExitC
         } => Position::After(anchor(&other)?),
         _ => bail!("say where: --first, --last, --before OTHER or --after OTHER"),
     };
-    queue.reorder(&item, &position)?;
+    // The snapshot already listed the folder: no second listing of a big queue.
+    queue.reorder_among(&item, &position, &snapshot.items)?;
     Ok(ExitCode::SUCCESS)
 }
 

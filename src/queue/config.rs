@@ -1,9 +1,12 @@
-//! `_meta/config.toml`: the settings of one queue. Unknown keys are errors, reported with line
-//! and column, so a typo never silently falls back to a default.
+//! `_meta/config.toml`: the settings of one queue, and the operator's own
+//! `$XDG_CONFIG_HOME/fsq/config.toml`, which holds only `[tui]` and lies under every queue's.
+//! Unknown keys are errors, reported with file, line and column, so a typo never silently falls
+//! back to a default.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
 use super::error::{Error, Result};
@@ -57,8 +60,13 @@ pub struct WorkerConfig {
     pub retry_delay: Duration,
     #[serde(deserialize_with = "optional_duration")]
     pub poll: Option<Duration>,
+    /// Where the kernel cannot see writers: how long a dropped file must stay unchanged.
+    /// `None`: the default for the filesystem (see `quiet_period_on`).
+    #[serde(deserialize_with = "optional_duration")]
+    pub quiet_period: Option<Duration>,
+    /// How long after its last close a file written in place waits before it is claimed.
     #[serde(deserialize_with = "duration")]
-    pub quiet_period: Duration,
+    pub settle_time: Duration,
     #[serde(deserialize_with = "duration")]
     pub grace: Duration,
     #[serde(deserialize_with = "size")]
@@ -86,6 +94,29 @@ pub struct WorkerConfig {
     pub outside_schedule: OutsideSchedule,
 }
 
+/// The quiet period on a local filesystem, used only for files whose writers the kernel will
+/// not name to this worker (another user's file, without `CAP_LEASE`).
+pub const DEFAULT_QUIET_LOCAL: Duration = Duration::from_secs(2);
+/// The quiet period on network filesystems, where quiet time is the only signal: longer than
+/// an NFS client's write-back interval (30 s by default), so a slow upload whose data reaches
+/// the server in bursts is not mistaken for a finished one.
+pub const DEFAULT_QUIET_REMOTE: Duration = Duration::from_secs(60);
+/// Settle time after a close: a shell's `>` then `>>`, or a program that creates a file and
+/// fills it, reopens within milliseconds; a second costs only files written in place.
+pub const DEFAULT_SETTLE: Duration = Duration::from_secs(1);
+
+impl WorkerConfig {
+    /// The quiet period that applies on a filesystem where writers on other hosts cannot be
+    /// seen (`remote`) or on a local one.
+    pub fn quiet_period_on(&self, remote: bool) -> Duration {
+        self.quiet_period.unwrap_or(if remote {
+            DEFAULT_QUIET_REMOTE
+        } else {
+            DEFAULT_QUIET_LOCAL
+        })
+    }
+}
+
 /// The built-in processors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -107,7 +138,8 @@ impl Default for WorkerConfig {
             max_attempts: 3,
             retry_delay: Duration::from_secs(30),
             poll: None,
-            quiet_period: Duration::from_secs(2),
+            quiet_period: None,
+            settle_time: DEFAULT_SETTLE,
             grace: Duration::from_secs(10),
             log_cap: 1 << 20,
             heartbeat: Duration::from_secs(2),
@@ -136,15 +168,54 @@ pub struct TuiConfig {
     pub keys: toml::Table,
 }
 
+/// The operator's own settings: `[tui]` only (a queue's `[worker]` is the queue's business).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UserConfig {
+    pub tui: TuiConfig,
+}
+
+impl TuiConfig {
+    /// These settings over `under`: each key set here wins; key bindings merge per action.
+    pub fn over(self, under: TuiConfig) -> TuiConfig {
+        let mut keys = under.keys;
+        keys.extend(self.keys);
+        TuiConfig {
+            theme: self.theme.or(under.theme),
+            left: self.left.or(under.left),
+            right: self.right.or(under.right),
+            keys,
+        }
+    }
+}
+
+/// Where the operator's own files live: `$XDG_CONFIG_HOME/fsq`, by default `~/.config/fsq`
+/// (a relative `XDG_CONFIG_HOME` is ignored, as the XDG specification says).
+pub fn user_config_dir() -> Option<PathBuf> {
+    let xdg = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute());
+    let base = xdg.or_else(|| {
+        std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .map(|home| home.join(".config"))
+    })?;
+    Some(base.join("fsq"))
+}
+
+impl UserConfig {
+    /// Reads the user config; a missing file gives the defaults.
+    pub fn load(path: &Path) -> Result<UserConfig> {
+        load_toml(path)
+    }
+}
+
 impl Config {
     /// Reads a config file; a missing file gives the defaults, a broken one an error with the
     /// line and column of the problem.
     pub fn load(path: &Path) -> Result<Config> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Config::parse(&text, path),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(err) => Err(Error::io(path, err)),
-        }
+        load_toml(path)
     }
 
     /// The `[worker]` settings as they apply on `host`: its `[hosts.NAME]` overrides applied.
@@ -163,19 +234,33 @@ impl Config {
 
     /// Parses config text; `path` only names the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        toml::from_str(text).map_err(|err| {
-            let offset = err.span().map_or(0, |span| span.start);
-            let before = &text[..offset.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-            Error::Config {
-                path: path.to_path_buf(),
-                line,
-                column,
-                message: err.message().to_string(),
-            }
-        })
+        parse_toml(text, path)
     }
+}
+
+/// Reads and parses a TOML settings file; a missing file gives the defaults.
+fn load_toml<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_toml(&text, path),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
+        Err(err) => Err(Error::io(path, err)),
+    }
+}
+
+/// Parses TOML text into `T`, naming `path`, the line and the column in errors.
+pub fn parse_toml<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T> {
+    toml::from_str(text).map_err(|err| {
+        let offset = err.span().map_or(0, |span| span.start);
+        let before = &text[..offset.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        Error::Config {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: err.message().to_string(),
+        }
+    })
 }
 
 /// Parses `500ms`, `30s`, `2m`, `2h`, `1d`, `1h30m` or a bare number of seconds.
@@ -326,6 +411,18 @@ mod tests {
         let config = Config::parse(super::super::DEFAULT_CONFIG, Path::new("c")).unwrap();
         assert_eq!(config.worker.max_attempts, 3);
         assert_eq!(config.worker.output, PathBuf::from("_out"));
+        assert_eq!(config.worker.settle_time, DEFAULT_SETTLE);
+        assert_eq!(config.worker.quiet_period_on(true), DEFAULT_QUIET_REMOTE);
+        assert_eq!(config.worker.quiet_period_on(false), DEFAULT_QUIET_LOCAL);
+    }
+
+    #[test]
+    fn a_quiet_period_given_applies_on_every_filesystem() {
+        let text = "[worker]\nquiet_period = \"5s\"\nsettle_time = \"200ms\"\n";
+        let config = Config::parse(text, Path::new("c")).unwrap().worker;
+        assert_eq!(config.quiet_period_on(true), Duration::from_secs(5));
+        assert_eq!(config.quiet_period_on(false), Duration::from_secs(5));
+        assert_eq!(config.settle_time, Duration::from_millis(200));
     }
 
     #[test]

@@ -10,11 +10,14 @@ mod edit;
 mod enqueue;
 mod error;
 mod events;
+mod health;
 mod identity;
+mod inotify_limits;
 mod items;
 mod listing;
 mod meta;
 mod mount;
+mod mount_cache;
 mod name;
 mod order_key;
 mod pause;
@@ -26,18 +29,21 @@ mod watch_mode;
 mod workers;
 
 pub use config::{
-    Config, HostConfig, OutsideSchedule, Processor, TuiConfig, WorkerConfig, format_duration,
-    parse_duration, parse_size,
+    Config, HostConfig, OutsideSchedule, Processor, TuiConfig, UserConfig, WorkerConfig,
+    format_duration, parse_duration, parse_size, parse_toml, user_config_dir,
 };
 pub use edit::FileIdentity;
 pub use enqueue::{AddMode, Source};
 pub use error::{Error, IoContext, Result};
+pub use health::{Space, clock_problem, unsafe_permissions};
+pub use inotify_limits::InotifyUse;
 pub use items::{Item, Position};
 pub use listing::{Snapshot, Stray};
 pub use meta::{ItemRecord, Progress, unix_ms};
 pub use mount::{MountEntry, MountGuard, MountLost, mount_of};
+pub use mount_cache::{CacheReport, mount_cache};
 pub use name::{ItemId, display_name, is_item_name, json_name, parse as parse_name, printable};
-pub use order_key::processing_order;
+pub use order_key::{name_between, processing_order};
 pub use pause::{PauseFlag, Paused, until_time};
 pub use requests::{Pending as PendingRequest, Request};
 pub use schedule::{Schedule, ScheduleError, week_minute};

@@ -11,7 +11,8 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread;
 use std::time::Duration;
 
-use crate::queue::{Item, Queue, State as QState};
+use crate::queue::{Item, Queue, State as QState, remote_filesystem};
+use crate::worker::being_written;
 
 use super::editor::{Editor, SaveRequest};
 use super::effect::{Effect, Op};
@@ -43,6 +44,7 @@ enum Read {
         log: bool,
     },
     Edit(Item),
+    Info(Item),
     Chunk(ReadRequest),
 }
 
@@ -98,6 +100,7 @@ impl Background {
             Effect::Save(request) => self.ops.send(Job::Save(request)).is_ok(),
             Effect::View { item, log } => self.reads.send(Read::View { item, log }).is_ok(),
             Effect::Edit(item) => self.reads.send(Read::Edit(item)).is_ok(),
+            Effect::Info(item) => self.reads.send(Read::Info(item)).is_ok(),
             Effect::ViewerRead(request) => self.reads.send(Read::Chunk(request)).is_ok(),
             other => return Some(other),
         };
@@ -159,6 +162,7 @@ fn lister(queue: &Queue, requests: &Receiver<List>, events: &Sender<Event>) {
 }
 
 fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, timeout: Duration) {
+    let local = remote_filesystem(queue.root()).is_none();
     while let Ok(first) = requests.recv() {
         let (mut stat, mut progress, mut workers) = (Vec::new(), false, false);
         let mut out = Vec::new();
@@ -172,6 +176,7 @@ fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, time
                     Ok(editor) => Event::EditorOpened(Box::new(editor)),
                     Err(err) => Event::OpenFailed(err.to_string()),
                 }),
+                Read::Info(item) => out.push(Event::InfoRead(super::info::read(queue, &item))),
                 Read::Chunk(request) => out.push(match request.read() {
                     Ok(chunk) => Event::ViewerChunk(chunk),
                     Err(err) => Event::OpenFailed(format!("cannot read: {err}")),
@@ -180,7 +185,9 @@ fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, time
         }
         if !stat.is_empty() {
             out.push(Event::Details(
-                stat.iter().map(|item| details(queue, item)).collect(),
+                stat.iter()
+                    .map(|item| details(queue, item, local))
+                    .collect(),
             ));
         }
         if progress {
@@ -204,11 +211,15 @@ fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, time
     }
 }
 
-fn details(queue: &Queue, item: &Item) -> (QState, Key, Details) {
-    let meta = fs::symlink_metadata(queue.path_of(item)).ok();
+/// What a stat and the records say about an item; `local`: the queue is on a local filesystem,
+/// where the kernel can tell a pending file still being written.
+fn details(queue: &Queue, item: &Item, local: bool) -> (QState, Key, Details) {
+    let path = queue.path_of(item);
+    let meta = fs::symlink_metadata(&path).ok();
     let mut found = Details {
         size: meta.as_ref().map_or(0, |m| m.len()),
         modified: meta.and_then(|m| m.modified().ok()),
+        arriving: local && item.state == QState::Pending && being_written(&path) == Some(true),
         ..Details::default()
     };
     if matches!(item.state, QState::Failed | QState::Delayed) {

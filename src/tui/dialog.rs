@@ -8,6 +8,7 @@ use crate::queue::State as QState;
 
 use super::editor::Editor;
 use super::effect::Effect;
+use super::info::InfoPage;
 use super::keymap::{Action, Context, Keymap};
 use super::viewer::Viewer;
 
@@ -26,6 +27,11 @@ pub enum Overlay {
     Help {
         scroll: usize,
     },
+    /// `i`: the cursor item's info page.
+    Info {
+        page: InfoPage,
+        scroll: usize,
+    },
 }
 
 impl std::fmt::Debug for Overlay {
@@ -37,6 +43,7 @@ impl std::fmt::Debug for Overlay {
             Overlay::Prompt(p) => write!(f, "Prompt({:?})", p.title),
             Overlay::StateMenu { cursor } => write!(f, "StateMenu({cursor})"),
             Overlay::Help { scroll } => write!(f, "Help({scroll})"),
+            Overlay::Info { page, scroll } => write!(f, "Info({:?}, {scroll})", page.title),
         }
     }
 }
@@ -157,19 +164,12 @@ impl Overlay {
                     _ => Decision::Open,
                 },
             },
-            Overlay::Help { scroll } => match action {
-                Some(Action::NextChoice) => {
-                    *scroll = scroll.saturating_add(1);
-                    Decision::Open
-                }
-                Some(Action::PreviousChoice) => {
-                    *scroll = scroll.saturating_sub(1);
-                    Decision::Open
-                }
-                _ => Decision::Close,
-            },
-            // The components take their keys in `input`, which knows their outcomes.
-            Overlay::Viewer(_) | Overlay::Editor(_) => Decision::Open,
+            // The components, and the scrolling pages (which need the screen's height), take
+            // their keys in `input`.
+            Overlay::Viewer(_)
+            | Overlay::Editor(_)
+            | Overlay::Help { .. }
+            | Overlay::Info { .. } => Decision::Open,
         }
     }
 }

@@ -34,6 +34,8 @@ pub enum Effect {
     View { item: Item, log: bool },
     /// Read an item for the editor.
     Edit(Item),
+    /// Gather an item's info page.
+    Info(Item),
     /// Read more of the file in the open viewer.
     ViewerRead(ReadRequest),
     /// Look at the open viewer's file again (a followed log grows).

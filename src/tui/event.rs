@@ -8,6 +8,7 @@ use crate::worker::{self, EngineStatus};
 
 use super::changes::Changes;
 use super::editor::{Editor, Saved};
+use super::info::InfoPage;
 use super::pane::{Details, Key};
 use super::viewer::{Chunk, Viewer};
 
@@ -44,6 +45,8 @@ pub enum Event {
     ViewerChunk(Chunk),
     /// The editor has read its item.
     EditorOpened(Box<Editor>),
+    /// An item's info page, gathered.
+    InfoRead(InfoPage),
     /// The viewer or editor could not be opened.
     OpenFailed(String),
     /// The editor's save went through, or why not.

@@ -76,6 +76,10 @@ actions! {
     Hold = "hold", Pane, "hold pending items (to paused/)";
     Resume = "resume", Pane, "resume paused items";
     Filter = "filter", Pane, "filter by name (empty clears)";
+    QuickSearch = "quick_search", Pane, "quick search: type a name's start (again: next match)";
+    Sort = "sort", Pane, "sort by file order, name, size, time (not pending)";
+    SortReverse = "sort_reverse", Pane, "reverse the sort";
+    Info = "info", Pane, "info: size, times, attempts, reason, owner, history";
     FewerSlots = "fewer_slots", Pane, "one slot fewer for the worker";
     MoreSlots = "more_slots", Pane, "one slot more for the worker";
     Follow = "follow", Pane, "follow the cursor item through its states";

@@ -15,13 +15,18 @@ mod dialog;
 mod effect;
 mod event;
 mod glob;
+mod info;
 mod input;
 mod keymap;
 mod layout;
+mod look;
+mod merge;
 mod model;
 mod ops;
 mod pane;
 mod render;
+mod search;
+mod sort;
 mod terminal;
 mod text;
 mod theme;
@@ -34,6 +39,11 @@ mod tests;
 #[cfg(test)]
 pub(crate) use render::help_lines as render_help_lines;
 
+/// The commander's default keys, one `KEYS  what they do` line per action, as help shows them.
+pub fn default_key_lines() -> Vec<String> {
+    render::help_lines(&keymap::Keymap::default())
+}
+
 pub mod editor;
 pub mod viewer;
 
@@ -45,7 +55,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 
 use crate::cli::TuiArgs;
-use crate::queue::{Queue, State as QState};
+use crate::queue::Queue;
 use crate::worker::Settings;
 
 /// `fsq [DIR]`.
@@ -62,29 +72,13 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
         )
     })?;
     let config = queue.config()?;
-    let theme_name = args
-        .theme
-        .clone()
-        .or(config.tui.theme.clone())
-        .unwrap_or_else(|| "classic".into());
-    let mut theme = theme::Theme::load(&theme_name)?;
-    if theme::no_color_requested() {
-        theme = theme.without_colour();
-    }
-    let keys = keymap::Keymap::with_overrides(&config.tui.keys)
-        .map_err(|err| anyhow::anyhow!("{}: {err}", queue.config_path().display()))?;
-    let state_of =
-        |flag: Option<QState>, key: &Option<String>, default: QState| -> anyhow::Result<QState> {
-            match (flag, key) {
-                (Some(state), _) => Ok(state),
-                (None, Some(name)) => name
-                    .parse::<QState>()
-                    .with_context(|| format!("[tui] in {}", queue.config_path().display())),
-                (None, None) => Ok(default),
-            }
-        };
-    let left = state_of(args.left, &config.tui.left, QState::Pending)?;
-    let right = state_of(args.right, &config.tui.right, QState::Process)?;
+    let user = look::UserLayer::read(crate::queue::user_config_dir())?;
+    let look::Look {
+        theme,
+        keys,
+        left,
+        right,
+    } = look::resolve(&args, &config.tui, &queue.config_path(), &user)?;
     let engine = if args.no_worker || args.readonly {
         None
     } else {

@@ -2,7 +2,7 @@
 //! layer. One bad item is reported and the others go on; the outcome names what changed so the
 //! panes re-list at once (even where the watcher only polls).
 
-use crate::queue::{Item, Position, Queue, State as QState, printable};
+use crate::queue::{Item, Queue, State as QState, printable};
 
 use super::actions::folder;
 use super::effect::{Op, Place};
@@ -133,15 +133,19 @@ fn reorder(queue: &Queue, item: &Item, place: Place) -> Outcome {
         return fail(format!("{} has left pending", item.qualified()));
     };
     let current = &items[at];
-    let position = match place {
-        Place::Top => Position::First,
-        Place::Bottom => Position::Last,
+    // Neighbours from this one listing: the rename itself is microseconds of work.
+    let file = |i: usize| items.get(i).map(|item| item.file.as_os_str());
+    let (after, before) = match place {
+        Place::Top if at == 0 => return Outcome::default(),
+        Place::Top => (None, file(0)),
+        Place::Bottom if at + 1 == items.len() => return Outcome::default(),
+        Place::Bottom => (file(items.len() - 1), None),
         Place::Up if at == 0 => return Outcome::default(),
-        Place::Up => Position::Before(items[at - 1].clone()),
+        Place::Up => (at.checked_sub(2).and_then(file), file(at - 1)),
         Place::Down if at + 1 == items.len() => return Outcome::default(),
-        Place::Down => Position::After(items[at + 1].clone()),
+        Place::Down => (file(at + 1), file(at + 2)),
     };
-    match queue.reorder(current, &position) {
+    match queue.reorder_between(current, after, before) {
         Ok(moved) => Outcome {
             message: String::new(),
             error: false,

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::SystemTime;
 
-use crate::queue::State as QState;
+use crate::queue::{Item, State as QState};
 use crate::worker;
 
 use super::dialog::Overlay;
@@ -16,7 +16,6 @@ use super::input;
 use super::keymap::Keymap;
 use super::layout;
 use super::model::{FRESH_FOR, Model, index_of};
-use super::pane::Key;
 
 /// Applies one event to the model and says what to do about it.
 pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
@@ -37,6 +36,12 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
                 for pane in model.panes.iter_mut().filter(|p| p.state == state) {
                     pane.asked.remove(&key);
                     pane.details.insert(key.clone(), found.clone());
+                }
+            }
+            // Sorted by size or time: the newly known values place their items.
+            for pane in &mut model.panes {
+                if pane.effective_sort().0.needs_stat() {
+                    pane.refilter();
                 }
             }
             model.dirty = true;
@@ -141,6 +146,11 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
             }
             _ => Vec::new(),
         },
+        Event::InfoRead(page) => {
+            model.overlay = Some(Overlay::Info { page, scroll: 0 });
+            model.dirty = true;
+            Vec::new()
+        }
         Event::EditorOpened(editor) => {
             model.overlay = Some(Overlay::Editor(editor));
             model.dirty = true;
@@ -324,26 +334,12 @@ pub fn workers_rows(model: &Model) -> Option<u16> {
         .then(|| u16::try_from(model.queue.workers.len().max(1)).unwrap_or(u16::MAX))
 }
 
-/// Stat requests for the rows on screen whose details are unknown and not yet asked for.
+/// Stat requests for what the panes want to know and have not asked for yet.
 fn ask_for_details(model: &mut Model) -> Vec<Effect> {
-    let mut wanted = Vec::new();
-    for index in 0..2 {
-        let height = list_height(model, index);
-        let pane = &mut model.panes[index];
-        let missing: Vec<_> = pane
-            .visible(height)
-            .map(|(_, item)| item)
-            .filter(|item| {
-                let key = Key::of(item);
-                !pane.details.contains_key(&key) && !pane.asked.contains(&key)
-            })
-            .cloned()
-            .collect();
-        for item in &missing {
-            pane.asked.insert(Key::of(item));
-        }
-        wanted.extend(missing);
-    }
+    let heights = [list_height(model, 0), list_height(model, 1)];
+    let wanted: Vec<Item> = (0..2)
+        .flat_map(|index| model.panes[index].want_details(heights[index]))
+        .collect();
     if wanted.is_empty() {
         Vec::new()
     } else {

@@ -132,7 +132,8 @@ fn batcher(root: &Path, raw: &Receiver<notify::Result<notify::Event>>, events: &
         let mut add = |event: notify::Result<notify::Event>| match event {
             // The kernel's queue overflowed: anything may have changed.
             Ok(event) if event.need_rescan() => changes.everything(),
-            Ok(event) if !matches!(event.kind, notify::EventKind::Access(_)) => {
+            // Opens and reads are not changes; a close after writing is (an arriving file is done).
+            Ok(event) if !is_access(&event.kind) => {
                 for path in &event.paths {
                     changes.note(root, path);
                 }
@@ -154,6 +155,12 @@ fn batcher(root: &Path, raw: &Receiver<notify::Result<notify::Event>>, events: &
             return;
         }
     }
+}
+
+/// Opens and closes after reading: no change to show.
+fn is_access(kind: &notify::EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode, EventKind};
+    matches!(kind, EventKind::Access(access) if *access != AccessKind::Close(AccessMode::Write))
 }
 
 /// Compares the mtimes of the folders that matter every `every`.

@@ -14,11 +14,12 @@ use super::Event;
 use super::claim::Claimer;
 use super::control::Control;
 use super::gate::{self, Gate};
+use super::intake::Intake;
 use super::job::{Ctx, lock, run_job};
 use super::requests;
 use super::upkeep::{self, Beat};
 use super::watch::{self, Signals, Watch};
-use crate::queue::{ItemId, OutsideSchedule, State, this_host, unix_ms};
+use crate::queue::{ItemId, OutsideSchedule, State, remote_filesystem, this_host, unix_ms};
 
 /// What the engine's owner may change while it runs.
 #[derive(Default)]
@@ -90,7 +91,13 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
     upkeep::recover(&ctx);
     let mut delayed = upkeep::promote_delayed(&ctx, 0);
 
-    let mut claimer = Claimer::new(ctx.config.quiet_period);
+    let remote = remote_filesystem(ctx.queue.root()).is_some();
+    let intake = Intake::new(
+        !remote,
+        ctx.config.settle_time,
+        ctx.config.quiet_period_on(remote),
+    );
+    let mut claimer = Claimer::new(intake, poll.is_none());
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<u64>();
     let mut running: HashMap<u64, (Option<ItemId>, Arc<Control>)> = HashMap::new();
     let mut next_request_check = Instant::now();

@@ -1,20 +1,40 @@
 //! `fsq work DIR`: the engine without a screen. It runs until SIGINT or SIGTERM (then claims
 //! nothing new, gives running jobs the grace period and requeues what is left; a second signal
-//! requeues at once), or with `--drain` until nothing is pending, delayed or running. Failures
-//! and notices go to stderr, one line each; successes are counted, not printed.
+//! requeues at once), or with `--drain` until nothing is pending, delayed or running.
+//!
+//! What it says is made for a journal: one line per finished item on stderr (name, outcome,
+//! run time, reason), notices one line each, and a count at the end. `--quiet` leaves out the
+//! item lines; `--json` writes one JSON object per event to stdout instead, for log shippers.
 
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::{Value, json};
 
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Notify;
 
 use super::{Engine, Event, Outcome, Settings};
 use crate::cli::WorkerFlags;
-use crate::queue::{Queue, printable, this_host};
+use crate::queue::{Item, Queue, json_name, printable, this_host, unix_ms};
+
+/// How `fsq work` reports what it does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Report {
+    /// One line per finished item, notices and the final count, on stderr.
+    #[default]
+    Lines,
+    /// Notices and the final count only.
+    Quiet,
+    /// One JSON object per event (start, finish, notice, stop) on stdout.
+    Json,
+}
 
 #[derive(Default)]
 struct Counts {
@@ -25,7 +45,12 @@ struct Counts {
 }
 
 /// `fsq work`.
-pub fn run_headless(dir: &Path, drain: bool, flags: &WorkerFlags) -> anyhow::Result<ExitCode> {
+pub fn run_headless(
+    dir: &Path,
+    drain: bool,
+    flags: &WorkerFlags,
+    report: Report,
+) -> anyhow::Result<ExitCode> {
     let queue = Arc::new(Queue::open(dir)?);
     let config = queue.config()?.worker_for(&this_host());
     let settings = Settings::resolve(&config, flags)?;
@@ -38,11 +63,22 @@ pub fn run_headless(dir: &Path, drain: bool, flags: &WorkerFlags) -> anyhow::Res
     runtime.block_on(async {
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
-        let report = event_printer(counts.clone(), stopped.clone());
+        let printer = Printer {
+            report,
+            counts: counts.clone(),
+            started: Mutex::default(),
+        };
+        let stopped_tx = stopped.clone();
+        let events = move |event| {
+            if matches!(event, Event::Stopped) {
+                stopped_tx.notify_one();
+            }
+            printer.event(event);
+        };
         let engine = if drain {
-            Engine::start_draining(queue, settings, report)?
+            Engine::start_draining(queue, settings, events)?
         } else {
-            Engine::start(queue, settings, report)?
+            Engine::start(queue, settings, events)?
         };
         let mut signals_seen = 0;
         loop {
@@ -53,11 +89,12 @@ pub fn run_headless(dir: &Path, drain: bool, flags: &WorkerFlags) -> anyhow::Res
             }
             signals_seen += 1;
             if signals_seen == 1 {
-                eprintln!(
-                    "fsq: stopping: running jobs get {} to finish, then go back to the queue \
+                let text = format!(
+                    "stopping: running jobs get {} to finish, then go back to the queue \
                      (signal again to requeue them now)",
                     seconds(grace)
                 );
+                say(report, &text);
                 engine.request_stop(None);
             } else {
                 engine.request_stop(Some(Duration::ZERO));
@@ -67,39 +104,110 @@ pub fn run_headless(dir: &Path, drain: bool, flags: &WorkerFlags) -> anyhow::Res
         anyhow::Ok(())
     })?;
     let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
-    eprintln!(
-        "fsq: {} done, {} failed, {} to retry, {} requeued",
+    let (done, failed, retrying, requeued) = (
         load(&counts.done),
         load(&counts.failed),
         load(&counts.retrying),
-        load(&counts.requeued)
+        load(&counts.requeued),
     );
+    if report == Report::Json {
+        emit(json!({
+            "event": "stopped", "time": unix_ms(SystemTime::now()), "done": done,
+            "failed": failed, "retrying": retrying, "requeued": requeued,
+        }));
+    } else {
+        eprintln!("fsq: {done} done, {failed} failed, {retrying} to retry, {requeued} requeued");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-fn event_printer(counts: Arc<Counts>, stopped: Arc<Notify>) -> impl Fn(Event) + Send + Sync {
-    move |event| match event {
-        Event::Finished { item, outcome } => match outcome {
-            Outcome::Success => {
-                counts.done.fetch_add(1, Ordering::Relaxed);
+/// Turns engine events into report lines and counts.
+struct Printer {
+    report: Report,
+    counts: Arc<Counts>,
+    /// When each running item started, by identity (its id from the claim on), for the run
+    /// time of its finish line.
+    started: Mutex<HashMap<OsString, Instant>>,
+}
+
+impl Printer {
+    fn event(&self, event: Event) {
+        match event {
+            Event::Started { item } => {
+                self.started_map().insert(item.identity(), Instant::now());
+                if self.report == Report::Json {
+                    emit(item_event("started", &item));
+                }
             }
-            Outcome::Failed { reason, final_ } => {
-                let (counter, what) = if final_ {
-                    (&counts.failed, "failed")
-                } else {
-                    (&counts.retrying, "will retry")
-                };
-                counter.fetch_add(1, Ordering::Relaxed);
-                eprintln!("fsq: {} {what}: {reason}", printable(item.display()));
-            }
-            Outcome::Requeued => {
-                counts.requeued.fetch_add(1, Ordering::Relaxed);
-            }
-        },
-        Event::Notice(text) => eprintln!("fsq: {text}"),
-        Event::Stopped => stopped.notify_one(),
-        Event::Started { .. } | Event::Progress { .. } => {}
+            Event::Finished { item, outcome } => self.finished(&item, &outcome),
+            Event::Notice(text) => say(self.report, &text),
+            Event::Stopped | Event::Progress { .. } => {}
+        }
     }
+
+    fn finished(&self, item: &Item, outcome: &Outcome) {
+        let (counter, word, reason) = match outcome {
+            Outcome::Success => (&self.counts.done, "success", None),
+            Outcome::Failed {
+                reason,
+                final_: true,
+            } => (&self.counts.failed, "failed", Some(reason)),
+            Outcome::Failed { reason, .. } => (&self.counts.retrying, "retry", Some(reason)),
+            Outcome::Requeued => (&self.counts.requeued, "requeued", None),
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        let started = self.started_map().remove(&item.identity());
+        let secs = started.map(|at| at.elapsed().as_secs_f64());
+        match self.report {
+            Report::Quiet => {}
+            Report::Json => {
+                let mut object = item_event("finished", item);
+                object["outcome"] = json!(word);
+                object["duration_secs"] = json!(secs);
+                object["reason"] = json!(reason);
+                emit(object);
+            }
+            Report::Lines => {
+                let ran = secs.map_or(String::new(), |s| format!(" after {s:.2}s"));
+                let because = reason.map_or(String::new(), |r| format!(": {r}"));
+                let word = if word == "retry" { "will retry" } else { word };
+                eprintln!("fsq: {}: {word}{ran}{because}", printable(item.display()));
+            }
+        }
+    }
+
+    fn started_map(&self) -> std::sync::MutexGuard<'_, HashMap<OsString, Instant>> {
+        self.started
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+}
+
+/// `{"event": EVENT, "time": ms, "name": NAME, "state": STATE}` for an item event.
+fn item_event(event: &str, item: &Item) -> Value {
+    let (name, escaped) = json_name(item.display());
+    let mut object = json!({
+        "event": event, "time": unix_ms(SystemTime::now()), "name": name, "state": item.state,
+    });
+    if escaped {
+        object["name_escaped"] = json!(true);
+    }
+    object
+}
+
+/// A notice: a line on stderr, or a `notice` event.
+fn say(report: Report, text: &str) {
+    if report == Report::Json {
+        emit(json!({"event": "notice", "time": unix_ms(SystemTime::now()), "message": text}));
+    } else {
+        eprintln!("fsq: {text}");
+    }
+}
+
+/// Writes one JSON object as a line on stdout; a closed stdout is not an error of the worker.
+fn emit(object: Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{object}").and_then(|()| out.flush());
 }
 
 fn seconds(duration: Duration) -> String {

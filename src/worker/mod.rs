@@ -16,6 +16,7 @@ mod engine;
 mod gate;
 mod headless;
 mod hooks;
+mod intake;
 mod job;
 mod log;
 mod mount;
@@ -35,7 +36,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-pub use headless::run_headless;
+pub use headless::{Report, run_headless};
+pub use intake::being_written;
+pub use process::find_program;
 
 use crate::cli::WorkerFlags;
 use crate::queue::{Item, Processor, Progress, Queue, WorkerConfig, WorkerId};

@@ -254,6 +254,16 @@ async fn read_some<R: AsyncRead + Unpin>(
     }
 }
 
+/// The file a command's program names: a path as given, a bare name looked up on `$PATH` as a
+/// job would find it.
+pub fn find_program(program: &OsStr) -> Option<PathBuf> {
+    if program.as_bytes().contains(&b'/') {
+        Some(PathBuf::from(program))
+    } else {
+        resolve_program(program)
+    }
+}
+
 /// The full path of a bare program name, found on `$PATH` once and remembered: an `execvp`
 /// per job tries every `$PATH` entry before the right one, and on a long `$PATH` those failed
 /// `execve`s cost more than the job itself for short commands.

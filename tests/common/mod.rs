@@ -331,3 +331,49 @@ pub fn files_in(dir: &Path) -> Vec<std::ffi::OsString> {
     names.sort();
     names
 }
+
+/// Whether `tool` is on `$PATH` (tests that need one skip, saying so, without it).
+pub fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A fixture of tests/invalid_configs/: its text and what its first line (`# expect: L:C:
+/// message`) says fsq must report.
+pub struct InvalidConfig {
+    pub path: PathBuf,
+    pub text: String,
+    /// `L:C:`
+    pub position: String,
+    pub message: String,
+}
+
+/// The fixtures whose file names start with `user_` (user configs) or do not (queue configs).
+pub fn invalid_configs(user: bool) -> Vec<InvalidConfig> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_configs");
+    let mut found = Vec::new();
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("user_") != user {
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        let expected = text
+            .lines()
+            .next()
+            .unwrap()
+            .strip_prefix("# expect: ")
+            .unwrap();
+        let (position, message) = expected.split_once(' ').unwrap_or((expected, ""));
+        found.push(InvalidConfig {
+            position: position.to_string(),
+            message: message.to_string(),
+            path,
+            text,
+        });
+    }
+    found
+}

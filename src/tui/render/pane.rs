@@ -15,6 +15,7 @@ use crate::queue::{Item, Progress, State as QState, printable};
 use super::super::layout::pane_areas;
 use super::super::model::Model;
 use super::super::pane::{Key, Pane};
+use super::super::sort::SortMode;
 use super::super::text;
 use super::super::theme::Theme;
 use super::super::update::seconds_until;
@@ -87,6 +88,13 @@ fn title(buf: &mut Buffer, area: Rect, pane: &Pane, active: bool, theme: &Theme)
     if let Some(filter) = &pane.filter {
         title.push_str(&format!("[/{filter}: {}] ", pane.shown.len()));
     }
+    match pane.effective_sort() {
+        (SortMode::Order, false) => {}
+        (mode, reverse) => {
+            let arrow = if reverse { "↓" } else { "↑" };
+            title.push_str(&format!("by {} {arrow} ", mode.label()));
+        }
+    }
     let room = area.width.saturating_sub(4);
     let title = text::fit(&title, usize::from(room));
     let style = if active {
@@ -157,11 +165,17 @@ impl Columns {
 
     fn header(&self, buf: &mut Buffer, area: Rect, theme: &Theme) {
         let mut x = area.x;
+        // Pending is always in processing order, the order items run in: it says so.
+        let name = match self.state {
+            QState::Pending if self.name >= 26 => "Name, in processing order",
+            QState::Pending if self.name >= 18 => "Name (run order)",
+            _ => "Name",
+        };
         put(
             buf,
             x,
             area.y,
-            &center("Name", self.name),
+            &center(name, self.name),
             self.name,
             theme.column_header,
         );
@@ -193,8 +207,11 @@ impl Columns {
     ) {
         let key = Key::of(item);
         let details = pane.details.get(&key);
+        let arriving = details.is_some_and(|d| d.arriving);
         let marker = if pane.selected.contains(&key) {
             "*"
+        } else if arriving {
+            "+"
         } else {
             " "
         };
@@ -342,10 +359,22 @@ fn eta(progress: Option<&Progress>) -> String {
 
 /// What the status line says about the cursor item (or the selection).
 fn status_line(buf: &mut Buffer, area: Rect, model: &Model, pane: &Pane, theme: &Theme) {
+    if let Some(text) = &pane.search {
+        let line = format!(" Search: {text}▏");
+        put(buf, area.x, area.y, &line, area.width, theme.input);
+        return;
+    }
     let line = if !pane.selected.is_empty() {
         format!(" {} selected of {}", pane.selected.len(), pane.items.len())
     } else if let Some(item) = pane.current() {
-        let mut line = format!(" {}", printable(item.display()));
+        let mut line = match pane.details.get(&Key::of(item)) {
+            // Still open for writing: not an item yet, and growing.
+            Some(details) if details.arriving => {
+                format!(" arriving, {} so far:", text::size(details.size))
+            }
+            _ => String::new(),
+        };
+        line.push_str(&format!(" {}", printable(item.display())));
         if let Some(owner) = &item.owner {
             line.push_str(&format!("  [{}]", printable(owner)));
         }

@@ -2,7 +2,9 @@
 //! through `update`, drawn into a `TestBackend` and compared with insta snapshots. Paths are
 //! fixed (`/srv/convert`) and the clock is frozen, so snapshots never depend on the machine.
 
+mod habits;
 mod live;
+mod look;
 mod render;
 mod update;
 
@@ -88,11 +90,23 @@ impl Harness {
                         .then(|| "exit status 1: no such codec".to_string()),
                     retry_at: (item.state == QState::Delayed)
                         .then(|| crate::queue::unix_ms(now()) + 95_000),
+                    arriving: false,
                 };
                 details.push((item.state, Key::of(item), details_for));
             }
         }
         self.send(Event::Details(details))
+    }
+
+    /// How many items the last event asked to stat.
+    pub fn stat_requests(&self) -> usize {
+        self.effects
+            .iter()
+            .map(|e| match e {
+                Effect::Stat(items) => items.len(),
+                _ => 0,
+            })
+            .sum()
     }
 
     pub fn progress(&mut self, name: &str, fraction: f64) -> &mut Self {

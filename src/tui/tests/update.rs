@@ -282,14 +282,7 @@ fn only_rows_on_screen_are_statted() {
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut h = Harness::new(QState::Pending, QState::Paused, (80, 24));
     h.list(QState::Pending, &refs);
-    let asked: usize = h
-        .effects
-        .iter()
-        .map(|e| match e {
-            Effect::Stat(items) => items.len(),
-            _ => 0,
-        })
-        .sum();
+    let asked = h.stat_requests();
     assert_eq!(asked, 16);
     h.key(KeyCode::Down);
     assert!(h.effects.is_empty(), "already asked: {:?}", h.effects.len());
