@@ -7,6 +7,7 @@ mod farm;
 mod manage;
 mod output;
 mod status;
+mod work;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -15,7 +16,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::queue::{State, parse_duration};
-use crate::worker::Report;
+use work::Report;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -261,7 +262,7 @@ pub fn main() -> ExitCode {
                 (true, false) => Report::Quiet,
                 (false, false) => Report::Lines,
             };
-            crate::worker::run_headless(&dir, drain, &worker, report)
+            work::run(&dir, drain, &worker, report)
         }
         Some(Command::Demo { dir }) => crate::tui::run_demo(dir),
         Some(Command::Check { dir }) => check::run(&dir),

@@ -1,7 +1,6 @@
-//! `_meta/config.toml`: the settings of one queue, and the operator's own
-//! `$XDG_CONFIG_HOME/fsq/config.toml`, which holds only `[tui]` and lies under every queue's.
-//! Unknown keys are errors, reported with file, line and column, so a typo never silently falls
-//! back to a default.
+//! `_meta/config.toml`: the settings of one queue (`[worker]`, `[processor]`, and `[tui]`, see
+//! `tui_config`). Unknown keys are errors, reported with file, line and column (also for bytes
+//! that are not UTF-8), so a typo never silently falls back to a default.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,12 +10,13 @@ use serde::{Deserialize, Deserializer};
 
 use super::error::{Error, Result};
 use super::schedule::Schedule;
+use super::tui_config::{RawTui, TuiConfig, line_and_column};
 
 /// The whole configuration file.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Clone, Debug, Default)]
 pub struct Config {
     pub worker: WorkerConfig,
+    pub processor: ProcessorConfig,
     pub tui: TuiConfig,
     /// `[hosts.NAME]`: settings that differ on one host.
     pub hosts: std::collections::BTreeMap<String, HostConfig>,
@@ -40,6 +40,37 @@ pub enum OutsideSchedule {
     Finish,
     /// Freeze them until the next window opens.
     Freeze,
+}
+
+/// The file as read, before the places of `[tui.keys]` entries are turned into lines.
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawConfig {
+    worker: WorkerConfig,
+    processor: ProcessorConfig,
+    tui: RawTui,
+    hosts: std::collections::BTreeMap<String, HostConfig>,
+}
+
+/// `[processor]`: how the built-in processors write their results.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProcessorConfig {
+    pub on_conflict: OnConflict,
+}
+
+/// What a built-in processor does when its destination already has a file of the name it
+/// writes. It never replaces that file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnConflict {
+    /// Write under the first free name `STEM (N).EXT`.
+    #[default]
+    Rename,
+    /// Leave the existing file and write nothing there; the item succeeds.
+    Skip,
+    /// Write nothing there; the item fails with the reason.
+    Fail,
 }
 
 /// `[worker]`: how items are processed. Every `fsq work` flag has its key here.
@@ -157,65 +188,11 @@ impl Default for WorkerConfig {
     }
 }
 
-/// `[tui]`: how the commander looks when opened on this queue.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct TuiConfig {
-    pub theme: Option<String>,
-    pub left: Option<String>,
-    pub right: Option<String>,
-    /// Key map overrides: action name to key (see the README's key map).
-    pub keys: toml::Table,
-}
-
-/// The operator's own settings: `[tui]` only (a queue's `[worker]` is the queue's business).
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct UserConfig {
-    pub tui: TuiConfig,
-}
-
-impl TuiConfig {
-    /// These settings over `under`: each key set here wins; key bindings merge per action.
-    pub fn over(self, under: TuiConfig) -> TuiConfig {
-        let mut keys = under.keys;
-        keys.extend(self.keys);
-        TuiConfig {
-            theme: self.theme.or(under.theme),
-            left: self.left.or(under.left),
-            right: self.right.or(under.right),
-            keys,
-        }
-    }
-}
-
-/// Where the operator's own files live: `$XDG_CONFIG_HOME/fsq`, by default `~/.config/fsq`
-/// (a relative `XDG_CONFIG_HOME` is ignored, as the XDG specification says).
-pub fn user_config_dir() -> Option<PathBuf> {
-    let xdg = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute());
-    let base = xdg.or_else(|| {
-        std::env::var_os("HOME")
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-            .map(|home| home.join(".config"))
-    })?;
-    Some(base.join("fsq"))
-}
-
-impl UserConfig {
-    /// Reads the user config; a missing file gives the defaults.
-    pub fn load(path: &Path) -> Result<UserConfig> {
-        load_toml(path)
-    }
-}
-
 impl Config {
     /// Reads a config file; a missing file gives the defaults, a broken one an error with the
     /// line and column of the problem.
     pub fn load(path: &Path) -> Result<Config> {
-        load_toml(path)
+        load_toml(path, Config::parse)
     }
 
     /// The `[worker]` settings as they apply on `host`: its `[hosts.NAME]` overrides applied.
@@ -234,26 +211,52 @@ impl Config {
 
     /// Parses config text; `path` only names the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        parse_toml(text, path)
+        let raw: RawConfig = parse_toml(text, path)?;
+        Ok(Config {
+            worker: raw.worker,
+            processor: raw.processor,
+            tui: raw.tui.locate(text),
+            hosts: raw.hosts,
+        })
     }
 }
 
-/// Reads and parses a TOML settings file; a missing file gives the defaults.
-fn load_toml<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => parse_toml(&text, path),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
-        Err(err) => Err(Error::io(path, err)),
+/// Reads a TOML settings file with `parse`; a missing file gives the defaults, bytes that are
+/// not UTF-8 an error at the first of them.
+pub(super) fn load_toml<T: Default>(
+    path: &Path,
+    parse: impl FnOnce(&str, &Path) -> Result<T>,
+) -> Result<T> {
+    match read_utf8(path) {
+        Ok(text) => parse(&text, path),
+        Err(Error::Io { cause, .. }) if cause.kind() == std::io::ErrorKind::NotFound => {
+            Ok(T::default())
+        }
+        Err(err) => Err(err),
     }
+}
+
+/// The text of a settings file (a config, a theme): bytes that are not UTF-8 are an error that
+/// names the line and column where they start.
+pub fn read_utf8(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|err| Error::io(path, err))?;
+    String::from_utf8(bytes).map_err(|err| {
+        let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
+        let valid = std::str::from_utf8(valid).unwrap_or("");
+        let (line, column) = line_and_column(valid, valid.len());
+        Error::Config {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: "not UTF-8 text (a settings file must be UTF-8)".into(),
+        }
+    })
 }
 
 /// Parses TOML text into `T`, naming `path`, the line and the column in errors.
 pub fn parse_toml<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T> {
     toml::from_str(text).map_err(|err| {
-        let offset = err.span().map_or(0, |span| span.start);
-        let before = &text[..offset.min(text.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        let (line, column) = line_and_column(text, err.span().map_or(0, |span| span.start));
         Error::Config {
             path: path.to_path_buf(),
             line,

@@ -11,6 +11,7 @@ mod enqueue;
 mod error;
 mod events;
 mod health;
+mod hidden;
 mod identity;
 mod inotify_limits;
 mod items;
@@ -19,42 +20,52 @@ mod meta;
 mod mount;
 mod mount_cache;
 mod name;
+mod operations;
 mod order_key;
 mod pause;
 mod rename;
 mod requests;
 mod schedule;
+mod speed;
 mod state;
+mod tui_config;
 mod watch_mode;
 mod workers;
 
 pub use config::{
-    Config, HostConfig, OutsideSchedule, Processor, TuiConfig, UserConfig, WorkerConfig,
-    format_duration, parse_duration, parse_size, parse_toml, user_config_dir,
+    Config, HostConfig, OnConflict, OutsideSchedule, Processor, ProcessorConfig, WorkerConfig,
+    format_duration, parse_duration, parse_size, parse_toml, read_utf8,
 };
 pub use edit::FileIdentity;
 pub use enqueue::{AddMode, Source};
 pub use error::{Error, IoContext, Result};
 pub use health::{Space, clock_problem, unsafe_permissions};
+pub use hidden::is_hidden_char;
 pub use inotify_limits::InotifyUse;
 pub use items::{Item, Position};
 pub use listing::{Snapshot, Stray};
-pub use meta::{ItemRecord, Progress, unix_ms};
+pub use meta::{ItemRecord, MetaKind, Progress, unix_ms, watched_meta};
 pub use mount::{MountEntry, MountGuard, MountLost, mount_of};
 pub use mount_cache::{CacheReport, mount_cache};
-pub use name::{ItemId, display_name, is_item_name, json_name, parse as parse_name, printable};
+pub use name::{
+    ItemId, display_name, is_item_name, json_name, numbered, parse as parse_name, printable,
+};
+pub use operations::{EditHold, Operation};
 pub use order_key::{name_between, processing_order};
 pub use pause::{PauseFlag, Paused, until_time};
+pub use rename::RenameMode;
 pub use requests::{Pending as PendingRequest, Request};
 pub use schedule::{Schedule, ScheduleError, week_minute};
+pub use speed::Speed;
 pub use state::{State, UnknownState};
+pub use tui_config::{
+    KeyOverride, Located, TuiConfig, UserConfig, line_and_column, user_config_dir,
+};
 pub use watch_mode::{DEFAULT_POLL, WatchMode, remote_filesystem, watch_mode};
 pub use workers::{Heartbeat, WorkerHealth, WorkerId, WorkerStatus, this_host};
 
 use std::fs;
 use std::path::{Path, PathBuf};
-
-use rename::RenameMode;
 
 /// The queue's own folder in the root.
 pub const META: &str = "_meta";

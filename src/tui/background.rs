@@ -19,7 +19,7 @@ use super::effect::{Effect, Op};
 use super::event::Event;
 use super::ops;
 use super::pane::{Details, Key};
-use super::viewer::{ReadRequest, Viewer};
+use super::viewer::{LookRequest, ReadRequest, Viewer};
 
 /// Handles to the background threads; dropping it lets them end.
 pub struct Background {
@@ -46,6 +46,7 @@ enum Read {
     Edit(Item),
     Info(Item),
     Chunk(ReadRequest),
+    Look(LookRequest),
 }
 
 /// Changes, in the order asked.
@@ -102,10 +103,27 @@ impl Background {
             Effect::Edit(item) => self.reads.send(Read::Edit(item)).is_ok(),
             Effect::Info(item) => self.reads.send(Read::Info(item)).is_ok(),
             Effect::ViewerRead(request) => self.reads.send(Read::Chunk(request)).is_ok(),
+            Effect::ViewerLook(request) => self.reads.send(Read::Look(request)).is_ok(),
             other => return Some(other),
         };
         let _ = sent;
         None
+    }
+}
+
+/// Holds the item out of the workers' reach, then reads it for the editor; a failed read ends
+/// the hold at once.
+fn open_editor(queue: &Queue, item: &crate::queue::Item) -> Event {
+    let hold = match queue.hold_for_edit(item) {
+        Ok(hold) => hold,
+        Err(err) => return Event::OpenFailed(err.to_string()),
+    };
+    match Editor::open(queue, &hold.item) {
+        Ok(editor) => Event::EditorOpened(Box::new(editor.holding(hold))),
+        Err(err) => {
+            let _ = queue.release_edit(&hold);
+            Event::OpenFailed(err.to_string())
+        }
     }
 }
 
@@ -135,6 +153,13 @@ fn lister(queue: &Queue, requests: &Receiver<List>, events: &Sender<Event>) {
         for (state, files) in named {
             let files: Vec<OsString> = files.into_iter().collect();
             let found = queue.list_named(state, &files);
+            if state == QState::Pending {
+                let found = queue.root_folders_named(&files);
+                let asked = Some(files.clone());
+                if events.send(Event::RootFolders { asked, found }).is_err() {
+                    return;
+                }
+            }
             if events
                 .send(Event::Rechecked {
                     state,
@@ -147,6 +172,14 @@ fn lister(queue: &Queue, requests: &Receiver<List>, events: &Sender<Event>) {
             }
         }
         for state in whole {
+            if state == QState::Pending
+                && let Ok(found) = queue.root_folders()
+                && events
+                    .send(Event::RootFolders { asked: None, found })
+                    .is_err()
+            {
+                return;
+            }
             let event = match queue.list(state) {
                 Ok(items) => Event::Listed { state, items },
                 Err(err) => Event::ListFailed {
@@ -172,9 +205,10 @@ fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, time
                 Read::Progress => progress = true,
                 Read::Workers => workers = true,
                 Read::View { item, log } => out.push(open_viewer(queue, &item, log)),
-                Read::Edit(item) => out.push(match Editor::open(queue, &item) {
-                    Ok(editor) => Event::EditorOpened(Box::new(editor)),
-                    Err(err) => Event::OpenFailed(err.to_string()),
+                Read::Edit(item) => out.push(open_editor(queue, &item)),
+                Read::Look(request) => out.push(match request.run() {
+                    Ok(looked) => Event::ViewerLooked(looked),
+                    Err(err) => Event::OpenFailed(format!("cannot read: {err}")),
                 }),
                 Read::Info(item) => out.push(Event::InfoRead(super::info::read(queue, &item))),
                 Read::Chunk(request) => out.push(match request.read() {
@@ -196,7 +230,7 @@ fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, time
         if workers {
             match queue.workers(timeout) {
                 Ok(list) => out.push(Event::Workers(list)),
-                Err(err) => out.push(Event::Done(super::event::Outcome {
+                Err(err) => out.push(Event::Done(super::event::OpDone {
                     message: format!("cannot read workers: {err}"),
                     error: true,
                     ..Default::default()

@@ -13,7 +13,7 @@ use std::ffi::OsString;
 use std::path::{Component, Path};
 use std::time::SystemTime;
 
-use crate::queue::{META, State as QState};
+use crate::queue::{META, MetaKind, State as QState};
 
 /// Names kept per state before a full re-list is cheaper than looking at each: an `lstat` costs
 /// about as much as listing and sorting 20 entries, so a folder smaller than this many times 20
@@ -96,15 +96,15 @@ impl Changes {
                 Some(state) => self.relist(state),
                 None => self.name(QState::Pending, one),
             },
-            [meta, kind, ..] if *meta == META => match kind.to_str() {
-                Some("progress") => self.progress = true,
-                Some("workers") => self.workers = true,
-                Some("items") => {
+            [meta, kind, ..] if *meta == META => match MetaKind::of(kind) {
+                Some(MetaKind::Progress) => self.progress = true,
+                Some(MetaKind::Workers) => self.workers = true,
+                Some(MetaKind::Records) => {
                     // A failure reason or retry time changed.
                     self.relist(QState::Failed);
                     self.relist(QState::Delayed);
                 }
-                _ => {}
+                None => {}
             },
             [first, file] => match state_of(first) {
                 // Claim folders: items there have owners; process/ holds only running items.

@@ -75,6 +75,8 @@ pub struct Prompt {
     pub label: String,
     pub input: String,
     pub purpose: PromptFor,
+    /// The input is a suggestion nobody has touched yet: typing replaces it, Backspace clears it.
+    pub pristine: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,7 +132,9 @@ impl Overlay {
                 Some(Action::Confirm) => Decision::Entered(prompt.purpose, prompt.input.clone()),
                 Some(Action::Cancel) => Decision::Close,
                 _ => {
+                    let pristine = std::mem::take(&mut prompt.pristine);
                     match key.code {
+                        KeyCode::Backspace if pristine => prompt.input.clear(),
                         KeyCode::Backspace => {
                             prompt.input.pop();
                         }
@@ -139,9 +143,12 @@ impl Overlay {
                                 .modifiers
                                 .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
                         {
+                            if pristine {
+                                prompt.input.clear();
+                            }
                             prompt.input.push(c)
                         }
-                        _ => {}
+                        _ => prompt.pristine = pristine,
                     }
                     Decision::Open
                 }

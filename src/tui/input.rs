@@ -90,7 +90,8 @@ fn entered(model: &mut Model, purpose: PromptFor, text: String) -> Vec<Effect> {
             let select = purpose == PromptFor::Select;
             let n = model.pane_mut().select_matching(&text, select);
             let verb = if select { "selected" } else { "unselected" };
-            model.say(format!("{n} items {verb} by {text:?}"));
+            let what = super::text::count(n, "item");
+            model.say(format!("{what} {verb} by {text:?}"));
             Vec::new()
         }
         PromptFor::Filter => {
@@ -309,6 +310,7 @@ fn prompt(model: &mut Model, title: &str, label: &str, input: &str, purpose: Pro
         label: label.to_string(),
         input: input.to_string(),
         purpose,
+        pristine: !input.is_empty(),
     }));
 }
 
@@ -379,8 +381,11 @@ fn component_key(model: &mut Model, key: crossterm::event::KeyEvent) -> Option<V
             EditorOutcome::Continue => Vec::new(),
             EditorOutcome::Save(request) => vec![Effect::Save(request)],
             EditorOutcome::Close => {
+                let hold = editor.take_hold();
                 model.overlay = None;
-                Vec::new()
+                hold.map(|hold| Effect::Disk(super::effect::Op::ReleaseEdit(hold)))
+                    .into_iter()
+                    .collect()
             }
         }),
         _ => None,

@@ -5,12 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
-
 use crate::cli::TuiArgs;
 use crate::queue::{State as QState, TuiConfig, UserConfig};
 
-use super::keymap::Keymap;
+use super::keymap::{BadKeys, Keymap};
 use super::theme::{self, Theme};
 
 /// The resolved look.
@@ -45,6 +43,16 @@ impl UserLayer {
     }
 }
 
+/// A key map mistake of the layer read from `path`, at its place when it has one.
+fn bad_keys(bad: BadKeys, path: &Path) -> anyhow::Error {
+    match bad.at {
+        Some((line, column)) => {
+            anyhow::anyhow!("{}:{line}:{column}: {}", path.display(), bad.message)
+        }
+        None => anyhow::anyhow!("{}: {}", path.display(), bad.message),
+    }
+}
+
 /// Lays the queue's `[tui]` (from `queue_path`) over the user's, and the flags over both.
 pub fn resolve(
     args: &TuiArgs,
@@ -56,41 +64,31 @@ pub fn resolve(
         .config_path
         .as_deref()
         .unwrap_or(Path::new("user config"));
-    // Each layer's key names are checked alone, so a mistake names its own file.
+    // Each layer's keys are checked alone, so a mistake names its own file, line and column.
     for (keys, path) in [(&user.tui.keys, user_path), (&queue_tui.keys, queue_path)] {
-        Keymap::with_overrides(keys).map_err(|err| anyhow::anyhow!("{}: {err}", path.display()))?;
+        Keymap::with_overrides(keys).map_err(|bad| bad_keys(bad, path))?;
     }
     let tui = queue_tui.clone().over(user.tui.clone());
-    let keys = Keymap::with_overrides(&tui.keys).map_err(|err| anyhow::anyhow!("{err}"))?;
+    // Together they can still leave a key doing two things (one layer's key, another's default).
+    let keys = Keymap::with_overrides(&tui.keys).map_err(|bad| {
+        anyhow::anyhow!(
+            "{} (the keys of {} and {} together)",
+            bad.message,
+            user_path.display(),
+            queue_path.display()
+        )
+    })?;
     let theme_name = args
         .theme
         .clone()
         .or(tui.theme.clone())
         .unwrap_or_else(|| "classic".into());
     let mut theme = Theme::find(&theme_name, user.themes.as_deref())?;
-    if theme::no_color_requested() {
+    if theme::no_color_requested() || super::terminal::is_dumb() {
         theme = theme.without_colour();
     }
-    let state_of =
-        |flag: Option<QState>, queue: &Option<String>, mine: &Option<String>, default| {
-            let named = |name: &String, path: &Path| {
-                name.parse::<QState>()
-                    .with_context(|| format!("[tui] in {}", path.display()))
-            };
-            match (flag, queue, mine) {
-                (Some(state), _, _) => Ok(state),
-                (None, Some(name), _) => named(name, queue_path),
-                (None, None, Some(name)) => named(name, user_path),
-                (None, None, None) => Ok(default),
-            }
-        };
-    let left = state_of(args.left, &queue_tui.left, &user.tui.left, QState::Pending)?;
-    let right = state_of(
-        args.right,
-        &queue_tui.right,
-        &user.tui.right,
-        QState::Process,
-    )?;
+    let left = args.left.or(tui.left).unwrap_or(QState::Pending);
+    let right = args.right.or(tui.right).unwrap_or(QState::Process);
     Ok(Look {
         theme,
         keys,

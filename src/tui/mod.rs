@@ -24,7 +24,9 @@ mod merge;
 mod model;
 mod ops;
 mod pane;
+mod refresh;
 mod render;
+mod reorder;
 mod search;
 mod sort;
 mod terminal;
@@ -56,13 +58,9 @@ use anyhow::{Context as _, bail};
 
 use crate::cli::TuiArgs;
 use crate::queue::Queue;
-use crate::worker::Settings;
 
 /// `fsq [DIR]`.
 pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        bail!("the commander needs a terminal; in scripts use `fsq ls` and `fsq status`");
-    }
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let queue = Queue::open(&dir).with_context(|| {
         format!(
@@ -79,13 +77,21 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
         left,
         right,
     } = look::resolve(&args, &config.tui, &queue.config_path(), &user)?;
+    // A broken config or theme is reported first, wherever fsq runs.
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        bail!("the commander needs a terminal; in scripts use `fsq ls` and `fsq status`");
+    }
+    let mut notice = None;
     let engine = if args.no_worker || args.readonly {
         None
     } else {
-        Some(Settings::resolve(
-            &config.worker_for(&crate::queue::this_host()),
-            &args.worker,
-        )?)
+        let settings = args.worker.apply(&config);
+        if settings.has_something_to_run() {
+            Some(settings)
+        } else {
+            notice = Some(NO_COMMAND.to_string());
+            None
+        }
     };
     app::run(app::Setup {
         queue: Arc::new(queue),
@@ -97,9 +103,15 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
         engine,
         poll: args.worker.poll.or(config.worker.poll),
         heartbeat_timeout: config.worker.heartbeat_timeout,
+        notice,
     })?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// The message line of a commander opened on a queue with no command: how to set one, in
+/// 80 columns.
+pub(crate) const NO_COMMAND: &str =
+    "worker off: set [worker] command in _meta/config.toml (or: fsq DIR -- CMD ...)";
 
 /// `fsq demo [DIR]`.
 pub fn run_demo(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {

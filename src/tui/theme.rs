@@ -81,12 +81,14 @@ impl Theme {
             }
             (None, None) => PathBuf::from(name),
         };
-        let text = std::fs::read_to_string(&path).map_err(|err| {
-            anyhow::anyhow!(
-                "theme {name:?}: {}: {err} (built-in themes: {})",
+        let text = crate::queue::read_utf8(&path).map_err(|err| match err {
+            crate::queue::Error::Io { cause, .. } => anyhow::anyhow!(
+                "theme {name:?}: {}: {cause} (built-in themes: {})",
                 path.display(),
                 BUILT_IN.join(", ")
-            )
+            ),
+            // Not UTF-8: the error names the file, line and column.
+            other => other.into(),
         })?;
         check_file(&text, &path)?;
         Theme::from_layers(&[CLASSIC, &text])

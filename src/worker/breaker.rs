@@ -8,7 +8,7 @@ use std::ffi::OsStr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::job::{Ctx, lock};
+use super::ctx::{Ctx, lock};
 use crate::queue::{ItemId, PauseFlag, printable, this_host};
 
 /// The run of failures so far.

@@ -13,10 +13,10 @@ use std::ffi::{OsStr, OsString};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use super::ctx::{Ctx, lock};
 use super::intake::{Change, Intake, Verdict};
-use super::job::{Ctx, lock};
 use super::watch::Signals;
-use super::{Event, Outcome};
+use super::{EngineEvent, Outcome};
 use crate::queue::{Item, ItemRecord, State, is_item_name, processing_order};
 
 /// How often a file some process has open for writing is looked at again when no event comes
@@ -266,7 +266,7 @@ fn move_strays(ctx: &Ctx) {
                 ..ItemRecord::default()
             };
             let _ = ctx.queue.write_record(&moved, &record);
-            (ctx.events)(Event::Finished {
+            (ctx.events)(EngineEvent::Finished {
                 item: moved,
                 outcome: Outcome::Failed {
                     reason: stray.reason.to_string(),

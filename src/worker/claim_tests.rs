@@ -19,6 +19,7 @@ fn ctx_for(queue: Queue) -> Ctx {
         mount: MountWatch::new(queue.root()),
         queue: Arc::new(queue),
         config: WorkerConfig::default(),
+        on_conflict: Default::default(),
         worker: WorkerId::for_this_process(),
         events: Box::new(|_| {}),
         recorded: Default::default(),

@@ -10,12 +10,12 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
-use super::Event;
+use super::EngineEvent;
 use super::claim::Claimer;
-use super::control::Control;
+use super::ctx::{Control, Ctx, lock};
 use super::gate::{self, Gate};
 use super::intake::Intake;
-use super::job::{Ctx, lock, run_job};
+use super::job::run_job;
 use super::requests;
 use super::upkeep::{self, Beat};
 use super::watch::{self, Signals, Watch};
@@ -298,7 +298,7 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
     }
     drop(watch);
     ctx.queue.retire_worker(&ctx.worker);
-    (ctx.events)(Event::Stopped);
+    (ctx.events)(EngineEvent::Stopped);
 }
 
 /// This worker ran jobs and has nothing left: if the whole queue is drained (no host has anything

@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime};
 
 use super::clock::{local_hhmm, local_week_minute};
-use super::job::Ctx;
+use super::ctx::Ctx;
 use crate::queue::{Paused, until_time, week_minute};
 
 /// Why claiming is closed, if it is.

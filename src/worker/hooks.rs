@@ -12,7 +12,7 @@ use tokio::io::AsyncReadExt;
 
 use super::command::{Vars, expand};
 use super::control::Control;
-use super::job::Ctx;
+use super::ctx::Ctx;
 
 /// The longest a hook may run before its group is killed.
 pub const HOOK_TIMEOUT: Duration = Duration::from_secs(60);

@@ -1,6 +1,6 @@
 //! The worker engine: claims items in processing order, runs their command or a built-in
-//! processor, and reports what happens as small events. `fsq work` runs it headless; the TUI
-//! embeds the very same engine.
+//! processor, and reports what happens as small events. `fsq work` (in the command line's
+//! `work`) runs it headless; the TUI embeds the very same engine.
 //!
 //! The engine runs on a thread of its own with a single-threaded tokio runtime: one loop claims
 //! and schedules (`engine`), each job is a task (`job`, `process`, `builtin`), and timers do the
@@ -12,9 +12,9 @@ mod claim;
 pub mod clock;
 mod command;
 mod control;
+mod ctx;
 mod engine;
 mod gate;
-mod headless;
 mod hooks;
 mod intake;
 mod job;
@@ -36,16 +36,14 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-pub use headless::{Report, run_headless};
 pub use intake::being_written;
 pub use process::find_program;
 
-use crate::cli::WorkerFlags;
-use crate::queue::{Item, Processor, Progress, Queue, WorkerConfig, WorkerId};
+use crate::queue::{Config, Item, OnConflict, Processor, Progress, Queue, WorkerConfig, WorkerId};
 
 /// What the engine tells its owner. Progress is rate-limited (a few per second per item).
 #[derive(Clone, Debug)]
-pub enum Event {
+pub enum EngineEvent {
     /// An item was claimed and its job started.
     Started { item: Item },
     /// A running item made progress.
@@ -90,35 +88,27 @@ pub struct EngineStatus {
     pub why: Option<String>,
 }
 
-/// The settings of one engine: the queue's `[worker]` config with command-line overrides.
+/// The settings of one engine: the queue's `[worker]` and `[processor]` config, with whatever a
+/// caller (the command line) put on top.
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub config: WorkerConfig,
+    pub on_conflict: OnConflict,
 }
 
 impl Settings {
-    /// Applies `fsq work` / `fsq DIR` flags on top of the config.
-    pub fn resolve(config: &WorkerConfig, flags: &WorkerFlags) -> anyhow::Result<Settings> {
-        let mut config = config.clone();
-        if let Some(n) = flags.workers {
-            config.workers = n;
+    /// The settings a queue's config gives.
+    pub fn new(config: &Config) -> Settings {
+        Settings {
+            config: config.worker_for(&crate::queue::this_host()),
+            on_conflict: config.processor.on_conflict,
         }
-        if let Some(timeout) = flags.timeout {
-            config.timeout = timeout;
-        }
-        if let Some(n) = flags.max_attempts {
-            config.max_attempts = n;
-        }
-        if let Some(delay) = flags.retry_delay {
-            config.retry_delay = delay;
-        }
-        if let Some(poll) = flags.poll {
-            config.poll = Some(poll);
-        }
-        if !flags.command.is_empty() {
-            config.command = Some(flags.command.clone());
-        }
-        Ok(Settings { config })
+    }
+
+    /// Whether a command or a built-in processor is set: without one there is nothing to run,
+    /// which is not an error for the commander (it opens with the worker off).
+    pub fn has_something_to_run(&self) -> bool {
+        self.config.command.is_some() || self.config.processor.is_some()
     }
 
     /// Refuses settings the engine cannot work with.
@@ -127,10 +117,9 @@ impl Settings {
         match (&config.command, config.processor) {
             (Some(command), _) if command.is_empty() => bail!("[worker] command is empty"),
             (Some(_), _) => {}
-            (None, None) => bail!(
-                "nothing to run: set [worker] command or processor in _meta/config.toml, \
-                 or give a command after --"
-            ),
+            (None, None) => {
+                bail!("nothing to run: set [worker] command or processor in _meta/config.toml")
+            }
             (None, Some(Processor::Copy)) if config.destinations.is_empty() => {
                 bail!("processor \"copy\" needs [worker] destinations")
             }
@@ -158,7 +147,7 @@ impl Engine {
     pub fn start(
         queue: Arc<Queue>,
         settings: Settings,
-        events: impl Fn(Event) + Send + Sync + 'static,
+        events: impl Fn(EngineEvent) + Send + Sync + 'static,
     ) -> anyhow::Result<Engine> {
         Engine::launch(queue, settings, false, events)
     }
@@ -168,7 +157,7 @@ impl Engine {
     pub fn start_draining(
         queue: Arc<Queue>,
         settings: Settings,
-        events: impl Fn(Event) + Send + Sync + 'static,
+        events: impl Fn(EngineEvent) + Send + Sync + 'static,
     ) -> anyhow::Result<Engine> {
         Engine::launch(queue, settings, true, events)
     }
@@ -177,20 +166,21 @@ impl Engine {
         queue: Arc<Queue>,
         settings: Settings,
         drain: bool,
-        events: impl Fn(Event) + Send + Sync + 'static,
+        events: impl Fn(EngineEvent) + Send + Sync + 'static,
     ) -> anyhow::Result<Engine> {
         settings.check()?;
         let config = settings.config;
         let shared = Arc::new(engine::Shared::default());
         shared.slots.store(config.workers.max(1), Ordering::Relaxed);
         let grace = config.grace;
-        let ctx = Arc::new(job::Ctx {
+        let ctx = Arc::new(ctx::Ctx {
             out_dir: queue.root().join(&config.output),
             worker: WorkerId::for_this_process(),
             mount: mount::MountWatch::new(queue.root()),
             launcher: spawn::Launcher::new().context("cannot open /dev/null for the commands")?,
             queue,
             config,
+            on_conflict: settings.on_conflict,
             events: Box::new(events),
             recorded: Mutex::new(Default::default()),
             delayed_added: Default::default(),
@@ -228,7 +218,7 @@ impl Engine {
             busy: self.shared.busy.load(Ordering::Relaxed),
             paused: self.shared.paused.load(Ordering::Relaxed)
                 || self.shared.flag_paused.load(Ordering::Relaxed),
-            why: job::lock(&self.shared.why).clone(),
+            why: ctx::lock(&self.shared.why).clone(),
         }
     }
 

@@ -17,8 +17,8 @@ use rustix::process::{Pid, Signal};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::{Instant, interval_at, sleep_until};
 
-use super::control::{Cancel, Control};
-use super::job::Ctx;
+use super::control::Cancel;
+use super::ctx::{Control, Ctx};
 use super::log::CappedLog;
 use super::progress::{OutputParser, Stream, parse_progress_file};
 use super::tracker::Tracker;

@@ -14,7 +14,7 @@ use rustix::fs::inotify::{self, CreateFlags, WatchFlags};
 use tokio::io::unix::AsyncFd;
 
 use super::control::{Cancel, Control};
-use super::job::Ctx;
+use super::ctx::Ctx;
 use crate::queue::{ItemId, Request};
 
 /// How often requests are looked for while jobs run.

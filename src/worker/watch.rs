@@ -23,8 +23,8 @@ use rustix::io::Errno;
 use tokio::io::unix::AsyncFd;
 use tokio::sync::Notify;
 
+use super::ctx::lock;
 use super::intake::Change;
-use super::job::lock;
 use super::spawn::async_fd;
 use crate::queue::{DEFAULT_POLL, WatchMode, watch_mode};
 

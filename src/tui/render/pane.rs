@@ -10,7 +10,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::widgets::{Block, BorderType, Widget};
 
-use crate::queue::{Item, Progress, State as QState, printable};
+use crate::queue::{Item, Progress, State as QState, WorkerHealth, printable};
 
 use super::super::layout::pane_areas;
 use super::super::model::Model;
@@ -71,8 +71,37 @@ pub fn render(buf: &mut Buffer, area: Rect, model: &Model, index: usize, theme: 
             theme,
         );
     }
+    if pane.state == QState::Pending && pane.loaded && pane.filter.is_none() {
+        root_folders(buf, list, model, pane, theme);
+    }
     if parts.status.height > 0 {
         status_line(buf, parts.status, model, pane, theme);
+    }
+}
+
+/// Folders in the root, under the last item when it is on screen: they are there, and they are
+/// not items (nothing runs them, nothing moves them).
+fn root_folders(buf: &mut Buffer, list: Rect, model: &Model, pane: &Pane, theme: &Theme) {
+    let height = usize::from(list.height);
+    let items_on_screen = pane.shown.len().saturating_sub(pane.offset).min(height);
+    if pane.offset + items_on_screen < pane.shown.len() {
+        return;
+    }
+    let first = items_on_screen.max(usize::from(pane.shown.is_empty()));
+    let note = "folder, not an item ";
+    let note_width = text::width(note) as u16;
+    let room = usize::from(list.width.saturating_sub(note_width + 1));
+    for (row, folder) in model.queue.root_folders.iter().enumerate() {
+        if first + row >= height {
+            break;
+        }
+        let y = list.y + (first + row) as u16;
+        let name = text::fit(&format!(" {}/", printable(folder)), room);
+        put(buf, list.x, y, &name, list.width, theme.dim);
+        if room > 0 {
+            let x = list.right().saturating_sub(note_width);
+            put(buf, x, y, note, note_width, theme.dim);
+        }
     }
 }
 
@@ -237,7 +266,7 @@ impl Columns {
                     cells.push((speed(progress), style));
                 }
                 if self.rest.len() >= 3 {
-                    cells.push((eta(progress), style));
+                    cells.push(eta_cell(model, item, progress, style, theme));
                 }
             }
             QState::Failed => {
@@ -342,6 +371,27 @@ fn speed(progress: Option<&Progress>) -> String {
     progress
         .and_then(|p| p.speed)
         .map_or(String::new(), text::speed)
+}
+
+/// The ETA, or `down` in the alarm colour when the item's worker is known to be down: its
+/// progress stopped with it, and recovery will send the item back.
+fn eta_cell(
+    model: &Model,
+    item: &Item,
+    progress: Option<&Progress>,
+    style: Style,
+    theme: &Theme,
+) -> (String, Style) {
+    let owner_down = item.owner.as_ref().is_some_and(|owner| {
+        model.queue.workers.iter().any(|w| {
+            w.heartbeat.id.as_str() == owner.as_os_str() && w.health != WorkerHealth::Alive
+        })
+    });
+    if owner_down {
+        ("down".into(), theme.alarm)
+    } else {
+        (eta(progress), style)
+    }
 }
 
 /// The time left, or `frozen` for a frozen job (its clocks stand still).

@@ -9,7 +9,7 @@ use insta::assert_snapshot;
 use ratatui::style::Color;
 
 use crate::cli::TuiArgs;
-use crate::queue::{State as QState, TuiConfig, parse_toml};
+use crate::queue::{State as QState, TuiConfig};
 
 use super::super::look::{Look, UserLayer, resolve};
 use super::Harness;
@@ -28,7 +28,7 @@ fn user_layer(dir: &Path, config: &str) -> UserLayer {
 }
 
 fn queue_tui(text: &str) -> TuiConfig {
-    let config: crate::queue::Config = parse_toml(text, Path::new("q/_meta/config.toml")).unwrap();
+    let config = crate::queue::Config::parse(text, Path::new("q/_meta/config.toml")).unwrap();
     config.tui
 }
 
@@ -152,7 +152,7 @@ fn a_mistake_names_the_layer_it_is_in() {
     .unwrap()
     .to_string();
     assert!(
-        err.contains("fsq/config.toml: [tui.keys]: unknown action \"fly\""),
+        err.contains("fsq/config.toml:2:1: [tui.keys]: unknown action \"fly\""),
         "{err}"
     );
     assert!(

@@ -3,8 +3,10 @@
 //! fixed (`/srv/convert`) and the clock is frozen, so snapshots never depend on the machine.
 
 mod habits;
+mod header;
 mod live;
 mod look;
+mod regressions;
 mod render;
 mod update;
 
@@ -112,12 +114,12 @@ impl Harness {
     pub fn progress(&mut self, name: &str, fraction: f64) -> &mut Self {
         let progress = Progress {
             fraction: Some(fraction),
-            speed: Some(262_144.0),
+            speed: Some(crate::queue::Speed::BytesPerSec(262_144.0)),
             eta_secs: Some(12.0 / fraction.max(0.01)),
             worker: "host-1-1".into(),
             ..Progress::default()
         };
-        self.send(Event::Worker(crate::worker::Event::Progress {
+        self.send(Event::Worker(crate::worker::EngineEvent::Progress {
             item: item(QState::Process, name),
             progress,
         }))

@@ -312,7 +312,7 @@ fn a_frozen_job_says_frozen_where_its_eta_was() {
         worker: "host-1-1".into(),
         ..Default::default()
     };
-    h.send(Event::Worker(crate::worker::Event::Progress {
+    h.send(Event::Worker(crate::worker::EngineEvent::Progress {
         item: super::item(QState::Process, "holiday.mp4"),
         progress,
     }));

@@ -181,8 +181,9 @@ fn shift_arrows_reorder_pending_only() {
     assert_eq!(
         h.effects,
         [Effect::Disk(Op::Reorder {
-            item: item(QState::Pending, "a"),
-            place: Place::Down
+            items: vec![item(QState::Pending, "a")],
+            place: Place::Down,
+            shown: None,
         })]
     );
     h.key_with(KeyCode::End, KeyModifiers::SHIFT);
@@ -249,6 +250,8 @@ fn quitting_with_jobs_running_asks_wait_or_requeue() {
 #[test]
 fn file_changes_become_relists() {
     let mut h = pending(&[]);
+    // Another worker runs an item: its progress is read from the disk.
+    h.list(QState::Process, &["clip.mp4"]);
     let mut changes = Changes::default();
     changes.states.insert(QState::Failed);
     changes.progress = true;

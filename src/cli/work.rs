@@ -20,9 +20,9 @@ use serde_json::{Value, json};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Notify;
 
-use super::{Engine, Event, Outcome, Settings};
-use crate::cli::WorkerFlags;
-use crate::queue::{Item, Queue, json_name, printable, this_host, unix_ms};
+use super::WorkerFlags;
+use crate::queue::{Item, Queue, json_name, printable, unix_ms};
+use crate::worker::{Engine, EngineEvent, Outcome, Settings};
 
 /// How `fsq work` reports what it does.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -36,6 +36,51 @@ pub enum Report {
     Json,
 }
 
+/// `fsq work`: the queue's settings with the flags on top, run headless.
+pub fn run(
+    dir: &Path,
+    drain: bool,
+    flags: &WorkerFlags,
+    report: Report,
+) -> anyhow::Result<ExitCode> {
+    let queue = Queue::open(dir)?;
+    let settings = flags.apply(&queue.config()?);
+    if !settings.has_something_to_run() {
+        anyhow::bail!(
+            "nothing to run: set [worker] command or processor in _meta/config.toml, \
+             or give a command after --"
+        );
+    }
+    run_headless(queue, settings, drain, report)
+}
+
+impl WorkerFlags {
+    /// The engine's settings: the queue's config, each flag overriding its key.
+    pub fn apply(&self, config: &crate::queue::Config) -> crate::worker::Settings {
+        let mut settings = crate::worker::Settings::new(config);
+        let worker = &mut settings.config;
+        if let Some(n) = self.workers {
+            worker.workers = n;
+        }
+        if let Some(timeout) = self.timeout {
+            worker.timeout = timeout;
+        }
+        if let Some(n) = self.max_attempts {
+            worker.max_attempts = n;
+        }
+        if let Some(delay) = self.retry_delay {
+            worker.retry_delay = delay;
+        }
+        if let Some(poll) = self.poll {
+            worker.poll = Some(poll);
+        }
+        if !self.command.is_empty() {
+            worker.command = Some(self.command.clone());
+        }
+        settings
+    }
+}
+
 #[derive(Default)]
 struct Counts {
     done: AtomicU64,
@@ -44,16 +89,14 @@ struct Counts {
     requeued: AtomicU64,
 }
 
-/// `fsq work`.
-pub fn run_headless(
-    dir: &Path,
+/// Runs the engine with `settings` until a signal (or, draining, until nothing is left).
+fn run_headless(
+    queue: Queue,
+    settings: Settings,
     drain: bool,
-    flags: &WorkerFlags,
     report: Report,
 ) -> anyhow::Result<ExitCode> {
-    let queue = Arc::new(Queue::open(dir)?);
-    let config = queue.config()?.worker_for(&this_host());
-    let settings = Settings::resolve(&config, flags)?;
+    let queue = Arc::new(queue);
     let grace = settings.config.grace;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -70,7 +113,7 @@ pub fn run_headless(
         };
         let stopped_tx = stopped.clone();
         let events = move |event| {
-            if matches!(event, Event::Stopped) {
+            if matches!(event, EngineEvent::Stopped) {
                 stopped_tx.notify_one();
             }
             printer.event(event);
@@ -131,17 +174,17 @@ struct Printer {
 }
 
 impl Printer {
-    fn event(&self, event: Event) {
+    fn event(&self, event: EngineEvent) {
         match event {
-            Event::Started { item } => {
+            EngineEvent::Started { item } => {
                 self.started_map().insert(item.identity(), Instant::now());
                 if self.report == Report::Json {
                     emit(item_event("started", &item));
                 }
             }
-            Event::Finished { item, outcome } => self.finished(&item, &outcome),
-            Event::Notice(text) => say(self.report, &text),
-            Event::Stopped | Event::Progress { .. } => {}
+            EngineEvent::Finished { item, outcome } => self.finished(&item, &outcome),
+            EngineEvent::Notice(text) => say(self.report, &text),
+            EngineEvent::Stopped | EngineEvent::Progress { .. } => {}
         }
     }
 
