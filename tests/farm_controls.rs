@@ -303,29 +303,40 @@ fn a_host_that_keeps_failing_pauses_itself_until_resumed() {
 
 #[test]
 fn on_drained_runs_once_for_three_workers_draining_one_queue() {
-    let names: Vec<String> = (0..12).map(|i| format!("item{i:02}")).collect();
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let (dir, root) = queue(&[], "");
     let log = dir.path().join("drained.log");
+    let gate = dir.path().join("gate");
     let config = format!(
         "[worker]\non_drained = [\"sh\", \"-c\", \"echo drained {{count}} >> '{}'\"]\n",
         log.display()
     );
     fs::write(root.join("_meta/config.toml"), config).unwrap();
-    for name in &names {
+    for name in ["a", "b", "c"] {
         add_old(&root, name.as_ref(), b"x");
     }
+    // Each worker holds one item until the gate opens, so all three finish at once and each
+    // may find the queue drained: only one of them may run the hook.
+    let job = format!("while [ ! -e '{}' ]; do sleep 0.01; done", gate.display());
     let workers: Vec<std::thread::JoinHandle<_>> = (0..3)
         .map(|_| {
-            let root = root.clone();
-            std::thread::spawn(move || drain(&root, &["--", "sleep", "0.2"]))
+            let (root, job) = (root.clone(), job.clone());
+            std::thread::spawn(move || drain(&root, &["--", "sh", "-c", &job]))
         })
         .collect();
+    wait_for(20, "three workers with one claim each", || {
+        let owners = ls(&root.join("process"));
+        let holding = owners
+            .iter()
+            .filter(|o| !ls(&root.join("process").join(o)).is_empty())
+            .count();
+        (holding == 3).then_some(())
+    });
+    fs::write(&gate, "").unwrap();
     for worker in workers {
         let out = worker.join().unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
     }
-    assert_eq!(ls(&root.join("success")).len(), names.len());
+    assert_eq!(ls(&root.join("success")).len(), 3);
     wait_for(10, "the hook", || log.exists().then_some(()));
     // Give a second hook every chance to show up before counting.
     std::thread::sleep(Duration::from_millis(500));
