@@ -153,7 +153,14 @@ fn a_request_for_a_worker_that_is_gone_is_removed_with_a_message() {
 #[test]
 fn a_frozen_group_is_stopped_shown_frozen_and_comes_back() {
     let (_dir, root, worker, pids) = running_group(&["a"], "");
-    let out = run_fsq(&["freeze"], &root);
+    let out = run_fsq(&["freeze", "--host", "no-such-host"], &root);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("nothing is running on no-such-host"));
+    let host = rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned();
+    let out = run_fsq(&["freeze", "--host", &host], &root);
     assert!(out.status.success(), "{}", stderr(&out));
     for pid in &pids {
         wait_for(5, "the process to stop", || {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use crate::queue::{Item, Queue, Request, State, WorkerHealth, printable};
+use crate::queue::{Item, Queue, Request, State, WorkerHealth, WorkerId, printable};
 
 /// How often the command looks whether its requests were answered.
 const LOOK_EVERY: Duration = Duration::from_millis(20);
@@ -84,14 +84,13 @@ fn running_on(queue: &Queue, host: Option<&str>) -> anyhow::Result<Vec<Item>> {
     let Some(host) = host else {
         return Ok(items);
     };
-    let prefix = format!("{host}-");
     Ok(items
         .into_iter()
         .filter(|item| {
             item.owner
                 .as_ref()
                 .and_then(|o| o.to_str())
-                .is_some_and(|owner| owner.starts_with(&prefix))
+                .is_some_and(|owner| WorkerId::host_of(owner) == host)
         })
         .collect())
 }

@@ -33,6 +33,13 @@ impl WorkerId {
     pub fn as_os_str(&self) -> &OsStr {
         OsStr::new(&self.0)
     }
+
+    /// The host part of a worker id `<host>-<pid>-<start>` (a host name may hold `-` itself).
+    pub fn host_of(id: &str) -> &str {
+        let mut parts = id.rsplitn(3, '-');
+        let (_, _, host) = (parts.next(), parts.next(), parts.next());
+        host.unwrap_or(id)
+    }
 }
 
 /// This machine's host name, as workers record it.
@@ -327,6 +334,15 @@ mod tests {
             ..Default::default()
         };
         q.write_heartbeat(&heartbeat).unwrap();
+    }
+
+    #[test]
+    fn the_host_of_a_worker_id_may_hold_dashes() {
+        assert_eq!(
+            WorkerId::host_of("render-box-2-4242-1795363993000"),
+            "render-box-2"
+        );
+        assert_eq!(WorkerId::host_of("vm-1-2"), "vm");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::time::SystemTime;
 
 use super::ctx::Ctx;
-use crate::queue::{Heartbeat, State, printable, this_host, unix_ms};
+use crate::queue::{Heartbeat, State, WorkerId, printable, this_host, unix_ms};
 
 /// What a worker says about itself in its heartbeat.
 pub struct Beat {
@@ -45,7 +45,7 @@ pub fn recover(ctx: &Ctx) -> usize {
         Ok((items, dead)) => {
             if let Some(template) = &ctx.config.on_worker_down {
                 for (worker, count) in &dead {
-                    let host = host_of(worker);
+                    let host = WorkerId::host_of(worker);
                     super::hooks::spawn_event_hook(ctx, template, host, worker, *count);
                 }
             }
@@ -63,13 +63,6 @@ pub fn recover(ctx: &Ctx) -> usize {
             0
         }
     }
-}
-
-/// The host part of a worker id `<host>-<pid>-<start>`.
-fn host_of(worker: &str) -> &str {
-    let mut parts = worker.rsplitn(3, '-');
-    let (_, _, host) = (parts.next(), parts.next(), parts.next());
-    host.unwrap_or(worker)
 }
 
 /// Kills jobs that dead workers of this host left running, before their items run again.
