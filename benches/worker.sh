@@ -134,21 +134,28 @@ import os, random, sys, time
 root, drops = sys.argv[1], int(sys.argv[2])
 time.sleep(0.5)  # let the worker start and go idle
 lat = []
+seen = set()
 for i in range(drops):
     name = f"drop-{i:04d}"
     with open(os.path.join(root, "new", name), "w") as f:
         f.write("x")
     t0 = time.time_ns()
     os.rename(os.path.join(root, "new", name), os.path.join(root, name))
-    log = os.path.join(root, "_meta", "logs", name)
+    # Logs are named by the item's id, which its claim gives it: the new log is this drop's.
+    logs = os.path.join(root, "_meta", "logs")
     deadline = time.time() + 10
     started = None
     while time.time() < deadline:
         try:
+            fresh = [n for n in os.listdir(logs) if n not in seen and not n.startswith(".")]
+            if not fresh:
+                raise ValueError
+            log = os.path.join(logs, fresh[0])
             lines = open(log).read().split("\n")
             if len(lines) < 3:  # header, the whole timestamp line, then the end
                 raise ValueError
             started = int(lines[1])
+            seen.add(fresh[0])
             break
         except (OSError, ValueError, IndexError):
             time.sleep(0.0005)
