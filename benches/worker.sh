@@ -202,8 +202,10 @@ for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/d
 done_before=$(( $(ls "$work/c/success" | wc -l) + $(ls "$work/c/failed" | wc -l) ))
 "$fsq" work "$work/c" --drain >/dev/null 2>&1
 python3 - "$work/c" "$work/ran" "$items" "$kills" "$chaos_secs" "$done_before" <<'PY'
-import collections, os, sys
+import collections, os, re, sys
 root, ran_log, items, kills, secs, before = sys.argv[1], sys.argv[2], int(sys.argv[3]), *sys.argv[4:]
+# A claimed item's file name carries its id (KEY+ID+NAME, docs/FORMAT.md): count display names.
+tag = re.compile(r"^.*?\+[0-9a-v]{15}[+=]")
 where = collections.defaultdict(list)
 for folder in ["", "new", "success", "failed", "delayed", "paused", "process"]:
     base = os.path.join(root, folder)
@@ -212,7 +214,7 @@ for folder in ["", "new", "success", "failed", "delayed", "paused", "process"]:
             dirnames.clear()
         for f in files:
             if not f.startswith("."):
-                where[f].append(folder or "pending")
+                where[tag.sub("", f, count=1)].append(folder or "pending")
 expected = {f"item-{i:04d}" for i in range(1, items + 1)}
 lost = len(expected - set(where))
 twice = sum(1 for n in expected if len(where.get(n, [])) > 1)
