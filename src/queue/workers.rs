@@ -33,6 +33,13 @@ impl WorkerId {
     pub fn as_os_str(&self) -> &OsStr {
         OsStr::new(&self.0)
     }
+
+    /// The host part of a worker id `<host>-<pid>-<start>` (a host name may hold `-` itself).
+    pub fn host_of(id: &str) -> &str {
+        let mut parts = id.rsplitn(3, '-');
+        let (_, _, host) = (parts.next(), parts.next(), parts.next());
+        host.unwrap_or(id)
+    }
 }
 
 /// This machine's host name, as workers record it.
@@ -109,7 +116,13 @@ impl PidSpace {
 pub struct Recovery {
     pub items: Vec<Item>,
     pub errors: Vec<super::error::Error>,
+    /// Each dead worker whose claims came back, and how many this call returned (so the
+    /// caller alone reports that worker's death).
+    pub dead: Vec<DeadWorker>,
 }
+
+/// A dead worker whose claims one recovery returned: its id and how many.
+pub type DeadWorker = (String, usize);
 
 /// A worker's health as judged from here.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -224,7 +237,7 @@ impl Queue {
             |owner: &OsStr| workers.iter().any(|w| OsStr::new(&w.heartbeat.id) == owner);
         let now = self.shared_now();
         let mut recovered = Recovery::default();
-        let mut dead_owners: Vec<OsString> = Vec::new();
+        let mut dead_owners: Vec<(OsString, usize)> = Vec::new();
         for item in claims {
             let owner = item.owner.clone().unwrap_or_default();
             if !owner.is_empty() && alive(&owner) {
@@ -269,8 +282,12 @@ impl Queue {
                     continue;
                 }
             }
-            if !owner.is_empty() && !dead_owners.contains(&owner) {
-                dead_owners.push(owner);
+            if owner.is_empty() {
+                continue;
+            }
+            match dead_owners.iter_mut().find(|(o, _)| *o == owner) {
+                Some((_, count)) => *count += 1,
+                None => dead_owners.push((owner, 1)),
             }
         }
         for worker in workers.iter().filter(|w| w.health != WorkerHealth::Alive) {
@@ -279,37 +296,14 @@ impl Queue {
                 self.retire_worker(&id);
             }
         }
-        for owner in dead_owners {
+        for (owner, _) in &dead_owners {
             let _ = fs::remove_dir(self.state_dir(State::Process).join(owner));
         }
+        recovered.dead = dead_owners
+            .into_iter()
+            .map(|(owner, count)| (owner.to_string_lossy().into_owned(), count))
+            .collect();
         Ok(recovered)
-    }
-}
-
-impl Queue {
-    fn pause_flag(&self, host: Option<&str>) -> std::path::PathBuf {
-        match host {
-            Some(host) => self.meta_path(format!("pause.{host}")),
-            None => self.meta_path("pause"),
-        }
-    }
-
-    /// Sets or clears the flag that stops all workers (or those of `host`) from claiming.
-    pub fn set_workers_paused(&self, host: Option<&str>, paused: bool) -> Result<()> {
-        let flag = self.pause_flag(host);
-        if paused {
-            fs::write(&flag, b"").at(&flag)
-        } else {
-            match fs::remove_file(&flag) {
-                Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err).at(&flag),
-                _ => Ok(()),
-            }
-        }
-    }
-
-    /// Whether workers on `host` must not claim: `_meta/pause` or `_meta/pause.<host>` exists.
-    pub fn workers_paused(&self, host: &str) -> bool {
-        self.pause_flag(None).exists() || self.pause_flag(Some(host)).exists()
     }
 }
 
@@ -389,6 +383,15 @@ mod tests {
             ..Default::default()
         };
         q.write_heartbeat(&heartbeat).unwrap();
+    }
+
+    #[test]
+    fn the_host_of_a_worker_id_may_hold_dashes() {
+        assert_eq!(
+            WorkerId::host_of("render-box-2-4242-1795363993000"),
+            "render-box-2"
+        );
+        assert_eq!(WorkerId::host_of("vm-1-2"), "vm");
     }
 
     #[test]

@@ -12,12 +12,14 @@ use std::time::{Duration, SystemTime};
 
 use super::builtin;
 use super::command::{Vars, expand, uses};
+use super::control::Cancel;
 use super::ctx::{Control, Ctx, lock};
+use super::hooks;
 use super::log::CappedLog;
 use super::process::{Ended, Run, describe_failure, run_command};
 use super::tracker::Tracker;
 use super::{EngineEvent, Outcome};
-use crate::queue::{Item, ItemId, ItemRecord, State, printable, unix_ms};
+use crate::queue::{Item, ItemId, ItemRecord, Request, State, format_duration, printable, unix_ms};
 
 /// How a run went, before the item is moved.
 enum RunResult {
@@ -28,6 +30,7 @@ enum RunResult {
         hopeless: bool,
     },
     Stopped,
+    Cancelled(Cancel),
 }
 
 impl RunResult {
@@ -95,6 +98,14 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
     );
     let mut log = CappedLog::new(log_path, header, ctx.config.log_cap);
     let mut tracker = Tracker::new(claimed.clone());
+    let vars = Vars {
+        input: &path,
+        name: &display,
+        out: &ctx.out_dir,
+        queue: ctx.queue.root(),
+        reason: None,
+        extra: &[],
+    };
     let result = match &ctx.config.command {
         Some(template) => {
             let progress_file = ctx
@@ -104,13 +115,6 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
             if uses(template, "out") {
                 let _ = std::fs::create_dir_all(&ctx.out_dir);
             }
-            let vars = Vars {
-                input: &path,
-                name: &display,
-                out: &ctx.out_dir,
-                queue: ctx.queue.root(),
-                reason: None,
-            };
             let argv = expand(template, &vars);
             let run = Run {
                 ctx: &ctx,
@@ -137,10 +141,28 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
                 },
                 Ended::TimedOut => RunResult::failed(timed_out(ctx.config.timeout)),
                 Ended::Stopped => RunResult::Stopped,
+                Ended::Cancelled(how) => RunResult::Cancelled(how),
+                Ended::Stalled => RunResult::failed(format!(
+                    "stalled: no output or progress for {}",
+                    format_duration(ctx.config.stall)
+                )),
                 Ended::NotStarted(reason) => RunResult::failed(reason),
             }
         }
         None => run_builtin(&ctx, &control, &mut tracker, input, size, &display).await,
+    };
+    let result = match (result, &ctx.config.verify) {
+        (RunResult::Success, Some(template)) => {
+            match hooks::verify(&ctx, &expand(template, &vars), &control).await {
+                Ok(true) => RunResult::Success,
+                Ok(false) => match control.cancelled() {
+                    Some(how) => RunResult::Cancelled(how),
+                    None => RunResult::Stopped,
+                },
+                Err(reason) => RunResult::failed(reason),
+            }
+        }
+        (result, _) => result,
     };
     tracker.clear(&ctx);
     let summary = log.finish();
@@ -167,7 +189,25 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
             lock(&ctx.held).remove(&id);
             (State::Success, Outcome::Success)
         }
-        RunResult::Stopped => (State::Pending, Outcome::Requeued),
+        RunResult::Stopped | RunResult::Cancelled(Cancel::Requeue) => {
+            (State::Pending, Outcome::Requeued)
+        }
+        RunResult::Cancelled(Cancel::Fail) => {
+            let reason = "cancelled".to_string();
+            log.note(&reason);
+            if let Err(err) = ctx
+                .queue
+                .count_failure(&claimed, reason.clone(), 0, |_| None)
+            {
+                ctx.notice(format!("{}: {err}", claimed.qualified()));
+            }
+            lock(&ctx.recorded).insert(id);
+            let outcome = Outcome::Failed {
+                reason,
+                final_: true,
+            };
+            (State::Failed, outcome)
+        }
         RunResult::Failed {
             mut reason,
             hopeless,
@@ -191,7 +231,20 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
             (to, Outcome::Failed { reason, final_ })
         }
     };
-    if let Some(moved) = finish_move(&ctx, &claimed, to, outcome.clone()) {
+    match &outcome {
+        Outcome::Success => ctx.breaker.success(),
+        Outcome::Failed { reason, .. } if reason != "cancelled" => {
+            ctx.breaker.failure(&ctx, id, &display, reason)
+        }
+        _ => {}
+    }
+    let moved = finish_move(&ctx, &claimed, to, outcome.clone());
+    if control.cancelled().is_some() {
+        for request in [Request::Cancel, Request::Fail] {
+            let _ = std::fs::remove_file(ctx.queue.request_path(id, request));
+        }
+    }
+    if let Some(moved) = moved {
         run_hook(&ctx, &moved, &outcome);
     }
 }
@@ -385,7 +438,10 @@ async fn run_builtin(
             }
             _ = control.stopped(), if cause.is_none() => {
                 shared.cancel.store(true, Ordering::Relaxed);
-                cause = Some(RunResult::Stopped);
+                cause = Some(match control.cancelled() {
+                    Some(how) => RunResult::Cancelled(how),
+                    None => RunResult::Stopped,
+                });
             }
             _ = ticks.tick() => {
                 tracker.set_bytes(shared.done.load(Ordering::Relaxed), total);
@@ -396,7 +452,7 @@ async fn run_builtin(
 }
 
 /// Starts `on_success` / `on_failure` (the latter once an item has failed for good) in the
-/// background; their output is discarded and they never hold a slot.
+/// background (see `hooks`).
 fn run_hook(ctx: &Ctx, moved: &Item, outcome: &Outcome) {
     let (template, reason) = match outcome {
         Outcome::Success => (ctx.config.on_success.as_ref(), None),
@@ -417,27 +473,7 @@ fn run_hook(ctx: &Ctx, moved: &Item, outcome: &Outcome) {
         out: &ctx.out_dir,
         queue: ctx.queue.root(),
         reason,
+        extra: &[],
     };
-    let argv = expand(template, &vars);
-    let Some((program, args)) = argv.split_first() else {
-        return;
-    };
-    let mut command = tokio::process::Command::new(program);
-    command
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .process_group(0);
-    match command.spawn() {
-        Ok(mut child) => {
-            tokio::spawn(async move {
-                let _ = child.wait().await;
-            });
-        }
-        Err(err) => ctx.notice(format!(
-            "hook {} could not start: {err}",
-            program.to_string_lossy()
-        )),
-    }
+    hooks::spawn_hook(ctx, expand(template, &vars));
 }

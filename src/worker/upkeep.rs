@@ -5,7 +5,7 @@
 use std::time::SystemTime;
 
 use super::ctx::{Ctx, lock};
-use crate::queue::{Heartbeat, PidSpace, State, printable, this_host, unix_ms};
+use crate::queue::{Heartbeat, PidSpace, State, WorkerId, printable, this_host, unix_ms};
 
 /// What a worker says about itself in its heartbeat.
 pub struct Beat {
@@ -55,6 +55,12 @@ pub fn recover(ctx: &Ctx) -> usize {
         .recover(timeout, ctx.config.max_attempts, Some(&ctx.worker))
     {
         Ok(recovery) => {
+            if let Some(template) = &ctx.config.on_worker_down {
+                for (worker, count) in &recovery.dead {
+                    let host = WorkerId::host_of(worker);
+                    super::hooks::spawn_event_hook(ctx, template, host, worker, *count);
+                }
+            }
             for item in &recovery.items {
                 ctx.notice(format!(
                     "{}: recovered from a dead worker, now {}",
