@@ -17,7 +17,7 @@ use tokio::time::{Instant, interval_at, sleep_until};
 
 use super::job::{Control, Ctx};
 use super::log::CappedLog;
-use super::progress::{OutputParser, Stream, parse_progress_file};
+use super::progress::{OutputParser, Stream, read_progress_file};
 use super::tracker::Tracker;
 
 /// How a command run ended.
@@ -104,9 +104,7 @@ pub async fn run_command(argv: &[OsString], mut run: Run<'_>) -> Ended {
                 kill_group();
             }
             _ = ticks.tick() => {
-                if let Ok(text) = std::fs::read_to_string(run.progress_file)
-                    && let Some(fraction) = parse_progress_file(&text)
-                {
+                if let Some(fraction) = read_progress_file(run.progress_file) {
                     parser.set_fraction(fraction);
                 }
                 run.tracker.update(run.ctx, &mut parser);
