@@ -61,7 +61,7 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
             dir.display()
         )
     })?;
-    let config = queue.config()?;
+    let config = queue.trusted_config()?;
     let theme_name = args
         .theme
         .clone()

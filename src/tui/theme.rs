@@ -61,12 +61,17 @@ impl Theme {
             "classic" => CLASSIC.to_string(),
             "dark" => DARK.to_string(),
             "light" => LIGHT.to_string(),
-            path => std::fs::read_to_string(Path::new(path)).map_err(|err| {
-                anyhow::anyhow!(
-                    "theme {path:?}: {err} (built-in themes: {})",
-                    BUILT_IN.join(", ")
-                )
-            })?,
+            path => {
+                if let Some(problem) = crate::queue::unsafe_permissions(Path::new(path)) {
+                    anyhow::bail!("theme {problem}");
+                }
+                std::fs::read_to_string(Path::new(path)).map_err(|err| {
+                    anyhow::anyhow!(
+                        "theme {path:?}: {err} (built-in themes: {})",
+                        BUILT_IN.join(", ")
+                    )
+                })?
+            }
         };
         Theme::from_layers(&[CLASSIC, &text])
             .map_err(|err| anyhow::anyhow!("theme {name:?}: {err}"))

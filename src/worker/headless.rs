@@ -27,7 +27,7 @@ struct Counts {
 /// `fsq work`.
 pub fn run_headless(dir: &Path, drain: bool, flags: &WorkerFlags) -> anyhow::Result<ExitCode> {
     let queue = Arc::new(Queue::open(dir)?);
-    let config = queue.config()?.worker;
+    let config = queue.trusted_config()?.worker;
     let settings = Settings::resolve(&config, flags)?;
     let grace = settings.config.grace;
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -131,6 +131,22 @@ impl Settings {
         if config.heartbeat.is_zero() {
             bail!("heartbeat must be longer than 0s");
         }
+        // Programs another user could have changed would run as us: refused like the config.
+        let commands = [&config.command, &config.on_success, &config.on_failure];
+        for program in commands
+            .into_iter()
+            .flatten()
+            .filter_map(|argv| argv.first())
+        {
+            let path = match process::resolve_program(program.as_ref()) {
+                Some(path) => path,
+                None if program.contains('/') => std::path::PathBuf::from(program),
+                None => continue, // not found: the run itself says so
+            };
+            if let Some(problem) = crate::queue::unsafe_permissions(&path) {
+                bail!("{problem}");
+            }
+        }
         Ok(())
     }
 }

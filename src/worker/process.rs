@@ -156,7 +156,7 @@ async fn read_some<R: AsyncRead + Unpin>(
 /// The full path of a bare program name, found on `$PATH` once and remembered: an `execvp`
 /// per job tries every `$PATH` entry before the right one, and on a long `$PATH` those failed
 /// `execve`s cost more than the job itself for short commands.
-fn resolve_program(program: &OsStr) -> Option<PathBuf> {
+pub(super) fn resolve_program(program: &OsStr) -> Option<PathBuf> {
     if program.as_bytes().contains(&b'/') {
         return None;
     }
