@@ -258,7 +258,7 @@ mod tests {
         let long = format!("{}\n0.5\n", "x".repeat(10_000));
         std::fs::write(&path, long).unwrap();
         assert_eq!(read_progress_file(&path), Some(0.5));
-        std::fs::write(&path, b"\0\0\00.75").unwrap();
+        std::fs::write(&path, b"\0\0\0\x30.75").unwrap();
         assert_eq!(read_progress_file(&path), Some(0.75), "after a hole");
         std::fs::write(&path, "").unwrap();
         assert_eq!(read_progress_file(&path), None);
