@@ -100,3 +100,73 @@ fn a_hook_or_command_others_can_write_stops_the_worker() {
     );
     assert_eq!(pending(&root), ["b"]);
 }
+
+/// Every entry under the state folders (and the root) that is a symbolic link.
+fn symlinks_in_states(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).unwrap().flatten() {
+            let kind = entry.file_type().unwrap();
+            if kind.is_symlink() {
+                found.push(entry.path());
+            } else if kind.is_dir() && entry.file_name() != "_meta" {
+                dirs.push(entry.path());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn a_claim_swapped_for_a_symlink_is_never_read_through_nor_moved_on() {
+    let (dir, root) = queue(&["doc.txt"], "");
+    let secret = dir.path().join("secret");
+    fs::write(&secret, "TOP SECRET\n").unwrap();
+    chmod(&secret, 0o600);
+    let (gate, out) = (dir.path().join("gate"), dir.path().join("out"));
+    let script = format!(
+        "while [ ! -e '{}' ]; do sleep 0.02; done; cat \"$1\" > '{}'",
+        gate.display(),
+        out.display()
+    );
+    let worker = WorkerGuard(Some(
+        fsq()
+            .arg("work")
+            .arg(&root)
+            .args(["--", "sh", "-c", &script, "sh", "{input}"])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    ));
+    let claim = wait_for(20, "the claim", || {
+        let owner = fs::read_dir(root.join("process")).ok()?.flatten().next()?;
+        let item = fs::read_dir(owner.path())
+            .ok()?
+            .flatten()
+            .find(|e| !e.file_name().as_encoded_bytes().starts_with(b"."))?;
+        Some(item.path())
+    });
+    let folder = claim.parent().unwrap();
+    let mode = fs::metadata(folder).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "a claim folder is the worker's alone");
+    // The swap, as a neighbour with write access would do it: a link renamed over the claim.
+    let link = folder.join("swap");
+    std::os::unix::fs::symlink(&secret, &link).unwrap();
+    fs::rename(&link, &claim).unwrap();
+    fs::write(&gate, "").unwrap();
+    wait_for(20, "the run to end", || {
+        (fs::read_dir(folder).map_or(true, |d| d.count() == 0)).then_some(())
+    });
+    drop(worker);
+    let read = fs::read_to_string(&out).unwrap();
+    assert_eq!(
+        read, "content of doc.txt\n",
+        "the command read the validated file"
+    );
+    assert_eq!(symlinks_in_states(&root), Vec::<std::path::PathBuf>::new());
+    assert!(
+        fs::read_to_string(&secret).unwrap().contains("SECRET"),
+        "untouched"
+    );
+}

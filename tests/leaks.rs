@@ -5,12 +5,12 @@ mod common;
 
 use std::fs;
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 
 use common::*;
 
-fn worker(root: &Path, command: &[&str]) -> Child {
-    fsq()
+fn worker(root: &Path, command: &[&str]) -> WorkerGuard {
+    let child = fsq()
         .arg("work")
         .arg(root)
         .arg("--")
@@ -18,7 +18,8 @@ fn worker(root: &Path, command: &[&str]) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap()
+        .unwrap();
+    WorkerGuard(Some(child))
 }
 
 /// A field of `/proc/PID/status` in KiB.
@@ -52,6 +53,6 @@ fn a_sparse_3gb_progress_file_does_not_grow_the_worker() {
     wait_for(20, "the item to finish", || {
         (ls(&root.join("success")) == ["render"]).then_some(())
     });
-    stop_worker(child);
+    drop(child);
     assert!(peak < 200 * 1024, "the worker's peak RSS was {peak} KiB");
 }

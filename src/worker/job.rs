@@ -15,6 +15,7 @@ use tokio::sync::Notify;
 
 use super::builtin;
 use super::command::{Vars, expand, uses};
+use super::handoff::Handoff;
 use super::log::CappedLog;
 use super::mount::MountWatch;
 use super::process::{Ended, Run, describe_failure, run_command};
@@ -85,7 +86,7 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
         return;
     };
     let epoch = ctx.mount.epoch();
-    let (input, size) = match open_item(&path) {
+    let (input, size, validated) = match open_item(&path) {
         Ok(opened) => opened,
         Err(None) if ctx.mount.troubled_since(&ctx, epoch) => {
             if ctx.mount.hold_until_back(&ctx, &claimed, &control).await {
@@ -98,6 +99,10 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
                 "{}: gone before it could start (moved or deleted by hand)",
                 claimed.qualified()
             ));
+            return;
+        }
+        Err(Some(_)) if is_symlink(&path) => {
+            drop_symlink(&ctx, &claimed, &path);
             return;
         }
         Err(Some(reason)) => {
@@ -140,8 +145,10 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
             if uses(template, "out") {
                 let _ = std::fs::create_dir_all(&ctx.out_dir);
             }
+            let claim_dir = path.parent().unwrap_or(Path::new("."));
+            let handoff = Handoff::new(&input, claim_dir, seq, claimed.display());
             let vars = Vars {
-                input: &path,
+                input: &handoff.input,
                 name: &display,
                 out: &ctx.out_dir,
                 queue: ctx.queue.root(),
@@ -154,8 +161,10 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
                 log: &mut log,
                 tracker: &mut tracker,
                 progress_file: &progress_file,
+                inherit: Some(handoff.inherit()),
             };
             let ended = run_command(&argv, run).await;
+            drop(handoff);
             let _ = std::fs::remove_file(&progress_file);
             match ended {
                 Ended::Exited(status) => match describe_failure(status) {
@@ -185,6 +194,15 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
     if held && !ctx.mount.hold_until_back(&ctx, &claimed, &control).await {
         return;
     }
+    // Only the file that was validated and run moves on; a swapped-in symlink never does.
+    let result = match claimed_now(&path, validated) {
+        Claimed::Symlink => {
+            drop_symlink(&ctx, &claimed, &path);
+            return;
+        }
+        Claimed::Replaced => RunResult::Failed(REPLACED.into()),
+        Claimed::Same | Claimed::Gone => result,
+    };
     let (to, outcome) = match result {
         RunResult::Success => {
             if has_record {
@@ -276,10 +294,58 @@ fn timed_out(timeout: Duration) -> String {
     }
 }
 
-/// Opens the claimed file without following a symlink and checks it is a regular file.
+/// Why an item whose claimed file is another file than the one that was run is failed.
+const REPLACED: &str = "replaced by another file while it ran (that file was not processed)";
+
+/// What the claimed entry is after the run, against the file that was validated and run.
+enum Claimed {
+    Same,
+    Gone,
+    Symlink,
+    Replaced,
+}
+
+fn claimed_now(path: &Path, validated: (u64, u64)) -> Claimed {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::symlink_metadata(path) {
+        Err(_) => Claimed::Gone,
+        Ok(meta) if meta.file_type().is_symlink() => Claimed::Symlink,
+        Ok(meta) if meta.is_file() && (meta.dev(), meta.ino()) == validated => Claimed::Same,
+        Ok(_) => Claimed::Replaced,
+    }
+}
+
+fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink())
+}
+
+/// A claim that someone swapped for a symbolic link: the link is removed (never followed, never
+/// moved into a state folder), and the item reported as failed.
+fn drop_symlink(ctx: &Ctx, claimed: &Item, path: &Path) {
+    let reason = "swapped for a symbolic link after it was claimed; the link was removed, \
+                  never followed";
+    if let Err(err) = std::fs::remove_file(path) {
+        ctx.notice(format!(
+            "{}: cannot remove a symbolic link: {err}",
+            claimed.qualified()
+        ));
+    }
+    ctx.notice(format!("{}: {reason}", claimed.qualified()));
+    (ctx.events)(Event::Finished {
+        item: claimed.clone(),
+        outcome: Outcome::Failed {
+            reason: reason.into(),
+            final_: true,
+        },
+    });
+}
+
+/// Opens the claimed file without following a symlink and checks it is a regular file; gives
+/// its size and its device and inode numbers.
 /// `Err(None)`: it is gone. `Err(Some(reason))`: it can never be processed.
-fn open_item(path: &Path) -> Result<(File, u64), Option<String>> {
+fn open_item(path: &Path) -> Result<(File, u64, (u64, u64)), Option<String>> {
     use rustix::fs::{Mode, OFlags};
+    use std::os::unix::fs::MetadataExt;
     let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
     let fd = match rustix::fs::open(path, flags, Mode::empty()) {
         Ok(fd) => fd,
@@ -297,7 +363,7 @@ fn open_item(path: &Path) -> Result<(File, u64), Option<String>> {
     if !meta.is_file() {
         return Err(Some("not a regular file (FIFO, socket or device)".into()));
     }
-    Ok((file, meta.len()))
+    Ok((file, meta.len(), (meta.dev(), meta.ino())))
 }
 
 async fn run_builtin(

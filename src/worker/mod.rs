@@ -10,6 +10,7 @@ mod builtin;
 mod claim;
 mod command;
 mod engine;
+mod handoff;
 mod headless;
 mod job;
 mod log;

@@ -43,6 +43,8 @@ pub struct Run<'a> {
     pub log: &'a mut CappedLog,
     pub tracker: &'a mut Tracker,
     pub progress_file: &'a Path,
+    /// A descriptor the command inherits (see `handoff`).
+    pub inherit: Option<std::os::fd::BorrowedFd<'a>>,
 }
 
 pub async fn run_command(argv: &[OsString], mut run: Run<'_>) -> Ended {
@@ -56,7 +58,11 @@ pub async fn run_command(argv: &[OsString], mut run: Run<'_>) -> Ended {
         return Ended::NotStarted(spawn_error(program, &io::ErrorKind::NotFound.into()));
     }
     let path = resolved.as_deref().unwrap_or(Path::new(program));
-    let mut child = match run.ctx.launcher.spawn(path, argv, run.progress_file) {
+    let mut child = match run
+        .ctx
+        .launcher
+        .spawn(path, argv, run.progress_file, run.inherit)
+    {
         Ok(child) => child,
         Err(err) => {
             if resolved.is_some() {

@@ -210,6 +210,23 @@ pub fn stop_worker(mut child: std::process::Child) {
     let _ = child.wait();
 }
 
+/// A `fsq work` stopped (see `stop_worker`) when dropped, so a failing test leaks no worker.
+pub struct WorkerGuard(pub Option<std::process::Child>);
+
+impl WorkerGuard {
+    pub fn id(&self) -> u32 {
+        self.0.as_ref().map_or(0, std::process::Child::id)
+    }
+}
+
+impl Drop for WorkerGuard {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.take() {
+            stop_worker(child);
+        }
+    }
+}
+
 /// A temp folder holding a fresh queue at `<tmp>/q`.
 pub struct TestQueue {
     pub tmp: tempfile::TempDir,
