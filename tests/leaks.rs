@@ -56,3 +56,81 @@ fn a_sparse_3gb_progress_file_does_not_grow_the_worker() {
     drop(child);
     assert!(peak < 200 * 1024, "the worker's peak RSS was {peak} KiB");
 }
+
+/// The pids a job wrote, one a line, once there are `n` of them.
+fn pids(file: &Path, n: usize) -> Vec<u32> {
+    wait_for(20, "the job's pids", || {
+        let text = fs::read_to_string(file).ok()?;
+        let pids: Vec<u32> = text.lines().filter_map(|l| l.trim().parse().ok()).collect();
+        (pids.len() >= n).then_some(pids)
+    })
+}
+
+/// Waits until `pid` is gone for good: killed and reaped (no zombie left either).
+fn wait_gone(pid: u32, what: &str) {
+    wait_for(20, what, || {
+        (!Path::new(&format!("/proc/{pid}")).exists()).then_some(())
+    });
+}
+
+#[test]
+fn background_children_and_setsid_daemons_do_not_outlive_a_job_that_succeeded() {
+    let (dir, root) = queue(&["job"], "");
+    let file = dir.path().join("pids");
+    let script = format!(
+        "sleep 1000 & echo $! >> '{0}'; setsid sleep 1000 & echo $! >> '{0}'; exit 0",
+        file.display()
+    );
+    let worker = worker(&root, &["sh", "-c", &script]);
+    let pids = pids(&file, 2);
+    wait_for(20, "the item to succeed", || {
+        (ls(&root.join("success")) == ["job"]).then_some(())
+    });
+    wait_gone(pids[0], "the background child to be killed and reaped");
+    wait_gone(pids[1], "the setsid daemon to be killed and reaped");
+    drop(worker);
+}
+
+#[test]
+fn a_setsid_daemon_does_not_survive_a_timeout() {
+    let (dir, root) = queue(&["job"], "timeout = \"1s\"\nmax_attempts = 1");
+    let file = dir.path().join("pids");
+    let script = format!(
+        "setsid sh -c 'echo $$ >> {0}; sleep 1000' & sleep 1000",
+        file.display()
+    );
+    let worker = worker(&root, &["sh", "-c", &script]);
+    let pids = pids(&file, 1);
+    wait_for(20, "the item to time out", || {
+        (ls(&root.join("failed")) == ["job"]).then_some(())
+    });
+    wait_gone(pids[0], "the daemon to be killed and reaped");
+    drop(worker);
+}
+
+#[test]
+fn a_hook_that_hangs_is_killed_after_hook_timeout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("pids");
+    let config = format!(
+        "command = [\"true\"]\nhook_timeout = \"1s\"\n\
+         on_success = [\"sh\", \"-c\", \"echo $$ >> {0}; sleep 1000 & echo $! >> {0}; wait\"]",
+        file.display()
+    );
+    let (_dir, root) = queue(&["job"], &config);
+    let worker = WorkerGuard(Some(
+        fsq()
+            .arg("work")
+            .arg(&root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    ));
+    let pids = pids(&file, 2);
+    let started = std::time::Instant::now();
+    wait_gone(pids[0], "the hook to be killed and reaped");
+    wait_gone(pids[1], "the hook's child to be killed and reaped");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    drop(worker);
+}

@@ -46,6 +46,18 @@ pub struct WorkerConfig {
     pub heartbeat_timeout: Duration,
     pub on_success: Option<Vec<String>>,
     pub on_failure: Option<Vec<String>>,
+    /// A hook still running after this long is killed with everything it started.
+    #[serde(deserialize_with = "duration")]
+    pub hook_timeout: Duration,
+    /// Crash leftovers (temp files of adds, saves, records and built-ins) older than this are
+    /// removed by the worker's upkeep.
+    #[serde(deserialize_with = "duration")]
+    pub leftover_age: Duration,
+    /// Logs of items in success/ or failed/ are removed once older than this (0 = never)...
+    #[serde(deserialize_with = "duration")]
+    pub log_retention: Duration,
+    /// ...and beyond the newest this many (0 = no limit).
+    pub log_keep: usize,
 }
 
 /// The built-in processors.
@@ -76,6 +88,10 @@ impl Default for WorkerConfig {
             heartbeat_timeout: Duration::from_secs(30),
             on_success: None,
             on_failure: None,
+            hook_timeout: Duration::from_secs(60),
+            leftover_age: Duration::from_secs(86400),
+            log_retention: Duration::from_secs(7 * 86400),
+            log_keep: 10_000,
         }
     }
 }

@@ -209,6 +209,7 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
         if now >= next_beat {
             next_beat = now + ctx.config.heartbeat;
             upkeep::write_heartbeat(&ctx, beat(running.len(), paused));
+            super::reaper::sweep(super::reaper::Leftovers::None);
             if upkeep::recover(&ctx) > 0 {
                 upkeep::stop_orphans(&ctx);
                 claimer.mark_dirty();
@@ -220,6 +221,7 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
         }
     }
     drop(watch);
+    super::reaper::sweep(super::reaper::Leftovers::All);
     ctx.queue.retire_worker(&ctx.worker);
     (ctx.events)(Event::Stopped);
 }

@@ -246,7 +246,7 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
         }
     };
     if let Some(moved) = finish_move(&ctx, &claimed, to, outcome.clone()) {
-        run_hook(&ctx, &moved, &outcome);
+        super::hooks::run_hook(&ctx, &moved, &outcome, seq);
     }
 }
 
@@ -426,53 +426,6 @@ async fn run_builtin(
                 tracker.update(ctx, &mut parser);
             }
         }
-    }
-}
-
-/// Starts `on_success` / `on_failure` (the latter once an item has failed for good) in the
-/// background; their output is discarded and they never hold a slot.
-fn run_hook(ctx: &Ctx, moved: &Item, outcome: &Outcome) {
-    let (template, reason) = match outcome {
-        Outcome::Success => (ctx.config.on_success.as_ref(), None),
-        Outcome::Failed {
-            reason,
-            final_: true,
-        } => (ctx.config.on_failure.as_ref(), Some(reason.as_str())),
-        _ => (None, None),
-    };
-    let Some(template) = template else {
-        return;
-    };
-    let input = ctx.queue.path_of(moved);
-    let name = ctx.queue.full_name(moved);
-    let vars = Vars {
-        input: &input,
-        name: &name,
-        out: &ctx.out_dir,
-        queue: ctx.queue.root(),
-        reason,
-    };
-    let argv = expand(template, &vars);
-    let Some((program, args)) = argv.split_first() else {
-        return;
-    };
-    let mut command = tokio::process::Command::new(program);
-    command
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .process_group(0);
-    match command.spawn() {
-        Ok(mut child) => {
-            tokio::spawn(async move {
-                let _ = child.wait().await;
-            });
-        }
-        Err(err) => ctx.notice(format!(
-            "hook {} could not start: {err}",
-            program.to_string_lossy()
-        )),
     }
 }
 

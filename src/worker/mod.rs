@@ -12,12 +12,14 @@ mod command;
 mod engine;
 mod handoff;
 mod headless;
+mod hooks;
 mod job;
 mod log;
 mod mount;
 mod orphans;
 mod process;
 mod progress;
+mod reaper;
 mod spawn;
 mod tracker;
 mod upkeep;
@@ -186,6 +188,7 @@ impl Engine {
         events: impl Fn(Event) + Send + Sync + 'static,
     ) -> anyhow::Result<Engine> {
         settings.check()?;
+        reaper::become_subreaper();
         let config = settings.config;
         let shared = Arc::new(engine::Shared::default());
         shared.slots.store(config.workers.max(1), Ordering::Relaxed);

@@ -130,6 +130,7 @@ pub async fn run_command(argv: &[OsString], mut run: Run<'_>) -> Ended {
             _ = &mut drained, if status.is_some() => break,
         }
     }
+    super::reaper::end_job(group, run.progress_file);
     if let Some(cause) = cause {
         return cause;
     }
