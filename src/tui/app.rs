@@ -149,6 +149,10 @@ fn event_loop(
                     }
                 }
                 Some(Effect::Quit(mode)) => return Ok(mode),
+                Some(Effect::Suspend) => {
+                    terminal::suspend(term).context("cannot take the terminal back")?;
+                    model.dirty = true;
+                }
                 Some(Effect::ViewerRefresh) => {
                     // One stat and at most a bounded read, for a followed log: cheap enough to
                     // do here, and the viewer cannot leave the loop's thread while it is shown.
