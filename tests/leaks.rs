@@ -134,3 +134,36 @@ fn a_hook_that_hangs_is_killed_after_hook_timeout() {
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     drop(worker);
 }
+
+#[test]
+fn crash_leftovers_and_logs_beyond_log_keep_are_removed_by_the_upkeep() {
+    let names = ["a", "b", "c", "d", "e"];
+    let (dir, root) = queue(&names, "command = [\"echo\", \"{name}\"]\nlog_keep = 2");
+    let day_old = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 86400);
+    let leftovers = [
+        root.join("new/.fsq-add.1k8mb9def1v6ieo.part"),
+        root.join("_meta/items/.tmp.4242.0"),
+        root.join(".fsq-edit.4242.0.tmp"),
+    ];
+    for file in &leftovers {
+        fs::write(file, "half").unwrap();
+        let handle = fs::File::options().write(true).open(file).unwrap();
+        handle.set_modified(day_old).unwrap();
+    }
+    let fresh = root.join("new/.fsq-add.1k8mb9def1v6ieq.part");
+    fs::write(&fresh, "being written").unwrap();
+    let out = drain(&root, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        leftovers.iter().all(|f| !f.exists()),
+        "old leftovers removed"
+    );
+    assert!(fresh.exists(), "a young temp file may still be written");
+    assert_eq!(ls(&root.join("success")).len(), names.len());
+    assert_eq!(fs::read_dir(root.join("_meta/logs")).unwrap().count(), 5);
+    // The next worker's upkeep keeps the newest two logs of finished items.
+    let out = drain(&root, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fs::read_dir(root.join("_meta/logs")).unwrap().count(), 2);
+    drop(dir);
+}

@@ -18,6 +18,7 @@ mod name;
 mod order_key;
 mod permissions;
 mod rename;
+mod retention;
 mod state;
 mod watch_mode;
 mod workers;

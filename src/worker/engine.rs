@@ -45,6 +45,11 @@ impl Shared {
     }
 }
 
+/// Leftovers and old logs are looked for this often, or after this many finished jobs (so a
+/// fast queue's `_meta/logs` stays near `log_keep`), at a heartbeat.
+const TIDY_EVERY: Duration = Duration::from_secs(600);
+const TIDY_AFTER_JOBS: usize = 1000;
+
 /// How often the pause flags in `_meta/` are looked at while claiming.
 const PAUSE_CHECK: Duration = Duration::from_millis(250);
 
@@ -84,6 +89,9 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
     upkeep::stop_orphans(&ctx);
     upkeep::recover(&ctx);
     let mut delayed = upkeep::promote_delayed(&ctx, 0);
+    upkeep::tidy(&ctx);
+    let mut next_tidy = Instant::now() + TIDY_EVERY;
+    let mut finished_since_tidy = 0;
 
     let mut claimer = Claimer::new(ctx.config.quiet_period);
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<u64>();
@@ -185,8 +193,10 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
         tokio::select! {
             Some(done) = done_rx.recv() => {
                 running.remove(&done);
+                finished_since_tidy += 1;
                 while let Ok(done) = done_rx.try_recv() {
                     running.remove(&done);
+                    finished_since_tidy += 1;
                 }
                 shared.busy.store(running.len(), Ordering::Relaxed);
             }
@@ -210,6 +220,11 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
             next_beat = now + ctx.config.heartbeat;
             upkeep::write_heartbeat(&ctx, beat(running.len(), paused));
             super::reaper::sweep(super::reaper::Leftovers::None);
+            if now >= next_tidy || finished_since_tidy >= TIDY_AFTER_JOBS {
+                upkeep::tidy(&ctx);
+                next_tidy = now + TIDY_EVERY;
+                finished_since_tidy = 0;
+            }
             if upkeep::recover(&ctx) > 0 {
                 upkeep::stop_orphans(&ctx);
                 claimer.mark_dirty();
