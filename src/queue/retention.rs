@@ -109,7 +109,7 @@ impl Queue {
                 Some((mtime, entry.path()))
             })
             .collect();
-        done.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        done.sort_unstable_by_key(|(mtime, _)| std::cmp::Reverse(*mtime));
         let too_old = SystemTime::now() - max_age;
         let mut removed = 0;
         for (index, (mtime, path)) in done.iter().enumerate() {
