@@ -237,7 +237,11 @@ fn add_refuses_symlinks_unless_followed() {
     std::os::unix::fs::symlink(&target, &link).unwrap();
     let out = q.run("add", [&link]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("symbolic link"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("symbolic link") && stderr.contains("--follow"),
+        "{stderr}"
+    );
     assert!(names(&q, "pending").is_empty());
     q.ok("add", [link.as_os_str(), OsStr::new("--follow")]);
     assert_eq!(fs::read(q.dir.join("link")).unwrap(), b"t");
@@ -410,42 +414,118 @@ fn full_disk_during_add_leaves_no_partial_item() {
     }
 }
 
+/// The `L:C:` and message a fixture's first line says `fsq` must report for it, and whether only
+/// the commander checks it (`# commander expects:`) or every command (`# expect:`).
+fn expectation(path: &std::path::Path, bytes: &[u8]) -> (bool, String, String) {
+    let first = String::from_utf8_lossy(bytes.split(|b| *b == b'\n').next().unwrap()).into_owned();
+    let (everywhere, expected) = match first.strip_prefix("# expect: ") {
+        Some(rest) => (true, rest),
+        None => (
+            false,
+            first
+                .strip_prefix("# commander expects: ")
+                .unwrap_or_else(|| panic!("{path:?} says what it expects")),
+        ),
+    };
+    let (position, message) = expected.split_once(' ').unwrap_or((expected, ""));
+    (everywhere, position.to_string(), message.to_string())
+}
+
 /// Every file in tests/invalid_configs/ names, in its first line, the line:column and message
-/// that `fsq` must report for it; nothing in the queue may change.
+/// that `fsq` must report for it; nothing in the queue may change. The commander (which checks
+/// `[tui]`, its keys and its theme before it needs a terminal) reports them all. (`user_*` files
+/// are user configs, checked in cli_check.rs.)
 #[test]
 fn broken_configs_are_reported_with_line_and_column() {
-    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_configs");
     let mut checked = 0;
-    for entry in fs::read_dir(&fixtures).unwrap() {
-        let path = entry.unwrap().path();
-        let text = fs::read_to_string(&path).unwrap();
-        let expected = text
-            .lines()
-            .next()
-            .unwrap()
-            .strip_prefix("# expect: ")
-            .unwrap();
-        let (position, message) = expected.split_once(' ').unwrap_or((expected, ""));
+    for fixture in common::invalid_configs(false) {
+        let (path, position, message) = (
+            &fixture.path,
+            fixture.position.as_str(),
+            fixture.message.as_str(),
+        );
         let q = TestQueue::new();
         add_all(&q, &["item"]);
-        fs::write(q.dir.join("_meta/config.toml"), &text).unwrap();
-        for args in [vec!["status"], vec!["work", "--drain"]] {
-            let out = fsq()
-                .arg(args[0])
-                .arg(&q.dir)
-                .args(&args[1..])
-                .output()
-                .unwrap();
+        fs::write(q.dir.join("_meta/config.toml"), &fixture.bytes).unwrap();
+        let mut commands = vec![vec!["--no-worker"]];
+        if fixture.everywhere {
+            commands.extend([vec!["status"], vec!["work", "--drain"]]);
+        }
+        for args in commands {
+            let mut command = fsq();
+            if args[0] == "--no-worker" {
+                command.arg(&q.dir).args(&args);
+            } else {
+                command.arg(args[0]).arg(&q.dir).args(&args[1..]);
+            }
+            let out = command.output().unwrap();
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(1), "{path:?} {args:?}: {stderr}");
             assert!(
                 stderr.contains(&format!("config.toml:{position}")),
-                "{path:?}: {stderr}"
+                "{path:?} {args:?}: {stderr}"
             );
-            assert!(stderr.contains(message), "{path:?}: {stderr}");
+            assert!(stderr.contains(message), "{path:?} {args:?}: {stderr}");
         }
         assert_eq!(names(&q, "pending"), ["item"], "nothing was claimed");
         checked += 1;
     }
-    assert!(checked >= 5);
+    assert!(checked >= 10);
+}
+
+/// Theme files in tests/invalid_configs/themes/ likewise: the error names the theme file, the
+/// line and the column.
+#[test]
+fn broken_theme_files_are_reported_with_line_and_column() {
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_configs/themes");
+    let mut checked = 0;
+    for entry in fs::read_dir(&fixtures).unwrap() {
+        let path = entry.unwrap().path();
+        let (_, position, message) = expectation(&path, &fs::read(&path).unwrap());
+        let q = TestQueue::new();
+        for theme in [
+            vec!["--theme".to_string(), path.display().to_string()],
+            vec![],
+        ] {
+            let config = format!("[tui]\ntheme = {:?}\n", path.display().to_string());
+            fs::write(q.dir.join("_meta/config.toml"), config).unwrap();
+            let out = fsq()
+                .arg(&q.dir)
+                .arg("--no-worker")
+                .args(&theme)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{path:?}: {stderr}");
+            let file_name = path.file_name().unwrap().to_string_lossy();
+            assert!(
+                stderr.contains(&format!("{file_name}:{position}")),
+                "{path:?}: {stderr}"
+            );
+            assert!(stderr.contains(&message), "{path:?}: {stderr}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 3);
+}
+
+#[test]
+fn retry_via_cli_of_a_renumbered_item_resets_its_attempts() {
+    let q = TestQueue::new();
+    fs::write(q.dir.join("a.txt"), "new").unwrap();
+    fs::create_dir_all(q.state_dir("failed")).unwrap();
+    fs::write(q.state_dir("failed").join("a.txt"), "old").unwrap();
+    fs::write(
+        q.dir.join("_meta/items/a.txt"),
+        r#"{"attempts": 3, "reason": "exit code 1", "retry_at": null}"#,
+    )
+    .unwrap();
+    q.ok("retry", ["failed/a.txt"]);
+    let pending = q.ls_json("pending");
+    let renamed = pending
+        .iter()
+        .find(|i| i["name"] == "a (2).txt")
+        .unwrap_or_else(|| panic!("{pending:?}"));
+    assert_eq!(renamed["attempts"], 0, "{renamed}");
 }

@@ -149,16 +149,23 @@ fn f4_edits_an_item_and_f2_saves_it() {
     let (_tmp, dir) = queue_with(&[("note.txt", "hello\n")]);
     let session = commander(&dir, &[], "note.txt");
     session.send_keys(keys::F4);
-    session.wait_for_text("Edit: pending/note.txt", SCREEN);
+    // Held in paused/ while open, so no worker takes it mid-edit.
+    session.wait_for_text("Edit: paused/note.txt", SCREEN);
     session.send_keys(b"edited ");
     session.wait_for_text("edited hello", SCREEN);
     session.send_keys(keys::F2);
     wait_for("the saved text on disk", SCREEN, || {
+        fs::read_to_string(dir.join("paused/note.txt"))
+            .ok()
+            .as_deref()
+            == Some("edited hello\n")
+    });
+    session.wait_for_text("saved paused/note.txt", SCREEN);
+    session.send_keys(keys::ESC);
+    session.wait_for_text_gone("Edit: paused/note.txt", SCREEN);
+    wait_for("the item back in pending", SCREEN, || {
         fs::read_to_string(dir.join("note.txt")).ok().as_deref() == Some("edited hello\n")
     });
-    session.wait_for_text("saved pending/note.txt", SCREEN);
-    session.send_keys(keys::ESC);
-    session.wait_for_text_gone("Edit: pending/note.txt", SCREEN);
     let leftovers: Vec<_> = fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok())

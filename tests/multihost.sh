@@ -301,6 +301,9 @@ workers = 2
 heartbeat = "$HB"
 heartbeat_timeout = "${HB_TIMEOUT}s"
 max_attempts = 5
+# sshfs reports no ctime of its own, so a file renamed in looks like one written in place and
+# waits out the quiet period (60 s by default on network filesystems); these producers rename.
+quiet_period = "2s"
 EOF
     # Items are written straight into new/ and renamed into the root, as a producer does.
     (cd "$E/new" && seq -f "item-%05g" 1 "$1" | xargs touch)
@@ -389,6 +392,24 @@ if [[ $MODE == bench ]]; then
     bench_hosts c1 c2
     bench_hosts c1 c2 c3
     exit 0
+fi
+
+# ---------------------------------------------------------------- 0: fsq check over the mount
+if [[ $FS == sshfs ]]; then
+    say "scenario 0: fsq check on the sshfs mount passes; on a host an hour ahead it names the skew"
+    reset_queue 1
+    in_host c1 "$FSQ" check "$Q" > "$WORK/logs/check-c1.log" 2>&1 \
+        || die "fsq check on c1: $(cat "$WORK/logs/check-c1.log")"
+    grep -q "fuse.sshfs" "$WORK/logs/check-c1.log" || die "fsq check did not see sshfs: $(cat "$WORK/logs/check-c1.log")"
+    # It read sshfs's own options (dir_cache=no above), not just guessed.
+    if grep -q "not visible" "$WORK/logs/check-c1.log"; then
+        die "fsq check could not find the sshfs process: $(cat "$WORK/logs/check-c1.log")"
+    fi
+    if in_host c3 faketime -f +1h "$FSQ" check "$Q" > "$WORK/logs/check-c3.log" 2>&1; then
+        die "fsq check on c3 (an hour ahead) passed: $(cat "$WORK/logs/check-c3.log")"
+    fi
+    grep -q "clock is 3600" "$WORK/logs/check-c3.log" || die "fsq check on c3: $(cat "$WORK/logs/check-c3.log")"
+    pass "fsq check: healthy over sshfs with dir_cache=no; on c3, an hour ahead: $(grep -o "clock is [0-9.]*s behind" "$WORK/logs/check-c3.log")"
 fi
 
 # ---------------------------------------------------------------- 1: 2,000 items, 3 hosts

@@ -107,7 +107,14 @@ fn failure_goes_through_delayed_to_failed_with_attempts() {
     assert_eq!(failed[0]["reason"], "exit code 1");
     let log = fs::read_to_string(meta_of(&root, "logs", "bad")).unwrap();
     assert_eq!(log.matches("[fsq: exit code 1]").count(), 3, "{log}");
-    assert!(stderr(&out).contains("bad will retry: exit code 1"));
+    let err = stderr(&out);
+    assert_eq!(
+        err.matches("fsq: bad: will retry after ").count(),
+        2,
+        "{err}"
+    );
+    assert!(err.contains("fsq: bad: failed after "), "{err}");
+    assert!(err.contains("s: exit code 1\n"), "{err}");
 }
 
 #[test]
@@ -282,10 +289,11 @@ fn hostile_names_reach_the_command_as_one_argument_each() {
 }
 
 #[test]
-fn strays_go_to_failed_with_the_reason() {
+fn strays_go_to_failed_counted_and_listed_and_folders_stay_where_they_are() {
     let (dir, root) = queue(&["real"], "");
     std::os::unix::fs::symlink(dir.path().join("elsewhere"), root.join("link")).unwrap();
-    fs::create_dir(root.join("folder")).unwrap();
+    fs::create_dir(root.join("Holiday photos")).unwrap();
+    fs::write(root.join("Holiday photos/IMG_0001.JPG"), "jpeg").unwrap();
     let fifo = root.join("fifo");
     assert!(
         std::process::Command::new("mkfifo")
@@ -296,21 +304,39 @@ fn strays_go_to_failed_with_the_reason() {
     );
     let out = drain(&root, &["--", "true"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(ls(&root.join("failed")), ["fifo", "folder", "link"]);
+    assert_eq!(ls(&root.join("failed")), ["fifo", "link"]);
     assert_eq!(ls(&root.join("success")), ["real"]);
+    assert!(
+        root.join("Holiday photos/IMG_0001.JPG").is_file(),
+        "the folder stays"
+    );
     let failed = ls_json(&root, "failed");
-    let reasons: Vec<String> = ["fifo", "folder", "link"]
+    let mut listed: Vec<(&str, &str)> = failed
+        .as_array()
+        .unwrap()
         .iter()
-        .map(|name| {
-            let path = meta_of(&root, "items", name);
-            let record: serde_json::Value =
-                serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
-            record["reason"].as_str().unwrap().to_string()
-        })
+        .map(|i| (i["name"].as_str().unwrap(), i["reason"].as_str().unwrap()))
         .collect();
-    assert!(reasons[0].contains("FIFO"), "{reasons:?}");
-    assert!(reasons[1].contains("folder"), "{reasons:?}");
-    assert!(reasons[2].contains("symbolic link"), "{reasons:?} {failed}");
+    listed.sort();
+    assert_eq!(listed.len(), 2, "{failed}");
+    assert!(
+        listed[0].0 == "fifo" && listed[0].1.contains("FIFO"),
+        "{listed:?}"
+    );
+    assert!(
+        listed[1].0 == "link" && listed[1].1.contains("symbolic link"),
+        "{listed:?}"
+    );
+    let status = fsq()
+        .arg("status")
+        .arg(&root)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["counts"]["failed"], 2, "{status}");
+    assert_eq!(status["counts"]["pending"], 0, "a folder is not an item");
+    assert_eq!(status["failed"].as_array().unwrap().len(), 2, "{status}");
 }
 
 #[test]
@@ -372,4 +398,54 @@ fn hooks_run_after_success_and_final_failure() {
         (lines.len() == 2).then_some(lines)
     });
     assert_eq!(lines, ["fail:ko:exit code 1", "ok:ok"]);
+}
+
+#[test]
+fn copy_processor_never_overwrites_a_backup_of_the_same_name() {
+    let (dir, root) = queue(&[], "");
+    let backup = dir.path().join("backup");
+    let write_config = |extra: &str| {
+        let config = format!(
+            "[worker]\nprocessor = \"copy\"\ndestinations = [\"{}\"]\n{extra}",
+            backup.display()
+        );
+        fs::write(root.join("_meta/config.toml"), config).unwrap();
+    };
+    write_config("");
+    // Two different note.txt, one after the other: the backup keeps both, and the mtime.
+    for (content, copy) in [
+        ("first note\n", "note.txt"),
+        ("second note\n", "note (2).txt"),
+    ] {
+        add_old(&root, OsStr::new("note.txt"), content.as_bytes());
+        let mtime = fs::metadata(root.join("note.txt"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        let out = drain(&root, &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let copy = fs::metadata(backup.join(copy)).unwrap();
+        assert_eq!(copy.modified().unwrap(), mtime);
+        for done in fs::read_dir(root.join("success")).unwrap() {
+            fs::remove_file(done.unwrap().path()).unwrap();
+        }
+    }
+    assert_eq!(ls(&backup), ["note (2).txt", "note.txt"]);
+    assert_eq!(
+        fs::read_to_string(backup.join("note.txt")).unwrap(),
+        "first note\n"
+    );
+    assert_eq!(
+        fs::read_to_string(backup.join("note (2).txt")).unwrap(),
+        "second note\n"
+    );
+
+    // on_conflict = "fail": the item fails and says why; the backup is untouched.
+    write_config("max_attempts = 1\n[processor]\non_conflict = \"fail\"\n");
+    add_old(&root, OsStr::new("note.txt"), b"third note\n");
+    let out = drain(&root, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(ls(&root.join("failed")), ["note.txt"]);
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+    assert_eq!(ls(&backup), ["note (2).txt", "note.txt"]);
 }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use common::*;
 use fsq::queue::{Queue, WorkerConfig};
-use fsq::worker::{Engine, Event, Outcome, Settings, StopMode};
+use fsq::worker::{Engine, EngineEvent, Outcome, Settings, StopMode};
 
 fn worker(root: &Path, command: &[&str]) -> Child {
     fsq()
@@ -84,13 +84,15 @@ fn ffmpeg_progress_stream_against_the_duration() {
     let gate = dir.path().join("gate");
     let script = format!(
         "echo '  Duration: 00:00:10.00, start: 0.000000, bitrate: 1205 kb/s' >&2; \
+         printf 'out_time_us=0\\nspeed=216000x\\nprogress=continue\\n'; \
          printf 'out_time_us=4000000\\nout_time=00:00:04.000000\\nspeed=2.00x\\nprogress=continue\\n'; \
          while [ ! -e '{}' ]; do sleep 0.05; done",
         gate.display()
     );
     let child = worker(&root, &["sh", "-c", &script]);
     let progress = progress_where(&root, "clip.mp4", |p| p["fraction"] == 0.4);
-    assert_eq!(progress["speed"], 2.0);
+    assert_eq!(progress["speed"], 2.0, "not the first report's 216000x");
+    assert_eq!(progress["speed_unit"], "x");
     assert_eq!(progress["eta_secs"], 3.0, "6 media seconds left at 2x");
     fs::write(&gate, "").unwrap();
     stop_worker(child);
@@ -139,6 +141,10 @@ fn live_ffmpeg_when_installed() {
     // -re makes ffmpeg take the clip's 4 s, so progress is seen part way through.
     progress_where(&root, "tone.wav", |p| {
         p["fraction"].as_f64().is_some_and(|f| f > 0.0 && f < 1.0)
+    });
+    // Its speed is a multiple of real time, named so, and near 1x under -re (never 216000).
+    progress_where(&root, "tone.wav", |p| {
+        p["speed_unit"] == "x" && p["speed"].as_f64().is_some_and(|s| s > 0.2 && s < 5.0)
     });
     wait_for(30, "the conversion", || {
         (ls(&root.join("success")) == ["tone.wav"]).then_some(())
@@ -200,16 +206,19 @@ fn engine_api_reports_events_and_requeues_on_shutdown() {
         workers: 1,
         ..WorkerConfig::default()
     };
-    let settings = Settings { config };
+    let settings = Settings {
+        config,
+        on_conflict: fsq::queue::OnConflict::default(),
+    };
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
     let engine = Engine::start(queue, settings, move |event| {
         sink.lock().unwrap().push(event);
     })
     .unwrap();
-    let seen = |pred: &dyn Fn(&Event) -> bool| events.lock().unwrap().iter().any(pred);
+    let seen = |pred: &dyn Fn(&EngineEvent) -> bool| events.lock().unwrap().iter().any(pred);
     wait_for(20, "a progress event", || {
-        seen(&|e| matches!(e, Event::Progress { progress, .. } if progress.fraction == Some(0.5)))
+        seen(&|e| matches!(e, EngineEvent::Progress { progress, .. } if progress.fraction == Some(0.5)))
             .then_some(())
     });
     assert_eq!(engine.status().busy, 1);
@@ -227,7 +236,7 @@ fn engine_api_reports_events_and_requeues_on_shutdown() {
         .filter(|e| {
             matches!(
                 e,
-                Event::Finished {
+                EngineEvent::Finished {
                     outcome: Outcome::Requeued,
                     ..
                 }
@@ -235,7 +244,7 @@ fn engine_api_reports_events_and_requeues_on_shutdown() {
         })
         .count();
     assert_eq!(requeued, 2);
-    assert!(matches!(events.last(), Some(Event::Stopped)));
+    assert!(matches!(events.last(), Some(EngineEvent::Stopped)));
     assert_eq!(ls_json(&root, "pending").as_array().unwrap().len(), 3);
     assert!(claimed(&root).is_empty());
 }

@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 
 use super::output::{item_json, print_json_array, print_names};
 use super::{Command, OrderPlace};
-use crate::queue::{AddMode, Item, Position, Queue, Source, State, printable};
+use crate::queue::{AddMode, Item, Operation, Position, Queue, Source, State, printable};
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
@@ -28,37 +28,20 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         } => add(&dir, &files, move_in, name, follow),
         Command::Ls { dir, state, json } => ls(&Queue::open(&dir)?, state, json),
         Command::Status { dir, json } => super::status::run(&Queue::open(&dir)?, json),
-        Command::Mv { dir, items, to } => {
-            if to == State::Process {
-                bail!("items enter process/ only when a worker claims them");
-            }
-            each_item(&Queue::open(&dir)?, &items, |queue, item| {
-                queue.move_to(item, to).map(drop)
-            })
-        }
+        Command::Mv { dir, items, to } => operate(&Queue::open(&dir)?, &items, Operation::Move(to)),
         Command::Order { dir, item, place } => order(&Queue::open(&dir)?, &item, place),
         Command::Retry { dir, items, all } => retry(&Queue::open(&dir)?, &items, all),
-        Command::Pause { dir, items } => {
-            let queue = Queue::open(&dir)?;
-            each_item(&queue, &items, |queue, item| {
-                transition(queue, item, &[State::Pending], State::Paused)
-            })
-        }
-        Command::Resume { dir, items } => {
-            let queue = Queue::open(&dir)?;
-            each_item(&queue, &items, |queue, item| {
-                transition(queue, item, &[State::Paused], State::Pending)
-            })
-        }
+        Command::Pause { dir, items } => operate(&Queue::open(&dir)?, &items, Operation::Hold),
+        Command::Resume { dir, items } => operate(&Queue::open(&dir)?, &items, Operation::Resume),
         Command::Rm { dir, items, force } => {
             each_item(&Queue::open(&dir)?, &items, |queue, item| {
-                if item.state == State::Process && !force {
-                    return Err(crate::queue::Error::Invalid(format!(
-                        "{}: a worker is running it; use --force to delete it anyway",
-                        item.qualified()
-                    )));
-                }
-                queue.delete(item)
+                let deleted = queue.operate(item, Operation::Delete { force });
+                deleted.map(drop).map_err(|err| match err {
+                    crate::queue::Error::WrongState { .. } => crate::queue::Error::Invalid(
+                        format!("{err}; use --force to delete it anyway"),
+                    ),
+                    other => other,
+                })
             })
         }
         Command::Recover { dir } => {
@@ -78,7 +61,11 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             Queue::open(&dir)?.set_workers_paused(host.as_deref(), false)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Work { .. } | Command::Demo { .. } => unreachable!("dispatched in cli::main"),
+        Command::Work { .. }
+        | Command::Demo { .. }
+        | Command::Check { .. }
+        | Command::Completions { .. }
+        | Command::Man => unreachable!("dispatched in cli::main"),
     }
 }
 
@@ -120,9 +107,16 @@ fn add(
                 ))),
             }
         };
-        if let Err(err) = staged {
-            eprintln!("fsq: {err}");
-            failed = true;
+        match staged {
+            Err(err @ crate::queue::Error::Symlink(_)) => {
+                eprintln!("fsq: {err}: give --follow to enqueue it");
+                failed = true;
+            }
+            Err(err) => {
+                eprintln!("fsq: {err}");
+                failed = true;
+            }
+            Ok(_) => {}
         }
     }
     for (wanted, placed) in batch.commit() {
@@ -176,17 +170,17 @@ fn order(queue: &Queue, spec: &OsStr, place: OrderPlace) -> anyhow::Result<ExitC
         } => Position::After(anchor(&other)?),
         _ => bail!("say where: --first, --last, --before OTHER or --after OTHER"),
     };
-    queue.reorder(&item, &position)?;
+    // The snapshot already listed the folder: no second listing of a big queue.
+    queue.reorder_among(&item, &position, &snapshot.items)?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn retry(queue: &Queue, specs: &[OsString], all: bool) -> anyhow::Result<ExitCode> {
-    let retry_one = |queue: &Queue, item: &Item| queue.retry(item).map(drop);
     if all {
         let mut failed = false;
         for state in [State::Delayed, State::Failed] {
             for item in queue.list(state)? {
-                if let Err(err) = retry_one(queue, &item) {
+                if let Err(err) = queue.operate(&item, Operation::Retry) {
                     eprintln!("fsq: {err}");
                     failed = true;
                 }
@@ -197,24 +191,14 @@ fn retry(queue: &Queue, specs: &[OsString], all: bool) -> anyhow::Result<ExitCod
     if specs.is_empty() {
         bail!("name the items to retry, or give --all");
     }
-    each_item(queue, specs, |queue, item| retry_one(queue, item))
+    operate(queue, specs, Operation::Retry)
 }
 
-/// Moves `item` to `to` if it is in one of `from`, else says which states it may come from.
-fn transition(queue: &Queue, item: &Item, from: &[State], to: State) -> crate::queue::Result<()> {
-    if !from.contains(&item.state) {
-        let what = match to {
-            State::Paused => "be paused from pending",
-            State::Pending if from.contains(&State::Failed) => "be retried from failed or delayed",
-            _ => "be resumed from paused",
-        };
-        return Err(crate::queue::Error::WrongState {
-            name: item.qualified(),
-            state: item.state,
-            what,
-        });
-    }
-    queue.move_to(item, to).map(drop)
+/// Does `op` to every item named, through the queue layer's rules, one failure at a time.
+fn operate(queue: &Queue, specs: &[OsString], op: Operation) -> anyhow::Result<ExitCode> {
+    each_item(queue, specs, |queue, item| {
+        queue.operate(item, op).map(drop)
+    })
 }
 
 /// Resolves each name and applies `action`, reporting failures one by one.

@@ -1,9 +1,12 @@
 //! The command line: `fsq [DIR]` opens the commander, the subcommands manage a queue from
 //! scripts. Names and flags here are a contract; extend them, never rename them.
 
+mod check;
+mod docs;
 mod manage;
 mod output;
 mod status;
+mod work;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -12,6 +15,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::queue::{State, parse_duration};
+use work::Report;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -42,10 +46,10 @@ pub struct TuiArgs {
     #[arg(long)]
     pub theme: Option<String>,
     /// State shown in the left pane.
-    #[arg(long)]
+    #[arg(long, value_parser = state_values())]
     pub left: Option<State>,
     /// State shown in the right pane.
-    #[arg(long)]
+    #[arg(long, value_parser = state_values())]
     pub right: Option<State>,
     #[command(flatten)]
     pub worker: WorkerFlags,
@@ -96,7 +100,7 @@ pub enum Command {
     /// List the items of a state (default pending) in processing order.
     Ls {
         dir: PathBuf,
-        #[arg(default_value = "pending")]
+        #[arg(default_value = "pending", value_parser = state_values())]
         state: State,
         #[arg(long)]
         json: bool,
@@ -112,7 +116,7 @@ pub enum Command {
         dir: PathBuf,
         #[arg(required = true)]
         items: Vec<OsString>,
-        #[arg(long)]
+        #[arg(long, value_parser = state_values())]
         to: State,
     },
     /// Change an item's place in the processing order (renames only that item).
@@ -155,6 +159,12 @@ pub enum Command {
         /// Stop when nothing is pending, delayed or running.
         #[arg(long)]
         drain: bool,
+        /// Print no line per finished item (notices and the final count only).
+        #[arg(long, conflicts_with = "json")]
+        quiet: bool,
+        /// Print one JSON object per event (started, finished, notice, stopped) on stdout.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         worker: WorkerFlags,
     },
@@ -174,6 +184,19 @@ pub enum Command {
     },
     /// Open the commander on a demo queue with a built-in processor.
     Demo { dir: Option<PathBuf> },
+    /// Check a queue's health: layout, config, permissions, filesystem, limits, clock.
+    Check { dir: PathBuf },
+    /// Print a completion script for a shell (bash, zsh, fish, elvish).
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff) on standard output.
+    Man,
+}
+
+/// STATE arguments: the seven state names, listed in `--help` and completed by the shells.
+fn state_values() -> impl clap::builder::TypedValueParser<Value = State> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(State::ALL.map(State::as_str))
+        .try_map(|name| name.parse::<State>())
 }
 
 #[derive(Debug, Args)]
@@ -195,10 +218,30 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => crate::tui::run(cli.tui),
-        Some(Command::Work { dir, drain, worker }) => {
-            crate::worker::run_headless(&dir, drain, &worker)
+        Some(Command::Work {
+            dir,
+            drain,
+            quiet,
+            json,
+            worker,
+        }) => {
+            let report = match (quiet, json) {
+                (_, true) => Report::Json,
+                (true, false) => Report::Quiet,
+                (false, false) => Report::Lines,
+            };
+            work::run(&dir, drain, &worker, report)
         }
         Some(Command::Demo { dir }) => crate::tui::run_demo(dir),
+        Some(Command::Check { dir }) => check::run(&dir),
+        Some(Command::Completions { shell }) => {
+            docs::completions(shell, &mut std::io::stdout().lock())
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(Into::into)
+        }
+        Some(Command::Man) => docs::man(&mut std::io::stdout().lock())
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(Into::into),
         Some(command) => manage::run(command),
     };
     match result {

@@ -55,7 +55,9 @@ fn running_json(queue: &Queue, item: &Item) -> Value {
     object.insert("progress".into(), json!(p.and_then(|p| p.fraction)));
     object.insert("elapsed_secs".into(), json!(p.map(|p| p.elapsed_secs)));
     object.insert("eta_secs".into(), json!(p.and_then(|p| p.eta_secs)));
-    object.insert("speed".into(), json!(p.and_then(|p| p.speed)));
+    let speed = p.and_then(|p| p.speed);
+    object.insert("speed".into(), json!(speed.map(|s| s.value())));
+    object.insert("speed_unit".into(), json!(speed.map(|s| s.unit())));
     Value::Object(object)
 }
 

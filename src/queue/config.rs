@@ -1,19 +1,52 @@
-//! `_meta/config.toml`: the settings of one queue. Unknown keys are errors, reported with line
-//! and column, so a typo never silently falls back to a default.
+//! `_meta/config.toml`: the settings of one queue (`[worker]`, `[processor]`, and `[tui]`, see
+//! `tui_config`). Unknown keys are errors, reported with file, line and column (also for bytes
+//! that are not UTF-8), so a typo never silently falls back to a default.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
 use super::error::{Error, Result};
+use super::tui_config::{RawTui, TuiConfig, line_and_column};
 
 /// The whole configuration file.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Clone, Debug, Default)]
 pub struct Config {
     pub worker: WorkerConfig,
+    pub processor: ProcessorConfig,
     pub tui: TuiConfig,
+}
+
+/// The file as read, before the places of `[tui.keys]` entries are turned into lines.
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawConfig {
+    worker: WorkerConfig,
+    processor: ProcessorConfig,
+    tui: RawTui,
+}
+
+/// `[processor]`: how the built-in processors write their results.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProcessorConfig {
+    pub on_conflict: OnConflict,
+}
+
+/// What a built-in processor does when its destination already has a file of the name it
+/// writes. It never replaces that file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnConflict {
+    /// Write under the first free name `STEM (N).EXT`.
+    #[default]
+    Rename,
+    /// Leave the existing file and write nothing there; the item succeeds.
+    Skip,
+    /// Write nothing there; the item fails with the reason.
+    Fail,
 }
 
 /// `[worker]`: how items are processed. Every `fsq work` flag has its key here.
@@ -34,8 +67,13 @@ pub struct WorkerConfig {
     pub retry_delay: Duration,
     #[serde(deserialize_with = "optional_duration")]
     pub poll: Option<Duration>,
+    /// Where the kernel cannot see writers: how long a dropped file must stay unchanged.
+    /// `None`: the default for the filesystem (see `quiet_period_on`).
+    #[serde(deserialize_with = "optional_duration")]
+    pub quiet_period: Option<Duration>,
+    /// How long after its last close a file written in place waits before it is claimed.
     #[serde(deserialize_with = "duration")]
-    pub quiet_period: Duration,
+    pub settle_time: Duration,
     #[serde(deserialize_with = "duration")]
     pub grace: Duration,
     #[serde(deserialize_with = "size")]
@@ -60,6 +98,29 @@ pub struct WorkerConfig {
     pub log_keep: usize,
 }
 
+/// The quiet period on a local filesystem, used only for files whose writers the kernel will
+/// not name to this worker (another user's file, without `CAP_LEASE`).
+pub const DEFAULT_QUIET_LOCAL: Duration = Duration::from_secs(2);
+/// The quiet period on network filesystems, where quiet time is the only signal: longer than
+/// an NFS client's write-back interval (30 s by default), so a slow upload whose data reaches
+/// the server in bursts is not mistaken for a finished one.
+pub const DEFAULT_QUIET_REMOTE: Duration = Duration::from_secs(60);
+/// Settle time after a close: a shell's `>` then `>>`, or a program that creates a file and
+/// fills it, reopens within milliseconds; a second costs only files written in place.
+pub const DEFAULT_SETTLE: Duration = Duration::from_secs(1);
+
+impl WorkerConfig {
+    /// The quiet period that applies on a filesystem where writers on other hosts cannot be
+    /// seen (`remote`) or on a local one.
+    pub fn quiet_period_on(&self, remote: bool) -> Duration {
+        self.quiet_period.unwrap_or(if remote {
+            DEFAULT_QUIET_REMOTE
+        } else {
+            DEFAULT_QUIET_LOCAL
+        })
+    }
+}
+
 /// The built-in processors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -81,7 +142,8 @@ impl Default for WorkerConfig {
             max_attempts: 3,
             retry_delay: Duration::from_secs(30),
             poll: None,
-            quiet_period: Duration::from_secs(2),
+            quiet_period: None,
+            settle_time: DEFAULT_SETTLE,
             grace: Duration::from_secs(10),
             log_cap: 1 << 20,
             heartbeat: Duration::from_secs(2),
@@ -96,43 +158,67 @@ impl Default for WorkerConfig {
     }
 }
 
-/// `[tui]`: how the commander looks when opened on this queue.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct TuiConfig {
-    pub theme: Option<String>,
-    pub left: Option<String>,
-    pub right: Option<String>,
-    /// Key map overrides: action name to key (see the README's key map).
-    pub keys: toml::Table,
-}
-
 impl Config {
     /// Reads a config file; a missing file gives the defaults, a broken one an error with the
     /// line and column of the problem.
     pub fn load(path: &Path) -> Result<Config> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Config::parse(&text, path),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(err) => Err(Error::io(path, err)),
-        }
+        load_toml(path, Config::parse)
     }
 
     /// Parses config text; `path` only names the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        toml::from_str(text).map_err(|err| {
-            let offset = err.span().map_or(0, |span| span.start);
-            let before = &text[..offset.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-            Error::Config {
-                path: path.to_path_buf(),
-                line,
-                column,
-                message: err.message().to_string(),
-            }
+        let raw: RawConfig = parse_toml(text, path)?;
+        Ok(Config {
+            worker: raw.worker,
+            processor: raw.processor,
+            tui: raw.tui.locate(text),
         })
     }
+}
+
+/// Reads a TOML settings file with `parse`; a missing file gives the defaults, bytes that are
+/// not UTF-8 an error at the first of them.
+pub(super) fn load_toml<T: Default>(
+    path: &Path,
+    parse: impl FnOnce(&str, &Path) -> Result<T>,
+) -> Result<T> {
+    match read_utf8(path) {
+        Ok(text) => parse(&text, path),
+        Err(Error::Io { cause, .. }) if cause.kind() == std::io::ErrorKind::NotFound => {
+            Ok(T::default())
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// The text of a settings file (a config, a theme): bytes that are not UTF-8 are an error that
+/// names the line and column where they start.
+pub fn read_utf8(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|err| Error::io(path, err))?;
+    String::from_utf8(bytes).map_err(|err| {
+        let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
+        let valid = std::str::from_utf8(valid).unwrap_or("");
+        let (line, column) = line_and_column(valid, valid.len());
+        Error::Config {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: "not UTF-8 text (a settings file must be UTF-8)".into(),
+        }
+    })
+}
+
+/// Parses TOML text into `T`, naming `path`, the line and the column in errors.
+pub fn parse_toml<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T> {
+    toml::from_str(text).map_err(|err| {
+        let (line, column) = line_and_column(text, err.span().map_or(0, |span| span.start));
+        Error::Config {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: err.message().to_string(),
+        }
+    })
 }
 
 /// Parses `500ms`, `30s`, `2m`, `2h`, `1d`, `1h30m` or a bare number of seconds.
@@ -248,6 +334,18 @@ mod tests {
         let config = Config::parse(super::super::DEFAULT_CONFIG, Path::new("c")).unwrap();
         assert_eq!(config.worker.max_attempts, 3);
         assert_eq!(config.worker.output, PathBuf::from("_out"));
+        assert_eq!(config.worker.settle_time, DEFAULT_SETTLE);
+        assert_eq!(config.worker.quiet_period_on(true), DEFAULT_QUIET_REMOTE);
+        assert_eq!(config.worker.quiet_period_on(false), DEFAULT_QUIET_LOCAL);
+    }
+
+    #[test]
+    fn a_quiet_period_given_applies_on_every_filesystem() {
+        let text = "[worker]\nquiet_period = \"5s\"\nsettle_time = \"200ms\"\n";
+        let config = Config::parse(text, Path::new("c")).unwrap().worker;
+        assert_eq!(config.quiet_period_on(true), Duration::from_secs(5));
+        assert_eq!(config.quiet_period_on(false), Duration::from_secs(5));
+        assert_eq!(config.settle_time, Duration::from_millis(200));
     }
 
     #[test]

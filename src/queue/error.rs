@@ -18,7 +18,7 @@ pub enum Error {
     Ambiguous { name: String, states: String },
     #[error("{0}: the item vanished (moved or deleted by someone else)")]
     Vanished(String),
-    #[error("{0}: is a symbolic link; refusing it (use --follow to enqueue its target)")]
+    #[error("{0}: is a symbolic link; refusing it (its target can be enqueued instead)")]
     Symlink(String),
     #[error("{0}: not a regular file")]
     NotRegular(String),

@@ -183,9 +183,20 @@ impl Queue {
     /// Moves `item` within its folder to `position` by renaming it alone: it gets a sort key
     /// between its new neighbours (see `order_key`). Lists the folder to find them.
     pub fn reorder(&self, item: &Item, position: &Position) -> Result<Item> {
-        let others: Vec<Item> = self
-            .list(item.state)?
-            .into_iter()
+        let listing = self.list(item.state)?;
+        self.reorder_among(item, position, &listing)
+    }
+
+    /// Like `reorder`, with the folder's items (in processing order) already listed.
+    pub fn reorder_among(
+        &self,
+        item: &Item,
+        position: &Position,
+        listing: &[Item],
+    ) -> Result<Item> {
+        let others: Vec<&Item> = listing
+            .iter()
+            .filter(|other| other.state == item.state)
             .filter(|other| other.file != item.file || other.owner != item.owner)
             .collect();
         let index_of = |anchor: &Item| {
@@ -474,6 +485,68 @@ mod tests {
         );
         let renamed = after.iter().filter(|i| i.id().is_some()).count();
         assert_eq!(renamed, 1, "only the moved item got a new name");
+    }
+
+    #[test]
+    fn random_reorders_on_disk_rename_one_file_each_and_keep_every_name() {
+        let mut people: Vec<String> = (1..=15).map(|n| format!("IMG_{n:04}.JPG")).collect();
+        people.extend((1..=10).map(|n| format!("Scan ({n}).pdf")));
+        people.extend((1495..1505).map(|n| format!("Отчёт {n}.docx")));
+        people.extend(
+            [
+                "Hello!World.txt",
+                "-rf",
+                "(draft) b",
+                "#42 x",
+                "報告書.pdf",
+                "a",
+            ]
+            .map(String::from),
+        );
+        let refs: Vec<&str> = people.iter().map(String::as_str).collect();
+        let (_dir, q) = queue_with(&refs);
+        let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng as usize
+        };
+        let displays = |items: &[Item]| {
+            let mut d: Vec<OsString> = items.iter().map(|i| i.display().to_owned()).collect();
+            d.sort();
+            d
+        };
+        let start = q.list(State::Pending).unwrap();
+        for _ in 0..300 {
+            let before = q.list(State::Pending).unwrap();
+            let moved = before[next() % before.len()].clone();
+            let anchor = before[next() % before.len()].clone();
+            let position = match next() % 4 {
+                0 => Position::First,
+                1 => Position::Last,
+                2 => Position::Before(anchor.clone()),
+                _ => Position::After(anchor.clone()),
+            };
+            if anchor == moved && matches!(position, Position::Before(_) | Position::After(_)) {
+                continue;
+            }
+            let renamed = q.reorder(&moved, &position).unwrap();
+            let after = q.list(State::Pending).unwrap();
+            // `ls` order: the listing is byte order, and it has the item where it was asked.
+            let files: Vec<&OsString> = after.iter().map(|i| &i.file).collect();
+            assert!(files.windows(2).all(|w| w[0] < w[1]));
+            let at = after.iter().position(|i| i.file == renamed.file).unwrap();
+            match &position {
+                Position::First => assert_eq!(at, 0),
+                Position::Last => assert_eq!(at, after.len() - 1),
+                Position::Before(a) => assert_eq!(after[at + 1].file, a.file),
+                Position::After(a) => assert_eq!(after[at - 1].file, a.file),
+            }
+            let gone = before.iter().filter(|i| !after.contains(i)).count();
+            assert!(gone <= 1, "one rename per move");
+            assert_eq!(displays(&after), displays(&start), "no part of a name lost");
+        }
     }
 
     #[test]

@@ -12,7 +12,8 @@ use super::order_key::processing_order;
 use super::{Item, META, Queue, State};
 
 /// Something in the queue root that can never be an item: a symlink, a FIFO, a socket or a
-/// stray folder. Workers move these to `failed/` with `reason`.
+/// device. Workers move these to `failed/` with `reason`, where they are listed and counted with
+/// the failed items. (A folder in the root is not a stray: it is left where it is.)
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stray {
     pub file: OsString,
@@ -56,7 +57,7 @@ impl Queue {
             }
         } else {
             for (file, kind) in read_dir(&dir)? {
-                if kind.is_file() && is_item_name(&file) {
+                if lists(state, kind) && is_item_name(&file) {
                     items.push(Item {
                         state,
                         owner: None,
@@ -77,7 +78,9 @@ impl Queue {
         let mut items: Vec<Item> = files
             .iter()
             .filter(|file| is_item_name(file))
-            .filter(|file| fs::symlink_metadata(dir.join(file)).is_ok_and(|m| m.is_file()))
+            .filter(|file| {
+                fs::symlink_metadata(dir.join(file)).is_ok_and(|m| lists(state, m.file_type()))
+            })
             .map(|file| Item {
                 state,
                 owner: None,
@@ -95,12 +98,7 @@ impl Queue {
         for (file, kind) in read_dir(&self.root)? {
             let reason = if kind.is_symlink() {
                 "a symbolic link, never followed"
-            } else if kind.is_dir() {
-                if is_reserved_folder(&file) || !is_item_name(&file) {
-                    continue;
-                }
-                "a folder, not a file"
-            } else if kind.is_file() || !is_item_name(&file) {
+            } else if kind.is_dir() || kind.is_file() || !is_item_name(&file) {
                 continue;
             } else {
                 "not a regular file (FIFO, socket or device)"
@@ -108,6 +106,28 @@ impl Queue {
             strays.push(Stray { file, reason });
         }
         Ok(strays)
+    }
+
+    /// Folders in the root that are not the queue's own (`mkdir "Holiday photos"`, an archived
+    /// `success/` renamed): never items, never moved, shown for what they are.
+    pub fn root_folders(&self) -> Result<Vec<OsString>> {
+        let mut folders: Vec<OsString> = read_dir(&self.root)?
+            .into_iter()
+            .filter(|(name, kind)| kind.is_dir() && is_item_name(name) && !is_reserved_folder(name))
+            .map(|(name, _)| name)
+            .collect();
+        folders.sort_unstable_by(|a, b| processing_order(a, b));
+        Ok(folders)
+    }
+
+    /// Which of `files` are folders in the root now (as `root_folders` counts them).
+    pub fn root_folders_named(&self, files: &[OsString]) -> Vec<OsString> {
+        files
+            .iter()
+            .filter(|name| is_item_name(name) && !is_reserved_folder(name))
+            .filter(|name| fs::symlink_metadata(self.root.join(name)).is_ok_and(|m| m.is_dir()))
+            .cloned()
+            .collect()
     }
 
     /// Every item of every state, for resolving names.
@@ -123,6 +143,12 @@ impl Queue {
             .collect();
         Ok(Snapshot { items, whole_names })
     }
+}
+
+/// Whether an entry of this kind is listed in `state`: regular files everywhere, and in failed/
+/// anything else too (the strays workers put there), so nothing sits there unseen and uncounted.
+fn lists(state: State, kind: fs::FileType) -> bool {
+    kind.is_file() || state == State::Failed
 }
 
 /// Folders in the root that belong to the queue: the state folders, `_meta`, and any folder whose
@@ -245,8 +271,30 @@ mod tests {
         fs::create_dir(q.root().join("stray")).unwrap();
         assert_eq!(names(&q.list(State::Pending).unwrap()), ["C", "a", "b"]);
         let strays: Vec<_> = q.strays().unwrap().into_iter().map(|s| s.file).collect();
-        assert_eq!(strays.len(), 2);
-        assert!(strays.contains(&"link".into()) && strays.contains(&"stray".into()));
+        assert_eq!(strays, ["link"], "a folder is not a stray");
+        assert_eq!(q.root_folders().unwrap(), ["stray"]);
+    }
+
+    #[test]
+    fn strays_in_failed_are_listed_with_the_failed_items() {
+        let (_dir, q) = queue_with(&[]);
+        let failed = q.state_dir(State::Failed);
+        fs::create_dir_all(&failed).unwrap();
+        fs::write(failed.join("bad.txt"), "").unwrap();
+        std::os::unix::fs::symlink("nowhere", failed.join("link")).unwrap();
+        fs::create_dir(failed.join("Holiday photos")).unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            failed.join("pipe"),
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let all = ["Holiday photos", "bad.txt", "link", "pipe"];
+        assert_eq!(names(&q.list(State::Failed).unwrap()), all);
+        let asked: Vec<OsString> = all.iter().map(OsString::from).collect();
+        assert_eq!(names(&q.list_named(State::Failed, &asked)), all);
     }
 
     #[test]

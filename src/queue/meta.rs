@@ -62,8 +62,9 @@ pub struct Progress {
     pub fraction: Option<f64>,
     pub bytes_done: Option<u64>,
     pub bytes_total: Option<u64>,
-    /// Bytes per second for built-ins; for ffmpeg, media seconds per second.
-    pub speed: Option<f64>,
+    /// With its unit; `speed` and `speed_unit` in the record.
+    #[serde(flatten)]
+    pub speed: Option<super::Speed>,
     pub eta_secs: Option<f64>,
     pub elapsed_secs: f64,
     /// The worker running the item.
@@ -225,6 +226,42 @@ pub(crate) fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The `_meta/` folders whose changes a view of the queue follows, and what each holds, so
+/// that no caller needs to know the layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetaKind {
+    /// Attempt records: failure reasons and retry times.
+    Records,
+    Progress,
+    /// Heartbeats.
+    Workers,
+}
+
+impl MetaKind {
+    const ALL: [MetaKind; 3] = [MetaKind::Records, MetaKind::Progress, MetaKind::Workers];
+
+    fn folder(self) -> &'static str {
+        match self {
+            MetaKind::Records => RECORDS,
+            MetaKind::Progress => PROGRESS,
+            MetaKind::Workers => "workers",
+        }
+    }
+
+    /// What the folder `name` directly under `_meta/` holds, if a view cares.
+    pub fn of(name: &OsStr) -> Option<MetaKind> {
+        MetaKind::ALL.into_iter().find(|kind| name == kind.folder())
+    }
+}
+
+/// The `_meta/` folders of the queue at `root` a view watches, with what each holds.
+pub fn watched_meta(root: &Path) -> Vec<(PathBuf, MetaKind)> {
+    MetaKind::ALL
+        .into_iter()
+        .map(|kind| (root.join(super::META).join(kind.folder()), kind))
+        .collect()
 }
 
 #[cfg(test)]

@@ -9,39 +9,57 @@ mod config;
 mod edit;
 mod enqueue;
 mod error;
+mod health;
+mod hidden;
 mod identity;
+mod inotify_limits;
 mod items;
 mod listing;
 mod meta;
 mod mount;
+mod mount_cache;
 mod name;
+mod operations;
 mod order_key;
-mod permissions;
 mod rename;
 mod retention;
+mod speed;
 mod state;
+mod tui_config;
 mod watch_mode;
 mod workers;
 
-pub use config::{Config, Processor, TuiConfig, WorkerConfig, parse_duration, parse_size};
+pub use config::{
+    Config, OnConflict, Processor, ProcessorConfig, WorkerConfig, parse_duration, parse_size,
+    parse_toml, read_utf8,
+};
 pub use edit::FileIdentity;
 pub use enqueue::{AddMode, Source};
 pub use error::{Error, IoContext, Result};
+pub use health::{Space, clock_problem, unsafe_permissions};
+pub use hidden::is_hidden_char;
+pub use inotify_limits::InotifyUse;
 pub use items::{Item, Position};
 pub use listing::{Snapshot, Stray};
-pub use meta::{ItemRecord, Progress, unix_ms};
+pub use meta::{ItemRecord, MetaKind, Progress, unix_ms, watched_meta};
 pub use mount::{MountEntry, MountGuard, MountLost, mount_of};
-pub use name::{ItemId, display_name, is_item_name, json_name, parse as parse_name, printable};
-pub use order_key::processing_order;
-pub use permissions::unsafe_permissions;
+pub use mount_cache::{CacheReport, mount_cache};
+pub use name::{
+    ItemId, display_name, is_item_name, json_name, numbered, parse as parse_name, printable,
+};
+pub use operations::{EditHold, Operation};
+pub use order_key::{name_between, processing_order};
+pub use rename::RenameMode;
+pub use speed::Speed;
 pub use state::{State, UnknownState};
+pub use tui_config::{
+    KeyOverride, Located, TuiConfig, UserConfig, line_and_column, user_config_dir,
+};
 pub use watch_mode::{DEFAULT_POLL, WatchMode, remote_filesystem, watch_mode};
 pub use workers::{Heartbeat, WorkerHealth, WorkerId, WorkerStatus, this_host};
 
 use std::fs;
 use std::path::{Path, PathBuf};
-
-use rename::RenameMode;
 
 /// The queue's own folder in the root.
 pub const META: &str = "_meta";

@@ -244,8 +244,9 @@ pub fn numbered(file: &OsStr, n: u32) -> OsString {
     OsString::from_vec(out)
 }
 
-/// A name fit for one line of a terminal or an error message: control characters and invalid
-/// UTF-8 are shown escaped, so a hostile name can neither move the cursor nor hide itself.
+/// A name fit for one line of a terminal or an error message: control and invisible format
+/// characters (`hidden::is_hidden_char`) and invalid UTF-8 are shown escaped, so a hostile name
+/// can neither move the cursor nor hide or reorder itself.
 pub fn printable(name: &OsStr) -> String {
     let mut out = String::with_capacity(name.len());
     for chunk in name.as_bytes().utf8_chunks() {
@@ -254,7 +255,7 @@ pub fn printable(name: &OsStr) -> String {
                 '\n' => out.push_str("\\n"),
                 '\t' => out.push_str("\\t"),
                 '\r' => out.push_str("\\r"),
-                c if c.is_control() => out.extend(c.escape_unicode()),
+                c if super::hidden::is_hidden_char(c) => out.extend(c.escape_unicode()),
                 c => out.push(c),
             }
         }

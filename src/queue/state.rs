@@ -4,8 +4,10 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Where an item sits, and so what it is doing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum State {
     Pending,
     New,
@@ -60,6 +62,14 @@ impl fmt::Display for State {
 #[derive(Debug, thiserror::Error)]
 #[error("unknown state {0:?} (expected one of: pending new process success failed delayed paused)")]
 pub struct UnknownState(pub String);
+
+impl TryFrom<String> for State {
+    type Error = UnknownState;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        name.parse()
+    }
+}
 
 impl FromStr for State {
     type Err = UnknownState;

@@ -123,12 +123,7 @@ impl Queue {
     /// touched there. Hosts' clocks may differ; the server's is the one all heartbeats share.
     /// Falls back to this host's clock where the queue is read-only.
     pub fn shared_now(&self) -> SystemTime {
-        let probe = self
-            .meta_path("workers")
-            .join(format!(".clock.{}", this_host()));
-        fs::write(&probe, b"")
-            .and_then(|()| fs::metadata(&probe)?.modified())
-            .unwrap_or_else(|_| SystemTime::now())
+        self.touch_clock().unwrap_or_else(|_| SystemTime::now())
     }
 
     /// Every worker with a heartbeat, and whether it is alive.
@@ -190,11 +185,22 @@ impl Queue {
                 .iter()
                 .any(|w| OsStr::new(&w.heartbeat.id) == owner && w.health == WorkerHealth::Alive)
         };
+        let has_heartbeat =
+            |owner: &OsStr| workers.iter().any(|w| OsStr::new(&w.heartbeat.id) == owner);
+        let now = self.shared_now();
         let mut recovered = Vec::new();
         let mut dead_owners: Vec<OsString> = Vec::new();
         for item in claims {
             let owner = item.owner.clone().unwrap_or_default();
             if !owner.is_empty() && alive(&owner) {
+                continue;
+            }
+            if !owner.is_empty()
+                && !has_heartbeat(&owner)
+                && self.claims_young(&owner, now, timeout)
+            {
+                // A worker writes its heartbeat before its first claim, but over a network
+                // filesystem another host may see the claim first: give it the timeout.
                 continue;
             }
             if self.is_link_twin(&item) {
@@ -273,6 +279,13 @@ impl Queue {
     /// folder a claim ends in: one inode, or (where inode numbers are made up, as on sshfs)
     /// indistinguishable, see `identity`. Such a claim is the first half of a link + unlink move
     /// (into the claim, or out of it) that was cut short.
+    /// Whether `process/<owner>/` changed within `timeout` of `now` (the shared clock).
+    fn claims_young(&self, owner: &OsStr, now: SystemTime, timeout: Duration) -> bool {
+        fs::metadata(self.state_dir(State::Process).join(owner))
+            .and_then(|m| m.modified())
+            .is_ok_and(|changed| now.duration_since(changed).unwrap_or_default() <= timeout)
+    }
+
     fn is_link_twin(&self, claimed: &Item) -> bool {
         let path = self.path_of(claimed);
         [
@@ -306,6 +319,24 @@ mod tests {
     use super::super::ItemRecord;
     use super::super::testutil::queue_with;
     use super::*;
+
+    /// Makes `process/<owner>/` look an hour old, as a dead worker's claim folder does.
+    fn age_claims(q: &Queue, owner: &str) {
+        let dir = fs::File::open(q.state_dir(State::Process).join(owner)).unwrap();
+        dir.set_modified(SystemTime::now() - Duration::from_secs(3600))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_claim_without_a_heartbeat_gets_the_timeout_before_recovery() {
+        let (_dir, q) = queue_with(&["a"]);
+        let item = q.list(State::Pending).unwrap().remove(0);
+        q.claim(&item, OsStr::new("starting")).unwrap().unwrap();
+        assert!(q.recover(Duration::from_secs(30), 3).unwrap().is_empty());
+        assert_eq!(q.list(State::Process).unwrap().len(), 1);
+        age_claims(&q, "starting");
+        assert_eq!(q.recover(Duration::from_secs(30), 3).unwrap().len(), 1);
+    }
 
     fn beat(q: &Queue, id: &str, pid: u32) {
         let heartbeat = Heartbeat {
@@ -344,6 +375,7 @@ mod tests {
         let claim_dir = q.state_dir(State::Process).join("ghost");
         fs::create_dir_all(&claim_dir).unwrap();
         fs::hard_link(q.root().join("a"), claim_dir.join("a")).unwrap();
+        age_claims(&q, "ghost");
         q.recover(Duration::from_secs(30), 3).unwrap();
         assert_eq!(q.list(State::Pending).unwrap().len(), 1);
         assert!(q.list(State::Process).unwrap().is_empty());
@@ -367,6 +399,7 @@ mod tests {
             .unwrap()
             .set_modified(mtime)
             .unwrap();
+        age_claims(&q, "ghost");
         q.recover(Duration::from_secs(30), 3).unwrap();
         assert_eq!(q.list(State::Pending).unwrap().len(), 1);
         assert!(q.list(State::Process).unwrap().is_empty());
@@ -383,6 +416,7 @@ mod tests {
             q.state_dir(State::Success).join(&claimed.file),
         )
         .unwrap();
+        age_claims(&q, "ghost");
         assert!(q.recover(Duration::from_secs(30), 3).unwrap().is_empty());
         assert!(q.list(State::Process).unwrap().is_empty());
         assert!(q.list(State::Pending).unwrap().is_empty());
@@ -402,6 +436,7 @@ mod tests {
             },
         )
         .unwrap();
+        age_claims(&q, "ghost");
         let recovered = q.recover(Duration::from_secs(30), 3).unwrap();
         assert_eq!(recovered[0].state, State::Failed);
         assert!(q.record(&recovered[0]).reason.unwrap().contains("ghost"));

@@ -2,7 +2,7 @@
 //! the right state, something to act on), ask for confirmation where mc would, and return the
 //! disk operations as effects. Nothing here touches the disk.
 
-use crate::queue::{State as QState, printable};
+use crate::queue::{Operation, State as QState, printable};
 use crate::worker::StopMode;
 
 use super::dialog::{Confirm, Overlay, Prompt, PromptFor, Then};
@@ -33,6 +33,7 @@ pub fn on_items(model: &mut Model, action: Action) -> Vec<Effect> {
             label: "Name of the new pending text item".into(),
             input: String::new(),
             purpose: PromptFor::NewItem,
+            pristine: false,
         }));
         return Vec::new();
     }
@@ -51,16 +52,12 @@ pub fn on_items(model: &mut Model, action: Action) -> Vec<Effect> {
             Op::Retry { items },
         ),
         Action::Move | Action::Copy => {
-            if state == QState::Process {
-                model.complain("a worker is running these; they leave process/ when it is done");
-                return Vec::new();
-            }
-            if to == QState::Process {
-                model.complain("items enter process/ only when a worker claims them");
-                return Vec::new();
-            }
-            if to == state && action == Action::Move {
-                model.complain(format!("{what} is already in {}", folder(to)));
+            let operation = if action == Action::Move {
+                Operation::Move(to)
+            } else {
+                Operation::Copy(to)
+            };
+            if refused(model, operation, state) {
                 return Vec::new();
             }
             let (title, verb, op) = if action == Action::Move {
@@ -76,10 +73,7 @@ pub fn on_items(model: &mut Model, action: Action) -> Vec<Effect> {
             )
         }
         Action::Delete => {
-            if state == QState::Process {
-                model.complain(
-                    "a worker is running this; stop it first (fsq rm --force deletes anyway)",
-                );
+            if refused(model, Operation::Delete { force: false }, state) {
                 return Vec::new();
             }
             let mut dialog = Confirm::yes_no(
@@ -97,49 +91,63 @@ pub fn on_items(model: &mut Model, action: Action) -> Vec<Effect> {
                 model.complain("only pending items have an order to change");
                 return Vec::new();
             }
-            let Some(item) = model.pane().current().cloned() else {
-                return Vec::new();
-            };
             let place = match action {
                 Action::MoveUp => Place::Up,
                 Action::MoveDown => Place::Down,
                 Action::MoveTop => Place::Top,
                 _ => Place::Bottom,
             };
-            vec![Effect::Disk(Op::Reorder { item, place })]
+            let pane = model.pane();
+            let shown = pane.filter.as_ref().map(|_| {
+                pane.shown
+                    .iter()
+                    .map(|&i| pane.items[i].display().to_os_string())
+                    .collect()
+            });
+            vec![Effect::Disk(Op::Reorder {
+                items,
+                place,
+                shown,
+            })]
         }
-        Action::Retry => only_from(model, &[QState::Failed, QState::Delayed], "retried", || {
-            Op::Retry {
-                items: items.clone(),
-            }
-        }),
-        Action::Hold => only_from(model, &[QState::Pending], "held", || Op::Move {
-            items: items.clone(),
-            to: QState::Paused,
-        }),
-        Action::Resume => only_from(model, &[QState::Paused], "resumed", || Op::Move {
-            items: items.clone(),
-            to: QState::Pending,
-        }),
+        Action::Retry => only_if(model, Operation::Retry, Op::Retry { items }),
+        Action::Hold => only_if(
+            model,
+            Operation::Hold,
+            Op::Move {
+                items,
+                to: QState::Paused,
+            },
+        ),
+        Action::Resume => only_if(
+            model,
+            Operation::Resume,
+            Op::Move {
+                items,
+                to: QState::Pending,
+            },
+        ),
         _ => Vec::new(),
     }
 }
 
-fn only_from(
-    model: &mut Model,
-    from: &[QState],
-    verb: &str,
-    op: impl FnOnce() -> Op,
-) -> Vec<Effect> {
-    if from.contains(&model.pane().state) {
-        return vec![Effect::Disk(op())];
+/// Whether the queue layer's table refuses `operation` from `state`; says why if so.
+fn refused(model: &mut Model, operation: Operation, state: QState) -> bool {
+    match operation.refusal(state) {
+        Some(what) => {
+            model.complain(format!("{}: items can only {what}", folder(state)));
+            true
+        }
+        None => false,
     }
-    let names: Vec<String> = from.iter().map(|s| folder(*s)).collect();
-    model.complain(format!(
-        "only items in {} can be {verb}",
-        names.join(" or ")
-    ));
-    Vec::new()
+}
+
+fn only_if(model: &mut Model, operation: Operation, op: Op) -> Vec<Effect> {
+    let state = model.pane().state;
+    if refused(model, operation, state) {
+        return Vec::new();
+    }
+    vec![Effect::Disk(op)]
 }
 
 fn confirm(model: &mut Model, title: &str, question: String, op: Op) -> Vec<Effect> {
@@ -160,9 +168,10 @@ fn open(model: &mut Model, action: Action) -> Vec<Effect> {
         return Vec::new();
     };
     if action == Action::View {
+        // Where an item has a log (its runs, attempt by attempt), that is what F3 shows.
         let log = matches!(
             item.state,
-            QState::Process | QState::Failed | QState::Delayed
+            QState::Process | QState::Failed | QState::Delayed | QState::Success
         );
         return vec![Effect::View { item, log }];
     }

@@ -41,6 +41,8 @@ pub struct Setup {
     pub engine: Option<Settings>,
     pub poll: Option<Duration>,
     pub heartbeat_timeout: Duration,
+    /// A line for the message bar on the first screen (why the worker is off...).
+    pub notice: Option<String>,
 }
 
 /// Runs the commander until the operator quits or a signal says stop.
@@ -88,10 +90,13 @@ pub fn run(setup: Setup) -> anyhow::Result<()> {
     );
     model.readonly = setup.readonly;
     model.queue.watch.mode = mode;
+    model.queue.host = crate::queue::this_host();
     model.engine = engine.as_ref().map(Engine::status);
     model.now = SystemTime::now();
     if setup.readonly {
         model.say("read-only: the queue is shown, never changed");
+    } else if let Some(notice) = &setup.notice {
+        model.say(notice.clone());
     }
 
     let looped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -152,15 +157,6 @@ fn event_loop(
                 Some(Effect::Suspend) => {
                     terminal::suspend(term).context("cannot take the terminal back")?;
                     model.dirty = true;
-                }
-                Some(Effect::ViewerRefresh) => {
-                    // One stat and at most a bounded read, for a followed log: cheap enough to
-                    // do here, and the viewer cannot leave the loop's thread while it is shown.
-                    if let Some(Overlay::Viewer(viewer)) = &mut model.overlay
-                        && viewer.refresh().unwrap_or(false)
-                    {
-                        model.dirty = true;
-                    }
                 }
                 _ => {}
             }

@@ -11,14 +11,15 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread;
 use std::time::Duration;
 
-use crate::queue::{Item, Queue, State as QState};
+use crate::queue::{Item, Queue, State as QState, remote_filesystem};
+use crate::worker::being_written;
 
 use super::editor::{Editor, SaveRequest};
 use super::effect::{Effect, Op};
 use super::event::Event;
 use super::ops;
 use super::pane::{Details, Key};
-use super::viewer::{ReadRequest, Viewer};
+use super::viewer::{LookRequest, ReadRequest, Viewer};
 
 /// Handles to the background threads; dropping it lets them end.
 pub struct Background {
@@ -43,7 +44,9 @@ enum Read {
         log: bool,
     },
     Edit(Item),
+    Info(Item),
     Chunk(ReadRequest),
+    Look(LookRequest),
 }
 
 /// Changes, in the order asked.
@@ -98,11 +101,29 @@ impl Background {
             Effect::Save(request) => self.ops.send(Job::Save(request)).is_ok(),
             Effect::View { item, log } => self.reads.send(Read::View { item, log }).is_ok(),
             Effect::Edit(item) => self.reads.send(Read::Edit(item)).is_ok(),
+            Effect::Info(item) => self.reads.send(Read::Info(item)).is_ok(),
             Effect::ViewerRead(request) => self.reads.send(Read::Chunk(request)).is_ok(),
+            Effect::ViewerLook(request) => self.reads.send(Read::Look(request)).is_ok(),
             other => return Some(other),
         };
         let _ = sent;
         None
+    }
+}
+
+/// Holds the item out of the workers' reach, then reads it for the editor; a failed read ends
+/// the hold at once.
+fn open_editor(queue: &Queue, item: &crate::queue::Item) -> Event {
+    let hold = match queue.hold_for_edit(item) {
+        Ok(hold) => hold,
+        Err(err) => return Event::OpenFailed(err.to_string()),
+    };
+    match Editor::open(queue, &hold.item) {
+        Ok(editor) => Event::EditorOpened(Box::new(editor.holding(hold))),
+        Err(err) => {
+            let _ = queue.release_edit(&hold);
+            Event::OpenFailed(err.to_string())
+        }
     }
 }
 
@@ -132,6 +153,13 @@ fn lister(queue: &Queue, requests: &Receiver<List>, events: &Sender<Event>) {
         for (state, files) in named {
             let files: Vec<OsString> = files.into_iter().collect();
             let found = queue.list_named(state, &files);
+            if state == QState::Pending {
+                let found = queue.root_folders_named(&files);
+                let asked = Some(files.clone());
+                if events.send(Event::RootFolders { asked, found }).is_err() {
+                    return;
+                }
+            }
             if events
                 .send(Event::Rechecked {
                     state,
@@ -144,6 +172,14 @@ fn lister(queue: &Queue, requests: &Receiver<List>, events: &Sender<Event>) {
             }
         }
         for state in whole {
+            if state == QState::Pending
+                && let Ok(found) = queue.root_folders()
+                && events
+                    .send(Event::RootFolders { asked: None, found })
+                    .is_err()
+            {
+                return;
+            }
             let event = match queue.list(state) {
                 Ok(items) => Event::Listed { state, items },
                 Err(err) => Event::ListFailed {
@@ -159,6 +195,7 @@ fn lister(queue: &Queue, requests: &Receiver<List>, events: &Sender<Event>) {
 }
 
 fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, timeout: Duration) {
+    let local = remote_filesystem(queue.root()).is_none();
     while let Ok(first) = requests.recv() {
         let (mut stat, mut progress, mut workers) = (Vec::new(), false, false);
         let mut out = Vec::new();
@@ -168,10 +205,12 @@ fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, time
                 Read::Progress => progress = true,
                 Read::Workers => workers = true,
                 Read::View { item, log } => out.push(open_viewer(queue, &item, log)),
-                Read::Edit(item) => out.push(match Editor::open(queue, &item) {
-                    Ok(editor) => Event::EditorOpened(Box::new(editor)),
-                    Err(err) => Event::OpenFailed(err.to_string()),
+                Read::Edit(item) => out.push(open_editor(queue, &item)),
+                Read::Look(request) => out.push(match request.run() {
+                    Ok(looked) => Event::ViewerLooked(looked),
+                    Err(err) => Event::OpenFailed(format!("cannot read: {err}")),
                 }),
+                Read::Info(item) => out.push(Event::InfoRead(super::info::read(queue, &item))),
                 Read::Chunk(request) => out.push(match request.read() {
                     Ok(chunk) => Event::ViewerChunk(chunk),
                     Err(err) => Event::OpenFailed(format!("cannot read: {err}")),
@@ -180,7 +219,9 @@ fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, time
         }
         if !stat.is_empty() {
             out.push(Event::Details(
-                stat.iter().map(|item| details(queue, item)).collect(),
+                stat.iter()
+                    .map(|item| details(queue, item, local))
+                    .collect(),
             ));
         }
         if progress {
@@ -189,7 +230,7 @@ fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, time
         if workers {
             match queue.workers(timeout) {
                 Ok(list) => out.push(Event::Workers(list)),
-                Err(err) => out.push(Event::Done(super::event::Outcome {
+                Err(err) => out.push(Event::Done(super::event::OpDone {
                     message: format!("cannot read workers: {err}"),
                     error: true,
                     ..Default::default()
@@ -204,11 +245,15 @@ fn reader(queue: &Queue, requests: &Receiver<Read>, events: &Sender<Event>, time
     }
 }
 
-fn details(queue: &Queue, item: &Item) -> (QState, Key, Details) {
-    let meta = fs::symlink_metadata(queue.path_of(item)).ok();
+/// What a stat and the records say about an item; `local`: the queue is on a local filesystem,
+/// where the kernel can tell a pending file still being written.
+fn details(queue: &Queue, item: &Item, local: bool) -> (QState, Key, Details) {
+    let path = queue.path_of(item);
+    let meta = fs::symlink_metadata(&path).ok();
     let mut found = Details {
         size: meta.as_ref().map_or(0, |m| m.len()),
         modified: meta.and_then(|m| m.modified().ok()),
+        arriving: local && item.state == QState::Pending && being_written(&path) == Some(true),
         ..Details::default()
     };
     if matches!(item.state, QState::Failed | QState::Delayed) {

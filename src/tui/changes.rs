@@ -1,21 +1,24 @@
 //! What a batch of file events adds up to, reduced to what the commander must read again.
 //!
-//! A state folder either needs a full re-list (`states`) or only a look at the few names that
-//! changed in it (`names`): re-listing and sorting a 90,000-item folder for one rename takes
-//! longer than the 100 ms the view may lag, while an `lstat` of a handful of names does not.
-//! A state is never in both. Past `NAME_CAP` names in one state, or where names cannot be
-//! trusted (claim folders in `process/`, a state folder itself, the poller, a kernel overflow),
-//! the state falls back to a full re-list.
+//! A state folder either needs a full re-list (`states`) or only a look at the names that
+//! changed in it (`names`): re-listing and sorting a 1,000,000-item folder costs over a second
+//! and a copy of the folder in memory, while an `lstat` per changed name costs what the burst
+//! costs. A state is never in both. Past `NAME_CAP` names in one state (where a listing is
+//! cheaper than that many `lstat`s in any folder that size), or where names cannot be trusted
+//! (claim folders in `process/`, a state folder itself, the poller, a kernel overflow), the
+//! state falls back to a full re-list.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::path::{Component, Path};
 use std::time::SystemTime;
 
-use crate::queue::{META, State as QState};
+use crate::queue::{META, MetaKind, State as QState};
 
-/// Names kept per state before a full re-list is cheaper than looking at each.
-pub const NAME_CAP: usize = 256;
+/// Names kept per state before a full re-list is cheaper than looking at each: an `lstat` costs
+/// about as much as listing and sorting 20 entries, so a folder smaller than this many times 20
+/// is listed sooner; one larger is looked at name by name.
+pub const NAME_CAP: usize = 50_000;
 
 /// What changed, reduced to what the commander re-reads.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -93,15 +96,15 @@ impl Changes {
                 Some(state) => self.relist(state),
                 None => self.name(QState::Pending, one),
             },
-            [meta, kind, ..] if *meta == META => match kind.to_str() {
-                Some("progress") => self.progress = true,
-                Some("workers") => self.workers = true,
-                Some("items") => {
+            [meta, kind, ..] if *meta == META => match MetaKind::of(kind) {
+                Some(MetaKind::Progress) => self.progress = true,
+                Some(MetaKind::Workers) => self.workers = true,
+                Some(MetaKind::Records) => {
                     // A failure reason or retry time changed.
                     self.relist(QState::Failed);
                     self.relist(QState::Delayed);
                 }
-                _ => {}
+                None => {}
             },
             [first, file] => match state_of(first) {
                 // Claim folders: items there have owners; process/ holds only running items.

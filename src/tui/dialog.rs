@@ -8,6 +8,7 @@ use crate::queue::State as QState;
 
 use super::editor::Editor;
 use super::effect::Effect;
+use super::info::InfoPage;
 use super::keymap::{Action, Context, Keymap};
 use super::viewer::Viewer;
 
@@ -26,6 +27,11 @@ pub enum Overlay {
     Help {
         scroll: usize,
     },
+    /// `i`: the cursor item's info page.
+    Info {
+        page: InfoPage,
+        scroll: usize,
+    },
 }
 
 impl std::fmt::Debug for Overlay {
@@ -37,6 +43,7 @@ impl std::fmt::Debug for Overlay {
             Overlay::Prompt(p) => write!(f, "Prompt({:?})", p.title),
             Overlay::StateMenu { cursor } => write!(f, "StateMenu({cursor})"),
             Overlay::Help { scroll } => write!(f, "Help({scroll})"),
+            Overlay::Info { page, scroll } => write!(f, "Info({:?}, {scroll})", page.title),
         }
     }
 }
@@ -68,6 +75,8 @@ pub struct Prompt {
     pub label: String,
     pub input: String,
     pub purpose: PromptFor,
+    /// The input is a suggestion nobody has touched yet: typing replaces it, Backspace clears it.
+    pub pristine: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,7 +131,9 @@ impl Overlay {
                 Some(Action::Confirm) => Decision::Entered(prompt.purpose, prompt.input.clone()),
                 Some(Action::Cancel) => Decision::Close,
                 _ => {
+                    let pristine = std::mem::take(&mut prompt.pristine);
                     match key.code {
+                        KeyCode::Backspace if pristine => prompt.input.clear(),
                         KeyCode::Backspace => {
                             prompt.input.pop();
                         }
@@ -131,9 +142,12 @@ impl Overlay {
                                 .modifiers
                                 .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
                         {
+                            if pristine {
+                                prompt.input.clear();
+                            }
                             prompt.input.push(c)
                         }
-                        _ => {}
+                        _ => prompt.pristine = pristine,
                     }
                     Decision::Open
                 }
@@ -156,19 +170,12 @@ impl Overlay {
                     _ => Decision::Open,
                 },
             },
-            Overlay::Help { scroll } => match action {
-                Some(Action::NextChoice) => {
-                    *scroll = scroll.saturating_add(1);
-                    Decision::Open
-                }
-                Some(Action::PreviousChoice) => {
-                    *scroll = scroll.saturating_sub(1);
-                    Decision::Open
-                }
-                _ => Decision::Close,
-            },
-            // The components take their keys in `input`, which knows their outcomes.
-            Overlay::Viewer(_) | Overlay::Editor(_) => Decision::Open,
+            // The components, and the scrolling pages (which need the screen's height), take
+            // their keys in `input`.
+            Overlay::Viewer(_)
+            | Overlay::Editor(_)
+            | Overlay::Help { .. }
+            | Overlay::Info { .. } => Decision::Open,
         }
     }
 }

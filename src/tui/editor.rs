@@ -25,7 +25,7 @@ use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 use tui_textarea::TextArea;
 use unicode_width::UnicodeWidthStr;
 
-use crate::queue::{self, Item, Queue, printable};
+use crate::queue::{self, EditHold, Item, Queue, printable};
 
 pub use save::{SaveRequest, SaveTarget, Saved};
 
@@ -110,6 +110,10 @@ pub struct Editor {
     asking_to_close: bool,
     message: Option<Message>,
     style: EditStyle,
+    /// The hold that keeps workers off the item while it is open; ended when the editor closes.
+    hold: Option<EditHold>,
+    /// The last save over the item was refused: F7 keeps the text as a new item instead.
+    refused: bool,
 }
 
 impl Editor {
@@ -148,6 +152,21 @@ impl Editor {
         ))
     }
 
+    /// The editor with `hold` to end when it closes.
+    pub fn holding(mut self, hold: EditHold) -> Editor {
+        if hold.item.state != hold.home {
+            let home = crate::tui::actions::folder(hold.home);
+            self.title = format!("{}, held: back to {home} on close", self.title);
+        }
+        self.hold = Some(hold);
+        self
+    }
+
+    /// The hold to end now that the editor is closing.
+    pub fn take_hold(&mut self) -> Option<EditHold> {
+        self.hold.take()
+    }
+
     /// An empty editor for a new pending item called `name` (F7); the first save creates it.
     pub fn new_item(name: &OsStr) -> Editor {
         let target = SaveTarget::Create {
@@ -177,6 +196,8 @@ impl Editor {
             asking_to_close: false,
             message: None,
             style: EditStyle::default(),
+            hold: None,
+            refused: false,
         };
         editor.set_style(EditStyle::default());
         editor
@@ -220,6 +241,7 @@ impl Editor {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::F(2) => self.save(false),
+            KeyCode::F(7) if self.refused => self.keep_as_new_item(),
             KeyCode::Char('s') | KeyCode::Char('S') if ctrl => self.save(false),
             KeyCode::Esc | KeyCode::F(10) if self.is_modified() => {
                 self.asking_to_close = true;
@@ -277,6 +299,20 @@ impl Editor {
         })
     }
 
+    /// After a refused save: the text becomes a new pending item named like the original (or
+    /// its first free numbered variant), and the editor goes on with that item.
+    fn keep_as_new_item(&mut self) -> EditorOutcome {
+        let SaveTarget::Replace { item, .. } = &self.target else {
+            return EditorOutcome::Continue;
+        };
+        self.target = SaveTarget::Create {
+            name: item.display().to_os_string(),
+        };
+        self.refused = false;
+        // The new item is not held: close once it is saved, before a worker takes it.
+        self.save(true)
+    }
+
     /// The save the app ran succeeded. Returns `Close` if the operator asked to save and close.
     pub fn saved(&mut self, saved: Saved) -> EditorOutcome {
         if let Some(revision) = self.saving.take() {
@@ -300,7 +336,12 @@ impl Editor {
     pub fn save_failed(&mut self, message: impl Into<String>) {
         self.saving = None;
         self.close_after_save = false;
-        self.show(&message.into(), true);
+        let mut message = message.into();
+        if matches!(self.target, SaveTarget::Replace { .. }) {
+            self.refused = true;
+            message.push_str(" (F7 keeps it as a new pending item)");
+        }
+        self.show(&message, true);
     }
 
     fn show(&mut self, text: &str, is_error: bool) {

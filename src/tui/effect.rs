@@ -2,10 +2,10 @@
 //! them to background threads (disk work), the embedded engine, or the loop itself (quit), and
 //! whatever they produce comes back as an `Event`.
 
-use crate::queue::{Item, State as QState};
+use crate::queue::{EditHold, Item, State as QState};
 
 use super::editor::SaveRequest;
-use super::viewer::ReadRequest;
+use super::viewer::{LookRequest, ReadRequest};
 use crate::worker::StopMode;
 
 /// Work to be done off the render path.
@@ -34,10 +34,12 @@ pub enum Effect {
     View { item: Item, log: bool },
     /// Read an item for the editor.
     Edit(Item),
+    /// Gather an item's info page.
+    Info(Item),
     /// Read more of the file in the open viewer.
     ViewerRead(ReadRequest),
-    /// Look at the open viewer's file again (a followed log grows).
-    ViewerRefresh,
+    /// Look at the open viewer's file again (a followed log grows), off the event loop.
+    ViewerLook(LookRequest),
     /// Save the editor's text.
     Save(SaveRequest),
     /// Leave the commander; running jobs are handled per the mode.
@@ -64,12 +66,17 @@ pub enum Op {
     Retry {
         items: Vec<Item>,
     },
-    /// Move a pending item within the order; worked out against a fresh listing, so quick
-    /// repeated presses each move it one more place.
+    /// Move pending items (the selection, or the cursor item) within the order; worked out
+    /// against a fresh listing, so quick repeated presses each move them one more place.
     Reorder {
-        item: Item,
+        items: Vec<Item>,
         place: Place,
+        /// With a filter on, the display names it shows: items only move among these, never
+        /// past one the operator cannot see.
+        shown: Option<Vec<std::ffi::OsString>>,
     },
+    /// The editor closed: its item goes back where it was held from.
+    ReleaseEdit(EditHold),
 }
 
 /// Where `Op::Reorder` puts an item.
@@ -91,7 +98,6 @@ impl PartialEq for Effect {
             (Recheck { state: a, files: x }, Recheck { state: b, files: y }) => a == b && x == y,
             (Stat(a), Stat(b)) => a == b,
             (ReadProgress, ReadProgress) | (ReadWorkers, ReadWorkers) => true,
-            (ViewerRefresh, ViewerRefresh) => true,
             (Disk(a), Disk(b)) => a == b,
             (PauseEngine(a), PauseEngine(b)) => a == b,
             (SetSlots(a), SetSlots(b)) => a == b,

@@ -8,8 +8,9 @@ use crate::worker::{self, EngineStatus};
 
 use super::changes::Changes;
 use super::editor::{Editor, Saved};
+use super::info::InfoPage;
 use super::pane::{Details, Key};
-use super::viewer::{Chunk, Viewer};
+use super::viewer::{Chunk, Looked, Viewer};
 
 pub enum Event {
     /// A key, mouse or resize event from the terminal.
@@ -22,6 +23,12 @@ pub enum Event {
         files: Vec<OsString>,
         found: Vec<Item>,
     },
+    /// Folders in the queue root (never items): all of them when `asked` is `None`, else which
+    /// of the names asked about are folders now.
+    RootFolders {
+        asked: Option<Vec<OsString>>,
+        found: Vec<OsString>,
+    },
     /// A state could not be listed.
     ListFailed { state: QState, error: String },
     /// Stat results for items on screen.
@@ -33,17 +40,21 @@ pub enum Event {
     /// Files changed on disk (batched by the watcher, or found by a poll).
     Changed(Changes),
     /// A report from the embedded engine.
-    Worker(worker::Event),
+    Worker(worker::EngineEvent),
     /// The embedded engine's slots or pause changed.
     Engine(EngineStatus),
     /// A disk operation finished.
-    Done(Outcome),
+    Done(OpDone),
     /// The viewer is open (read off the render path).
     ViewerOpened { viewer: Box<Viewer>, follow: bool },
     /// More of the viewed file.
     ViewerChunk(Chunk),
+    /// What another look at the viewed file found.
+    ViewerLooked(Looked),
     /// The editor has read its item.
     EditorOpened(Box<Editor>),
+    /// An item's info page, gathered.
+    InfoRead(InfoPage),
     /// The viewer or editor could not be opened.
     OpenFailed(String),
     /// The editor's save went through, or why not.
@@ -56,7 +67,7 @@ pub enum Event {
 
 /// What a disk operation did.
 #[derive(Debug, Default)]
-pub struct Outcome {
+pub struct OpDone {
     pub message: String,
     pub error: bool,
     /// States whose listings changed.

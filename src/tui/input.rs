@@ -14,6 +14,9 @@ use super::effect::Effect;
 use super::keymap::{Action, Context, Keymap};
 use super::layout;
 use super::model::Model;
+use super::render::{clamp_scroll, help_lines, page_rows};
+use super::search::{self, Searched};
+use super::sort::SortMode;
 use super::update::{keep_cursors_in_view, list_height, workers_rows};
 use super::viewer::ViewerOutcome;
 
@@ -28,6 +31,9 @@ pub fn handle(model: &mut Model, keys: &Keymap, input: Term) -> Vec<Effect> {
             if let Some(effects) = component_key(model, key) {
                 return effects;
             }
+            if page_key(model, keys, &key) {
+                return Vec::new();
+            }
             if let Some(mut overlay) = model.overlay.take() {
                 let decision = overlay.handle_key(keys, &key);
                 if decision == Decision::Open {
@@ -35,6 +41,12 @@ pub fn handle(model: &mut Model, keys: &Keymap, input: Term) -> Vec<Effect> {
                     return Vec::new();
                 }
                 return decided(model, decision);
+            }
+            if model.pane().search.is_some()
+                && search::key(model.pane_mut(), keys, &key) == Searched::Taken
+            {
+                keep_cursors_in_view(model);
+                return Vec::new();
             }
             match keys.action(Context::Pane, &key) {
                 Some(action) => {
@@ -82,7 +94,8 @@ fn entered(model: &mut Model, purpose: PromptFor, text: String) -> Vec<Effect> {
             let select = purpose == PromptFor::Select;
             let n = model.pane_mut().select_matching(&text, select);
             let verb = if select { "selected" } else { "unselected" };
-            model.say(format!("{n} items {verb} by {text:?}"));
+            let what = super::text::count(n, "item");
+            model.say(format!("{what} {verb} by {text:?}"));
             Vec::new()
         }
         PromptFor::Filter => {
@@ -169,6 +182,13 @@ fn act(model: &mut Model, action: Action) -> Vec<Effect> {
         Action::ShowDelayed => return show(model, QState::Delayed),
         Action::ShowPaused => return show(model, QState::Paused),
         Action::Help => model.overlay = Some(Overlay::Help { scroll: 0 }),
+        Action::QuickSearch => pane.quick_search(),
+        Action::Sort | Action::SortReverse => sort(model, action),
+        Action::Info => {
+            if let Some(item) = model.pane().current() {
+                return vec![Effect::Info(item.clone())];
+            }
+        }
         Action::Workers => {
             model.show_workers = !model.show_workers;
             if model.show_workers {
@@ -198,12 +218,68 @@ fn act(model: &mut Model, action: Action) -> Vec<Effect> {
     Vec::new()
 }
 
+/// Changes the active pane's sort, or says why pending keeps processing order.
+fn sort(model: &mut Model, action: Action) {
+    let pane = model.pane_mut();
+    if !SortMode::allowed_in(pane.state) {
+        model.say("pending always shows processing order: the order items will run in");
+        return;
+    }
+    if action == Action::Sort {
+        pane.sort = pane.sort.next();
+    } else {
+        pane.reverse = !pane.reverse;
+    }
+    pane.refilter();
+    let reversed = if pane.reverse { ", reversed" } else { "" };
+    let text = format!("sorted by {}{reversed}", pane.sort.label());
+    model.say(text);
+}
+
+/// Keys for a scrolling page (help, info): arrows and PgUp/PgDn scroll, Home/End jump, and the
+/// keys of help, quit and cancel (F1, `q`, Esc) close it. Says whether a page took the key.
+fn page_key(model: &mut Model, keys: &Keymap, key: &crossterm::event::KeyEvent) -> bool {
+    let total = match &model.overlay {
+        Some(Overlay::Help { .. }) => help_lines(keys).len(),
+        Some(Overlay::Info { page, .. }) => page.lines.len(),
+        _ => return false,
+    };
+    let height = model.size.1;
+    let page = page_rows(height) as isize;
+    let delta = match keys.action(Context::Pane, key) {
+        Some(Action::Up) => -1,
+        Some(Action::Down) => 1,
+        Some(Action::PageUp) => -page,
+        Some(Action::PageDown) => page,
+        Some(Action::Top) => isize::MIN / 2,
+        Some(Action::Bottom) => isize::MAX / 2,
+        Some(Action::Help | Action::Quit) => {
+            model.overlay = None;
+            return true;
+        }
+        _ => match keys.action(Context::Dialog, key) {
+            Some(Action::Cancel | Action::Confirm) => {
+                model.overlay = None;
+                return true;
+            }
+            Some(Action::NextChoice) => 1,
+            Some(Action::PreviousChoice) => -1,
+            _ => 0,
+        },
+    };
+    if let Some(Overlay::Help { scroll } | Overlay::Info { scroll, .. }) = &mut model.overlay {
+        *scroll = clamp_scroll(scroll.saturating_add_signed(delta), total, height);
+    }
+    true
+}
+
 fn prompt(model: &mut Model, title: &str, label: &str, input: &str, purpose: PromptFor) {
     model.overlay = Some(Overlay::Prompt(Prompt {
         title: title.to_string(),
         label: label.to_string(),
         input: input.to_string(),
         purpose,
+        pristine: !input.is_empty(),
     }));
 }
 
@@ -274,8 +350,11 @@ fn component_key(model: &mut Model, key: crossterm::event::KeyEvent) -> Option<V
             EditorOutcome::Continue => Vec::new(),
             EditorOutcome::Save(request) => vec![Effect::Save(request)],
             EditorOutcome::Close => {
+                let hold = editor.take_hold();
                 model.overlay = None;
-                Vec::new()
+                hold.map(|hold| Effect::Disk(super::effect::Op::ReleaseEdit(hold)))
+                    .into_iter()
+                    .collect()
             }
         }),
         _ => None,

@@ -2,11 +2,24 @@
 //! key codes themselves, so every binding can be changed from `[tui.keys]` in the queue config,
 //! and help and the function-key bar are generated from the same table.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use crate::queue::KeyOverride;
+
 const DEFAULT: &str = include_str!("keymap.toml");
+
+/// Line and column in the config file.
+type Position = (usize, usize);
+
+/// A key map override that cannot be applied, and where it was written.
+#[derive(Debug, PartialEq)]
+pub struct BadKeys {
+    pub at: Option<Position>,
+    pub message: String,
+}
 
 /// Where a key is pressed: on the panes, or in a dialog.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +90,10 @@ actions! {
     Hold = "hold", Pane, "hold pending items (to paused/)";
     Resume = "resume", Pane, "resume paused items";
     Filter = "filter", Pane, "filter by name (empty clears)";
+    QuickSearch = "quick_search", Pane, "quick search: type a name's start (again: next match)";
+    Sort = "sort", Pane, "sort by file order, name, size, time (not pending)";
+    SortReverse = "sort_reverse", Pane, "reverse the sort";
+    Info = "info", Pane, "info: size, times, attempts, reason, owner, history";
     FewerSlots = "fewer_slots", Pane, "one slot fewer for the worker";
     MoreSlots = "more_slots", Pane, "one slot more for the worker";
     Follow = "follow", Pane, "follow the cursor item through its states";
@@ -199,7 +216,7 @@ pub struct Keymap {
 
 impl Default for Keymap {
     fn default() -> Self {
-        Keymap::with_overrides(&toml::Table::new()).unwrap_or(Keymap {
+        Keymap::with_overrides(&[]).unwrap_or(Keymap {
             bindings: Vec::new(),
         })
     }
@@ -207,32 +224,68 @@ impl Default for Keymap {
 
 impl Keymap {
     /// The defaults, with each action named in `overrides` bound to the keys given there
-    /// instead (a string or a list of strings).
-    pub fn with_overrides(overrides: &toml::Table) -> Result<Keymap, String> {
+    /// instead. An unknown action, a key that does not parse, or a key left doing two things
+    /// in one context is an error that says where in the config it was written.
+    pub fn with_overrides(overrides: &[KeyOverride]) -> Result<Keymap, BadKeys> {
+        let built_in = |message: String| BadKeys { at: None, message };
         let defaults: toml::Table =
-            toml::from_str(DEFAULT).map_err(|err| format!("built-in key map: {err}"))?;
-        let mut table = toml::Table::new();
-        for section in defaults.values() {
-            if let Some(section) = section.as_table() {
-                table.extend(section.clone());
+            toml::from_str(DEFAULT).map_err(|err| built_in(format!("built-in key map: {err}")))?;
+        let mut table: HashMap<&str, (Vec<String>, Option<Position>)> = HashMap::new();
+        for section in defaults.values().filter_map(toml::Value::as_table) {
+            for (name, keys) in section {
+                let keys = match keys {
+                    toml::Value::String(one) => vec![one.clone()],
+                    toml::Value::Array(many) => many
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                table.insert(name.as_str(), (keys, None));
             }
         }
-        for (name, keys) in overrides {
-            if Action::from_name(name).is_none() {
-                return Err(format!("[tui.keys]: unknown action {name:?}"));
-            }
-            table.insert(name.clone(), keys.clone());
+        for over in overrides {
+            let action = &over.action;
+            let Some(known) = Action::from_name(&action.value) else {
+                return Err(BadKeys {
+                    at: Some((action.line, action.column)),
+                    message: format!("[tui.keys]: unknown action {:?}", action.value),
+                });
+            };
+            let at = Some((over.keys.line, over.keys.column));
+            table.insert(known.name(), (over.keys.value.clone(), at));
         }
-        let mut bindings = Vec::new();
+        let mut bindings: Vec<(Chord, Action)> = Vec::new();
+        let mut sources: Vec<Option<Position>> = Vec::new();
         for action in Action::ALL {
-            let keys = match table.get(action.name()) {
-                Some(toml::Value::String(one)) => vec![one.as_str()],
-                Some(toml::Value::Array(many)) => many.iter().filter_map(|v| v.as_str()).collect(),
-                _ => Vec::new(),
+            let Some((keys, at)) = table.get(action.name()) else {
+                continue;
             };
             for key in keys {
-                let chord = Chord::parse(key).map_err(|err| format!("{}: {err}", action.name()))?;
+                let chord = Chord::parse(key).map_err(|err| BadKeys {
+                    at: *at,
+                    message: format!("[tui.keys] {}: {err}", action.name()),
+                })?;
+                if let Some(index) = bindings.iter().position(|(c, a)| {
+                    *c == chord && a.context() == action.context() && a != action
+                }) {
+                    let other = bindings[index].1;
+                    return Err(BadKeys {
+                        at: at.or(sources[index]),
+                        message: format!(
+                            "[tui.keys]: {chord} is bound to both {} and {}; give {} other keys too",
+                            other.name(),
+                            action.name(),
+                            if at.is_some() {
+                                other.name()
+                            } else {
+                                action.name()
+                            },
+                        ),
+                    });
+                }
                 bindings.push((chord, *action));
+                sources.push(*at);
             }
         }
         Ok(Keymap { bindings })
@@ -299,10 +352,16 @@ mod tests {
         assert_eq!(map.function_key(Action::Quit), Some(10));
     }
 
+    fn overrides(text: &str) -> Vec<KeyOverride> {
+        crate::queue::Config::parse(&format!("[tui.keys]\n{text}"), std::path::Path::new("c"))
+            .unwrap()
+            .tui
+            .keys
+    }
+
     #[test]
     fn overrides_replace_only_what_they_name() {
-        let overrides: toml::Table = toml::from_str("quit = [\"C-q\"]\nhold = \"h\"").unwrap();
-        let map = Keymap::with_overrides(&overrides).unwrap();
+        let map = Keymap::with_overrides(&overrides("quit = [\"C-q\"]\nhold = \"h\"")).unwrap();
         let q = key(KeyCode::Char('q'), KeyModifiers::NONE);
         assert_eq!(map.action(Context::Pane, &q), None);
         let cq = key(KeyCode::Char('q'), KeyModifiers::CONTROL);
@@ -312,14 +371,26 @@ mod tests {
     }
 
     #[test]
-    fn bad_overrides_are_reported() {
-        let unknown: toml::Table = toml::from_str("fly = \"x\"").unwrap();
+    fn bad_overrides_are_reported_where_they_were_written() {
+        let unknown = Keymap::with_overrides(&overrides("fly = \"x\"")).unwrap_err();
+        assert!(unknown.message.contains("fly"), "{unknown:?}");
+        assert_eq!(unknown.at, Some((2, 1)));
+        let bad_key = Keymap::with_overrides(&overrides("quit = \"F99\"")).unwrap_err();
+        assert_eq!(bad_key.at, Some((2, 8)));
+    }
+
+    #[test]
+    fn a_key_bound_twice_is_an_error() {
+        let twice = Keymap::with_overrides(&overrides("quit = [\"F8\"]")).unwrap_err();
+        assert_eq!(twice.at, Some((2, 8)));
         assert!(
-            Keymap::with_overrides(&unknown)
-                .unwrap_err()
-                .contains("fly")
+            twice.message.contains("F8") && twice.message.contains("delete"),
+            "{twice:?}"
         );
-        let bad_key: toml::Table = toml::from_str("quit = \"F99\"").unwrap();
-        assert!(Keymap::with_overrides(&bad_key).is_err());
+        // Moving delete elsewhere at the same time is fine.
+        let swapped = overrides("quit = [\"F8\"]\ndelete = [\"Delete\"]");
+        let map = Keymap::with_overrides(&swapped).unwrap();
+        let f8 = key(KeyCode::F(8), KeyModifiers::NONE);
+        assert_eq!(map.action(Context::Pane, &f8), Some(Action::Quit));
     }
 }

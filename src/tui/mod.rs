@@ -15,13 +15,20 @@ mod dialog;
 mod effect;
 mod event;
 mod glob;
+mod info;
 mod input;
 mod keymap;
 mod layout;
+mod look;
+mod merge;
 mod model;
 mod ops;
 mod pane;
+mod refresh;
 mod render;
+mod reorder;
+mod search;
+mod sort;
 mod terminal;
 mod text;
 mod theme;
@@ -34,6 +41,11 @@ mod tests;
 #[cfg(test)]
 pub(crate) use render::help_lines as render_help_lines;
 
+/// The commander's default keys, one `KEYS  what they do` line per action, as help shows them.
+pub fn default_key_lines() -> Vec<String> {
+    render::help_lines(&keymap::Keymap::default())
+}
+
 pub mod editor;
 pub mod viewer;
 
@@ -45,14 +57,10 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 
 use crate::cli::TuiArgs;
-use crate::queue::{Queue, State as QState};
-use crate::worker::Settings;
+use crate::queue::Queue;
 
 /// `fsq [DIR]`.
 pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        bail!("the commander needs a terminal; in scripts use `fsq ls` and `fsq status`");
-    }
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let queue = Queue::open(&dir).with_context(|| {
         format!(
@@ -62,33 +70,28 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
         )
     })?;
     let config = queue.trusted_config()?;
-    let theme_name = args
-        .theme
-        .clone()
-        .or(config.tui.theme.clone())
-        .unwrap_or_else(|| "classic".into());
-    let mut theme = theme::Theme::load(&theme_name)?;
-    if theme::no_color_requested() {
-        theme = theme.without_colour();
+    let user = look::UserLayer::read(crate::queue::user_config_dir())?;
+    let look::Look {
+        theme,
+        keys,
+        left,
+        right,
+    } = look::resolve(&args, &config.tui, &queue.config_path(), &user)?;
+    // A broken config or theme is reported first, wherever fsq runs.
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        bail!("the commander needs a terminal; in scripts use `fsq ls` and `fsq status`");
     }
-    let keys = keymap::Keymap::with_overrides(&config.tui.keys)
-        .map_err(|err| anyhow::anyhow!("{}: {err}", queue.config_path().display()))?;
-    let state_of =
-        |flag: Option<QState>, key: &Option<String>, default: QState| -> anyhow::Result<QState> {
-            match (flag, key) {
-                (Some(state), _) => Ok(state),
-                (None, Some(name)) => name
-                    .parse::<QState>()
-                    .with_context(|| format!("[tui] in {}", queue.config_path().display())),
-                (None, None) => Ok(default),
-            }
-        };
-    let left = state_of(args.left, &config.tui.left, QState::Pending)?;
-    let right = state_of(args.right, &config.tui.right, QState::Process)?;
+    let mut notice = None;
     let engine = if args.no_worker || args.readonly {
         None
     } else {
-        Some(Settings::resolve(&config.worker, &args.worker)?)
+        let settings = args.worker.apply(&config);
+        if settings.has_something_to_run() {
+            Some(settings)
+        } else {
+            notice = Some(NO_COMMAND.to_string());
+            None
+        }
     };
     app::run(app::Setup {
         queue: Arc::new(queue),
@@ -100,9 +103,15 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
         engine,
         poll: args.worker.poll.or(config.worker.poll),
         heartbeat_timeout: config.worker.heartbeat_timeout,
+        notice,
     })?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// The message line of a commander opened on a queue with no command: how to set one, in
+/// 80 columns.
+pub(crate) const NO_COMMAND: &str =
+    "worker off: set [worker] command in _meta/config.toml (or: fsq DIR -- CMD ...)";
 
 /// `fsq demo [DIR]`.
 pub fn run_demo(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {

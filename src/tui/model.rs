@@ -2,7 +2,7 @@
 //! panes, what we know of the queue, the engine, the overlay on top, the message line). It holds
 //! no handles to threads, files or the terminal, so tests build one directly.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::ffi::OsString;
 use std::time::{Duration, SystemTime};
 
@@ -11,7 +11,10 @@ use crate::worker::EngineStatus;
 
 use super::dialog::Overlay;
 use super::pane::Pane;
-use super::watch::WatchMode;
+use super::watch::Watching;
+
+/// How often a tick asks again for heartbeats and other workers' progress.
+pub const REREAD_EVERY: Duration = Duration::from_secs(1);
 
 /// How long a new arrival stays highlighted.
 pub const FRESH_FOR: Duration = Duration::from_secs(2);
@@ -50,9 +53,17 @@ pub struct QueueView {
     pub counts: [Option<usize>; 7],
     /// Progress of running items, by `Item::identity`.
     pub running: HashMap<OsString, Progress>,
+    /// Items the embedded engine runs: their progress comes from its reports, never the disk.
+    pub engine_items: HashSet<OsString>,
     pub workers: Vec<WorkerStatus>,
     pub watch: WatchInfo,
     pub throughput: Throughput,
+    /// This host's name, as heartbeats spell it (set once at start; render does no syscalls).
+    pub host: String,
+    /// Folders in the queue root, in order: never items, shown under the pending items.
+    pub root_folders: Vec<OsString>,
+    /// When heartbeats and progress records were last asked for by a tick.
+    pub reread_at: Option<SystemTime>,
 }
 
 impl QueueView {
@@ -77,7 +88,7 @@ impl QueueView {
 /// How the view is kept current, and when it last was.
 #[derive(Debug, Default)]
 pub struct WatchInfo {
-    pub mode: WatchMode,
+    pub mode: Watching,
     pub last_scan: Option<SystemTime>,
 }
 
@@ -171,12 +182,25 @@ impl Model {
         self.dirty = true;
     }
 
+    /// Whether items run in other workers than the embedded one (on this host or another):
+    /// their progress and their worker's health are known only from the disk.
+    pub fn others_running(&self) -> bool {
+        let ours = self.engine.map_or(0, |e| e.busy);
+        self.queue.count(QState::Process).unwrap_or(0) > ours
+    }
+
     /// How often the screen must be redrawn with nothing else happening, or `None` when idle:
-    /// jobs running (progress, elapsed time), highlights fading, delayed countdowns on screen.
+    /// jobs running (progress, elapsed time), highlights fading, delayed countdowns on screen,
+    /// the workers panel open (a worker that stops beating changes nothing on disk).
     pub fn tick_every(&self) -> Option<Duration> {
-        let running = self.engine.is_some_and(|e| e.busy > 0) || !self.queue.running.is_empty();
+        let running = self.engine.is_some_and(|e| e.busy > 0)
+            || !self.queue.running.is_empty()
+            || self.others_running();
         if running {
             return Some(Duration::from_millis(250));
+        }
+        if self.show_workers {
+            return Some(REREAD_EVERY);
         }
         if matches!(&self.overlay, Some(Overlay::Viewer(v)) if v.is_following()) {
             return Some(Duration::from_millis(300));

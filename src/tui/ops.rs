@@ -2,41 +2,62 @@
 //! layer. One bad item is reported and the others go on; the outcome names what changed so the
 //! panes re-list at once (even where the watcher only polls).
 
-use crate::queue::{Item, Position, Queue, State as QState, printable};
+use crate::queue::{Item, Operation, Queue, State as QState, printable};
 
 use super::actions::folder;
-use super::effect::{Op, Place};
-use super::event::Outcome;
-use super::pane::Key;
+use super::effect::Op;
+use super::event::OpDone;
 
-pub fn run(queue: &Queue, op: Op) -> Outcome {
+pub fn run(queue: &Queue, op: Op) -> OpDone {
+    let by_rule =
+        |operation: Operation| move |q: &Queue, item: &Item| q.operate(item, operation).map(drop);
     match op {
         Op::Move { items, to } => each(
             queue,
             &items,
             &format!("moved to {}", folder(to)),
             to,
-            |q, item| q.move_to(item, to).map(drop),
+            by_rule(Operation::Move(to)),
         ),
         Op::Copy { items, to } => each(
             queue,
             &items,
             &format!("copied to {}", folder(to)),
             to,
-            |q, item| q.copy_to(item, to).map(drop),
+            by_rule(Operation::Copy(to)),
         ),
         Op::Delete { items } => {
             let from = items.first().map_or(QState::Pending, |i| i.state);
-            each(queue, &items, "deleted", from, |q, item| q.delete(item))
+            let delete = Operation::Delete { force: false };
+            each(queue, &items, "deleted", from, by_rule(delete))
         }
         Op::Retry { items } => each(
             queue,
             &items,
             "sent back to pending",
             QState::Pending,
-            |q, item| q.retry(item).map(drop),
+            by_rule(Operation::Retry),
         ),
-        Op::Reorder { item, place } => reorder(queue, &item, place),
+        Op::Reorder {
+            items,
+            place,
+            shown,
+        } => super::reorder::run(queue, &items, place, shown.as_deref()),
+        Op::ReleaseEdit(hold) => {
+            let touched = vec![hold.item.state, hold.home];
+            match queue.release_edit(&hold) {
+                Ok(_) => OpDone {
+                    touched,
+                    ..OpDone::default()
+                },
+                Err(err) => OpDone {
+                    message: err.to_string(),
+                    error: true,
+                    touched,
+                    focus: None,
+                },
+            }
+        }
     }
 }
 
@@ -47,7 +68,7 @@ fn each(
     verb: &str,
     to: QState,
     f: impl Fn(&Queue, &Item) -> crate::queue::Result<()>,
-) -> Outcome {
+) -> OpDone {
     let mut done = 0;
     let mut failures = Vec::new();
     for item in items {
@@ -62,53 +83,17 @@ fn each(
     touched.dedup();
     let what = match (done, items) {
         (1, [one]) => format!("\"{}\"", printable(one.display())),
-        (n, _) => format!("{n} item{}", if n == 1 { "" } else { "s" }),
+        (n, _) => super::text::count(n, "item"),
     };
     let message = match failures.as_slice() {
         [] => format!("{what} {verb}"),
         [first, rest @ ..] if rest.is_empty() && done == 0 => first.clone(),
         [first, rest @ ..] => format!("{what} {verb}; {} failed: {first}", rest.len() + 1),
     };
-    Outcome {
+    OpDone {
         message,
         error: !failures.is_empty(),
         touched,
         focus: None,
-    }
-}
-
-/// Moves an item one place (or to an end) against a fresh listing, so repeated presses that
-/// arrive before the panes re-list still each move it once more.
-fn reorder(queue: &Queue, item: &Item, place: Place) -> Outcome {
-    let fail = |message: String| Outcome {
-        message,
-        error: true,
-        touched: vec![QState::Pending],
-        focus: None,
-    };
-    let items = match queue.list(QState::Pending) {
-        Ok(items) => items,
-        Err(err) => return fail(err.to_string()),
-    };
-    let Some(at) = items.iter().position(|i| i.display() == item.display()) else {
-        return fail(format!("{} has left pending", item.qualified()));
-    };
-    let current = &items[at];
-    let position = match place {
-        Place::Top => Position::First,
-        Place::Bottom => Position::Last,
-        Place::Up if at == 0 => return Outcome::default(),
-        Place::Up => Position::Before(items[at - 1].clone()),
-        Place::Down if at + 1 == items.len() => return Outcome::default(),
-        Place::Down => Position::After(items[at + 1].clone()),
-    };
-    match queue.reorder(current, &position) {
-        Ok(moved) => Outcome {
-            message: String::new(),
-            error: false,
-            touched: vec![QState::Pending],
-            focus: Some((QState::Pending, Key::of(&moved))),
-        },
-        Err(err) => fail(err.to_string()),
     }
 }

@@ -3,7 +3,6 @@
 //! the cursor stays on its item (or on the item that took its place) and the selection keeps
 //! exactly the items that are still there.
 
-use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::time::SystemTime;
@@ -11,6 +10,8 @@ use std::time::SystemTime;
 use crate::queue::{Item, State as QState, printable, processing_order};
 
 use super::glob;
+use super::merge::merge_names;
+use super::sort::{SortMode, sort_shown};
 
 /// What identifies an item within a state across renames of its sort key: its owner (for
 /// claimed items) and its display name.
@@ -38,6 +39,8 @@ pub struct Details {
     pub reason: Option<String>,
     /// When a delayed item runs again, Unix milliseconds.
     pub retry_at: Option<u64>,
+    /// A pending file some process still has open for writing: not an item yet.
+    pub arriving: bool,
 }
 
 /// The listing of one state, as shown in one pane.
@@ -61,6 +64,11 @@ pub struct Pane {
     pub fresh: HashMap<Key, SystemTime>,
     /// Whether a listing has arrived at all.
     pub loaded: bool,
+    /// How rows are ordered (never applied to pending, which shows processing order).
+    pub sort: SortMode,
+    pub reverse: bool,
+    /// The quick search's text while one runs.
+    pub search: Option<String>,
 }
 
 impl Pane {
@@ -77,13 +85,27 @@ impl Pane {
             asked: HashSet::new(),
             fresh: HashMap::new(),
             loaded: false,
+            sort: SortMode::default(),
+            reverse: false,
+            search: None,
         }
     }
 
-    /// Shows another state: everything about the old listing is forgotten.
+    /// Shows another state: everything about the old listing is forgotten but the sort.
     pub fn switch_to(&mut self, state: QState) {
         if self.state != state {
+            let (sort, reverse) = (self.sort, self.reverse);
             *self = Pane::new(state);
+            (self.sort, self.reverse) = (sort, reverse);
+        }
+    }
+
+    /// The sort in effect: pending always shows processing order.
+    pub fn effective_sort(&self) -> (SortMode, bool) {
+        if SortMode::allowed_in(self.state) {
+            (self.sort, self.reverse)
+        } else {
+            (SortMode::Order, false)
         }
     }
 
@@ -168,31 +190,20 @@ impl Pane {
         fresh_until: SystemTime,
     ) -> bool {
         let cursor_key = self.current().map(Key::of);
-        let found_files: Vec<OsString> = found.iter().map(|i| i.file.clone()).collect();
-        let mut left_files = Vec::new();
         let old_cursor = self.cursor;
+        let found_files: Vec<OsString> = found.iter().map(|i| i.file.clone()).collect();
         let arrived: HashSet<Key> = found.iter().map(Key::of).collect();
-        let mut left = HashSet::new();
-        let old = std::mem::take(&mut self.items);
-        let mut items = Vec::with_capacity(old.len() + found.len());
-        let mut files = files.iter().peekable();
-        let mut found = found.into_iter().peekable();
-        for item in old {
-            let before = |file: &OsStr| processing_order(file, &item.file) == Ordering::Less;
-            while let Some(new) = found.next_if(|new| before(&new.file)) {
-                items.push(new);
-            }
-            while files.next_if(|file| before(file)).is_some() {}
-            if files.peek().is_some_and(|file| **file == item.file) {
-                left.insert(Key::of(&item));
-                left_files.push(item.file);
-            } else {
-                items.push(item);
-            }
-        }
-        items.extend(found);
+        let mut gone = merge_names(&mut self.items, files, found, self.state);
+        gone.sort_unstable_by(|a, b| processing_order(&a.file, &b.file));
+        let left: HashSet<Key> = gone.iter().map(Key::of).collect();
+        let left_files: Vec<OsString> = gone.into_iter().map(|item| item.file).collect();
         for key in arrived.difference(&left) {
             self.fresh.insert(key.clone(), fresh_until);
+        }
+        // Written to, or closed: its size (and whether it is still arriving) is read again.
+        for key in &arrived {
+            self.details.remove(key);
+            self.asked.remove(key);
         }
         for key in left.difference(&arrived) {
             self.selected.remove(key);
@@ -200,7 +211,6 @@ impl Pane {
             self.fresh.remove(key);
             self.asked.remove(key);
         }
-        self.items = items;
         if left_files == found_files {
             return false;
         }
@@ -228,8 +238,20 @@ impl Pane {
     }
 
     fn compute_shown(&mut self) {
+        self.filter_shown();
+        let (mode, reverse) = self.effective_sort();
+        sort_shown(&mut self.shown, &self.items, &self.details, mode, reverse);
+    }
+
+    fn filter_shown(&mut self) {
         self.shown = match &self.filter {
-            None => (0..self.items.len()).collect(),
+            None => {
+                // Reuses the index's memory: a million rows are renumbered, not reallocated.
+                let mut shown = std::mem::take(&mut self.shown);
+                shown.clear();
+                shown.extend(0..self.items.len());
+                shown
+            }
             Some(pattern) => {
                 let pattern = if pattern.contains(['*', '?']) {
                     pattern.clone()
@@ -315,6 +337,28 @@ impl Pane {
                 self.selected.insert(key);
             }
         }
+    }
+
+    /// Items whose details are wanted and not asked for yet, now marked asked: the rows on
+    /// screen in a list `height` rows tall, or every item while sorted by size or time.
+    pub fn want_details(&mut self, height: usize) -> Vec<Item> {
+        let rows: Vec<&Item> = if self.effective_sort().0.needs_stat() {
+            self.items.iter().collect()
+        } else {
+            self.visible(height).map(|(_, item)| item).collect()
+        };
+        let missing: Vec<Item> = rows
+            .into_iter()
+            .filter(|item| {
+                let key = Key::of(item);
+                !self.details.contains_key(&key) && !self.asked.contains(&key)
+            })
+            .cloned()
+            .collect();
+        for item in &missing {
+            self.asked.insert(Key::of(item));
+        }
+        missing
     }
 
     /// Drops fresh marks that ran out by `now`; says whether any did.

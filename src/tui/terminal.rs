@@ -1,9 +1,12 @@
 //! Taking over the terminal and giving it back: raw mode, the alternate screen and mouse
 //! reporting on the way in; the exact reverse on the way out, whether the commander quits, panics
 //! (a panic hook restores first, so the message is readable) or is told to stop by a signal.
+//! A `TERM=dumb` terminal gets neither the alternate screen nor mouse reporting (nor, see the
+//! theme, colours): it would print their escape sequences as text.
 
 use std::io::{self, Stdout};
 use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
@@ -15,14 +18,25 @@ use ratatui::backend::CrosstermBackend;
 
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
+/// Whether the screen was taken with the alternate screen and mouse reporting.
+static FULL: AtomicBool = AtomicBool::new(false);
+
+/// Whether the terminal says it understands no escape sequences beyond the basics.
+pub fn is_dumb() -> bool {
+    std::env::var_os("TERM").is_some_and(|term| term == "dumb")
+}
+
 /// Enters the commander's screen.
 pub fn enter() -> io::Result<Term> {
     install_panic_hook();
     enable_raw_mode()?;
     let mut stdout = io::stdout();
-    if let Err(err) = execute!(stdout, EnterAlternateScreen, EnableMouseCapture) {
-        restore();
-        return Err(err);
+    if !is_dumb() {
+        FULL.store(true, Ordering::SeqCst);
+        if let Err(err) = execute!(stdout, EnterAlternateScreen, EnableMouseCapture) {
+            restore();
+            return Err(err);
+        }
     }
     let terminal = Terminal::new(CrosstermBackend::new(stdout));
     if terminal.is_err() {
@@ -53,12 +67,16 @@ pub fn suspend(term: &mut Term) -> io::Result<()> {
 
 /// Leaves the commander's screen; safe to call more than once, and when the terminal is gone.
 pub fn restore() {
-    let _ = execute!(
-        io::stdout(),
-        DisableMouseCapture,
-        LeaveAlternateScreen,
-        crossterm::cursor::Show
-    );
+    if FULL.swap(false, Ordering::SeqCst) {
+        let _ = execute!(
+            io::stdout(),
+            DisableMouseCapture,
+            LeaveAlternateScreen,
+            crossterm::cursor::Show
+        );
+    } else {
+        let _ = execute!(io::stdout(), crossterm::cursor::Show);
+    }
     let _ = disable_raw_mode();
 }
 

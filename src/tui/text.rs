@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use crate::queue::Speed;
+
 /// Cells `text` takes on screen.
 pub fn width(text: &str) -> usize {
     UnicodeWidthStr::width(text)
@@ -58,6 +60,11 @@ pub fn size(bytes: u64) -> String {
     )
 }
 
+/// `1 item`, `3 items`.
+pub fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 /// A short duration: `42s`, `3m05s`, `2h10m`, `3d4h`.
 pub fn duration(d: Duration) -> String {
     let s = d.as_secs();
@@ -69,12 +76,17 @@ pub fn duration(d: Duration) -> String {
     }
 }
 
-/// A rate like `1.2 MiB/s`.
-pub fn speed(bytes_per_sec: f64) -> String {
-    if !bytes_per_sec.is_finite() || bytes_per_sec < 0.0 {
+/// A rate in its own unit: `1.2 MiB/s` for bytes, `2.5x` for a multiple of real time.
+pub fn speed(speed: Speed) -> String {
+    let value = speed.value();
+    if !value.is_finite() || value < 0.0 {
         return String::new();
     }
-    format!("{}/s", size(bytes_per_sec as u64))
+    match speed {
+        Speed::BytesPerSec(_) => format!("{}/s", size(value as u64)),
+        Speed::Realtime(_) if value < 10.0 => format!("{value:.1}x"),
+        Speed::Realtime(_) => format!("{value:.0}x"),
+    }
 }
 
 #[cfg(test)]

@@ -5,18 +5,18 @@
 use std::collections::HashMap;
 use std::time::SystemTime;
 
-use crate::queue::State as QState;
+use crate::queue::{Item, State as QState};
 use crate::worker;
 
 use super::dialog::Overlay;
 use super::editor::{EditorOutcome, Saved};
 use super::effect::Effect;
-use super::event::{Event, Outcome};
+use super::event::{Event, OpDone};
 use super::input;
 use super::keymap::Keymap;
 use super::layout;
 use super::model::{FRESH_FOR, Model, index_of};
-use super::pane::Key;
+use super::refresh;
 
 /// Applies one event to the model and says what to do about it.
 pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
@@ -28,6 +28,21 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
             files,
             found,
         } => rechecked(model, state, &files, found),
+        Event::RootFolders { asked, found } => {
+            let folders = &mut model.queue.root_folders;
+            let before = folders.clone();
+            match asked {
+                None => *folders = found,
+                Some(asked) => {
+                    folders.retain(|f| !asked.contains(f));
+                    folders.extend(found);
+                    folders.sort_unstable_by(|a, b| crate::queue::processing_order(a, b));
+                    folders.dedup();
+                }
+            }
+            model.dirty |= *folders != before && showing(model, QState::Pending);
+            Vec::new()
+        }
         Event::ListFailed { state, error } => {
             model.complain(format!("cannot list {state}: {error}"));
             Vec::new()
@@ -39,25 +54,36 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
                     pane.details.insert(key.clone(), found.clone());
                 }
             }
+            // Sorted by size or time: the newly known values place their items.
+            for pane in &mut model.panes {
+                if pane.effective_sort().0.needs_stat() {
+                    pane.refilter();
+                }
+            }
             model.dirty = true;
             Vec::new()
         }
         Event::ProgressRead(files) => {
-            let mut running: HashMap<_, _> = files.into_iter().collect();
-            // The engine's own reports are as fresh or fresher than its files.
+            // The disk speaks for other workers' items; the embedded engine's own reports win
+            // for its items (its files on disk are only an echo of them).
+            let ours = &model.queue.engine_items;
+            let mut running: HashMap<_, _> = files
+                .into_iter()
+                .filter(|(name, _)| !ours.contains(name))
+                .collect();
             for (name, progress) in &model.queue.running {
-                running.entry(name.clone()).and_modify(|p| {
-                    if p.updated < progress.updated {
-                        *p = progress.clone();
-                    }
-                });
+                if ours.contains(name) {
+                    running.insert(name.clone(), progress.clone());
+                }
             }
-            model.queue.running = running;
-            model.dirty |= showing(model, QState::Process);
+            if model.queue.running != running {
+                model.queue.running = running;
+                model.dirty |= showing(model, QState::Process);
+            }
             Vec::new()
         }
         Event::Workers(workers) => {
-            model.dirty |= model.show_workers || workers.len() != model.queue.workers.len();
+            model.dirty |= refresh::workers_changed(model, &workers);
             model.queue.workers = workers;
             Vec::new()
         }
@@ -78,10 +104,12 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
                     },
                 );
             }
-            if changes.progress {
+            // Progress files the embedded engine wrote are its own reports come back: only
+            // other workers' items are worth the read.
+            if changes.progress && model.others_running() {
                 effects.push(Effect::ReadProgress);
             }
-            if changes.workers && model.show_workers {
+            if changes.workers {
                 effects.push(Effect::ReadWorkers);
             }
             if let Some(at) = changes.scanned {
@@ -107,16 +135,21 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
         }
         Event::Done(outcome) => done(model, outcome),
         Event::Tick => {
-            if following_a_log(model) {
-                return vec![Effect::ViewerRefresh];
+            if let Some(Overlay::Viewer(viewer)) = &model.overlay
+                && viewer.is_following()
+            {
+                return vec![Effect::ViewerLook(viewer.look_request())];
             }
             let now = model.now;
             let faded = model
                 .panes
                 .iter_mut()
                 .fold(false, |any, p| p.expire_fresh(now) | any);
-            model.dirty |= faded || model.tick_every().is_some();
-            Vec::new()
+            // Ages and countdowns move with the clock while something runs; the workers panel
+            // alone redraws only when what the disk says has changed.
+            let running = model.engine.is_some_and(|e| e.busy > 0) || model.others_running();
+            model.dirty |= faded || running;
+            refresh::reread(model)
         }
         Event::Terminate => vec![Effect::Quit(worker::StopMode::Requeue)],
         Event::ViewerOpened { mut viewer, follow } => {
@@ -128,18 +161,16 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
             model.dirty = true;
             more.into_iter().collect()
         }
-        Event::ViewerChunk(chunk) => match &mut model.overlay {
-            Some(Overlay::Viewer(viewer)) => {
-                viewer.apply(chunk);
-                model.dirty = true;
-                viewer
-                    .read_request()
-                    .map(Effect::ViewerRead)
-                    .into_iter()
-                    .collect()
-            }
-            _ => Vec::new(),
-        },
+        Event::ViewerLooked(looked) => viewer_news(model, |viewer| viewer.take_look(looked)),
+        Event::ViewerChunk(chunk) => viewer_news(model, |viewer| {
+            viewer.apply(chunk);
+            true
+        }),
+        Event::InfoRead(page) => {
+            model.overlay = Some(Overlay::Info { page, scroll: 0 });
+            model.dirty = true;
+            Vec::new()
+        }
         Event::EditorOpened(editor) => {
             model.overlay = Some(Overlay::Editor(editor));
             model.dirty = true;
@@ -153,6 +184,23 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
     };
     effects.extend(ask_for_details(model));
     effects
+}
+
+/// News for the open viewer (a look, a chunk): `apply` says whether the view changed; the
+/// viewer then asks for whatever bytes it still needs.
+fn viewer_news(
+    model: &mut Model,
+    apply: impl FnOnce(&mut super::viewer::Viewer) -> bool,
+) -> Vec<Effect> {
+    let Some(Overlay::Viewer(viewer)) = &mut model.overlay else {
+        return Vec::new();
+    };
+    model.dirty |= apply(viewer);
+    viewer
+        .read_request()
+        .map(Effect::ViewerRead)
+        .into_iter()
+        .collect()
 }
 
 fn showing(model: &Model, state: QState) -> bool {
@@ -259,33 +307,37 @@ fn counted(
     effects
 }
 
-fn engine_report(model: &mut Model, report: worker::Event) -> Vec<Effect> {
+fn engine_report(model: &mut Model, report: worker::EngineEvent) -> Vec<Effect> {
     match report {
-        worker::Event::Started { item } => {
+        worker::EngineEvent::Started { item } => {
+            model.queue.engine_items.insert(item.identity());
             model.dirty |= showing(model, QState::Process);
             vec![Effect::List(item.state)]
         }
-        worker::Event::Progress { item, progress } => {
-            model.queue.running.insert(item.identity(), progress);
+        worker::EngineEvent::Progress { item, progress } => {
+            let key = item.identity();
+            model.queue.engine_items.insert(key.clone());
+            model.queue.running.insert(key, progress);
             model.dirty |= showing(model, QState::Process);
             Vec::new()
         }
-        worker::Event::Finished { item, .. } => {
+        worker::EngineEvent::Finished { item, .. } => {
             model.queue.running.remove(&item.identity());
+            model.queue.engine_items.remove(&item.identity());
             vec![Effect::List(QState::Process), Effect::List(item.state)]
         }
-        worker::Event::Notice(text) => {
+        worker::EngineEvent::Notice(text) => {
             model.say(format!("worker: {text}"));
             Vec::new()
         }
-        worker::Event::Stopped => {
+        worker::EngineEvent::Stopped => {
             model.say("the embedded worker has stopped");
             Vec::new()
         }
     }
 }
 
-fn done(model: &mut Model, outcome: Outcome) -> Vec<Effect> {
+fn done(model: &mut Model, outcome: OpDone) -> Vec<Effect> {
     if outcome.error {
         model.complain(outcome.message);
     } else if !outcome.message.is_empty() {
@@ -323,26 +375,12 @@ pub fn workers_rows(model: &Model) -> Option<u16> {
         .then(|| u16::try_from(model.queue.workers.len().max(1)).unwrap_or(u16::MAX))
 }
 
-/// Stat requests for the rows on screen whose details are unknown and not yet asked for.
+/// Stat requests for what the panes want to know and have not asked for yet.
 fn ask_for_details(model: &mut Model) -> Vec<Effect> {
-    let mut wanted = Vec::new();
-    for index in 0..2 {
-        let height = list_height(model, index);
-        let pane = &mut model.panes[index];
-        let missing: Vec<_> = pane
-            .visible(height)
-            .map(|(_, item)| item)
-            .filter(|item| {
-                let key = Key::of(item);
-                !pane.details.contains_key(&key) && !pane.asked.contains(&key)
-            })
-            .cloned()
-            .collect();
-        for item in &missing {
-            pane.asked.insert(Key::of(item));
-        }
-        wanted.extend(missing);
-    }
+    let heights = [list_height(model, 0), list_height(model, 1)];
+    let wanted: Vec<Item> = (0..2)
+        .flat_map(|index| model.panes[index].want_details(heights[index]))
+        .collect();
     if wanted.is_empty() {
         Vec::new()
     } else {
@@ -354,10 +392,6 @@ fn ask_for_details(model: &mut Model) -> Vec<Effect> {
 pub fn seconds_until(now: SystemTime, at_ms: u64) -> i64 {
     let now_ms = crate::queue::unix_ms(now) as i64;
     (at_ms as i64 - now_ms) / 1000
-}
-
-fn following_a_log(model: &Model) -> bool {
-    matches!(&model.overlay, Some(Overlay::Viewer(v)) if v.is_following())
 }
 
 /// The editor's save came back: the editor learns how it went; the panes re-list.

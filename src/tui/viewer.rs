@@ -12,6 +12,7 @@
 
 mod draw;
 mod layout;
+mod look;
 mod scroll;
 mod window;
 
@@ -35,6 +36,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Widget};
 use unicode_width::UnicodeWidthStr;
 
+pub use look::{LookRequest, Looked};
 pub use window::{Chunk, ReadRequest};
 
 use layout::{HEX_ROW, HexStyles, RowPainter, hex_row, place, rows_of};
@@ -320,38 +322,36 @@ impl Viewer {
         Ok(())
     }
 
-    /// Looks at the file again (one stat, then bounded reads) and says whether the view
-    /// changed. A file replaced under its path (a new log) is reopened; in follow mode the view
-    /// moves to the new end.
-    pub fn refresh(&mut self) -> io::Result<bool> {
-        let replaced = fs::metadata(&self.path)
-            .map(|meta| (meta.dev(), meta.ino()) != self.inode)
-            .unwrap_or(false);
-        if replaced {
-            let (file, meta) = open_regular(&self.path)?;
-            self.file = Arc::new(file);
-            self.inode = (meta.dev(), meta.ino());
+    /// What to look at again when the file may have changed (a followed log grows): run it
+    /// off the event loop, then hand the answer to `take_look`.
+    pub fn look_request(&self) -> LookRequest {
+        LookRequest {
+            path: self.path.clone(),
+            file: Arc::clone(&self.file),
+            inode: self.inode,
+        }
+    }
+
+    /// Takes what a look found and says whether the view changed. No I/O: the bytes it now
+    /// needs come from `read_request`. A file replaced under its path (a new log) is the new
+    /// one; in follow mode the view moves to the new end.
+    pub fn take_look(&mut self, looked: Looked) -> bool {
+        let replaced = looked.reopened.is_some();
+        if let Some((file, inode)) = looked.reopened {
+            self.file = file;
+            self.inode = inode;
             self.window = Window::default();
             (self.top, self.top_row) = (0, 0);
             self.top_line = Some((0, 1));
         }
-        let meta = self.file.metadata()?;
-        let modified = meta.modified().ok();
-        if !replaced && meta.len() == self.file_len && modified == self.modified {
-            return Ok(false);
+        if !replaced && looked.len == self.file_len && looked.modified == self.modified {
+            return false;
         }
-        let appended = meta.len() > self.file_len && self.window.end() == self.file_len;
-        self.modified = modified;
-        if appended && !self.window.bytes.is_empty() {
-            let request = ReadRequest {
-                file: Arc::clone(&self.file),
-                offset: self.window.end(),
-                len: (meta.len() - self.window.end()).min(WINDOW as u64) as usize,
-            };
-            self.apply(request.read()?);
-        } else {
+        let appended = looked.len > self.file_len && self.window.end() == self.file_len;
+        self.modified = looked.modified;
+        self.file_len = looked.len;
+        if !appended || self.window.bytes.is_empty() {
             // Rewritten or truncated: read the window again.
-            self.file_len = meta.len();
             self.window = Window::default();
             self.top_line = None;
             self.top = self.top.min(self.file_len);
@@ -359,8 +359,16 @@ impl Viewer {
         if self.follow {
             self.bottom();
         }
+        true
+    }
+
+    /// A look and the reads it calls for, at once (tests).
+    #[cfg(test)]
+    pub fn refresh(&mut self) -> io::Result<bool> {
+        let looked = self.look_request().run()?;
+        let changed = self.take_look(looked);
         self.load()?;
-        Ok(true)
+        Ok(changed)
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use notify::{RecursiveMode, Watcher};
 
-use crate::queue::{META, State as QState, WatchMode as QueueWatch, watch_mode};
+use crate::queue::{State as QState, WatchMode as QueueWatch, watch_mode, watched_meta};
 
 use super::changes::Changes;
 use super::event::Event;
@@ -24,25 +24,25 @@ const LONGEST: Duration = Duration::from_millis(500);
 
 /// How changes are noticed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum WatchMode {
+pub enum Watching {
     #[default]
     Inotify,
     Polling(Duration),
 }
 
-impl WatchMode {
+impl Watching {
     /// What the header shows.
     pub fn label(&self) -> String {
         match self {
-            WatchMode::Inotify => "inotify".into(),
-            WatchMode::Polling(every) => format!("polling {}", super::text::duration(*every)),
+            Watching::Inotify => "inotify".into(),
+            Watching::Polling(every) => format!("polling {}", super::text::duration(*every)),
         }
     }
 
     /// Whether a poller's last scan is so old the view cannot be trusted.
     pub fn is_stale(&self, last_scan: Option<SystemTime>, now: SystemTime) -> bool {
         match (self, last_scan) {
-            (WatchMode::Polling(every), Some(at)) => {
+            (Watching::Polling(every), Some(at)) => {
                 now.duration_since(at).unwrap_or_default() > *every * 3
             }
             _ => false,
@@ -60,7 +60,7 @@ pub fn start(
     root: &Path,
     poll: Option<Duration>,
     events: Sender<Event>,
-) -> (WatchMode, WatchHandle) {
+) -> (Watching, WatchHandle) {
     let poll = poll.or(match watch_mode(root) {
         QueueWatch::Poll { interval, .. } => Some(interval),
         QueueWatch::Inotify => None,
@@ -70,7 +70,7 @@ pub fn start(
         let _ = thread::Builder::new()
             .name("fsq-poll".into())
             .spawn(move || poller(&root, every, &events));
-        return (WatchMode::Polling(every), WatchHandle { _watcher: None });
+        return (Watching::Polling(every), WatchHandle { _watcher: None });
     }
     let (raw_tx, raw_rx) = channel::<notify::Result<notify::Event>>();
     let watcher = notify::recommended_watcher(move |event| {
@@ -84,7 +84,7 @@ pub fn start(
                 .name("fsq-watch".into())
                 .spawn(move || batcher(&root, &raw_rx, &events));
             (
-                WatchMode::Inotify,
+                Watching::Inotify,
                 WatchHandle {
                     _watcher: Some(watcher),
                 },
@@ -97,7 +97,7 @@ pub fn start(
             let _ = thread::Builder::new()
                 .name("fsq-poll".into())
                 .spawn(move || poller(&root, every, &events));
-            (WatchMode::Polling(every), WatchHandle { _watcher: None })
+            (Watching::Polling(every), WatchHandle { _watcher: None })
         }
     }
 }
@@ -132,7 +132,8 @@ fn batcher(root: &Path, raw: &Receiver<notify::Result<notify::Event>>, events: &
         let mut add = |event: notify::Result<notify::Event>| match event {
             // The kernel's queue overflowed: anything may have changed.
             Ok(event) if event.need_rescan() => changes.everything(),
-            Ok(event) if !matches!(event.kind, notify::EventKind::Access(_)) => {
+            // Opens and reads are not changes; a close after writing is (an arriving file is done).
+            Ok(event) if !is_access(&event.kind) => {
                 for path in &event.paths {
                     changes.note(root, path);
                 }
@@ -154,6 +155,12 @@ fn batcher(root: &Path, raw: &Receiver<notify::Result<notify::Event>>, events: &
             return;
         }
     }
+}
+
+/// Opens and closes after reading: no change to show.
+fn is_access(kind: &notify::EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode, EventKind};
+    matches!(kind, EventKind::Access(access) if *access != AccessKind::Close(AccessMode::Write))
 }
 
 /// Compares the mtimes of the folders that matter every `every`.
@@ -197,9 +204,7 @@ fn watched_folders(root: &Path) -> Vec<PathBuf> {
     if let Ok(claims) = std::fs::read_dir(root.join("process")) {
         dirs.extend(claims.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
     }
-    dirs.push(root.join(META).join("progress"));
-    dirs.push(root.join(META).join("workers"));
-    dirs.push(root.join(META).join("items"));
+    dirs.extend(watched_meta(root).into_iter().map(|(dir, _)| dir));
     dirs
 }
 
@@ -217,7 +222,7 @@ mod tests {
         }
         let (tx, rx) = channel();
         let (mode, _handle) = start(&root, None, tx);
-        assert_eq!(mode, WatchMode::Inotify);
+        assert_eq!(mode, Watching::Inotify);
         for i in 0..2000 {
             std::fs::rename(
                 root.join(format!("f{i}")),

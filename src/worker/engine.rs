@@ -10,12 +10,14 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
-use super::Event;
+use super::EngineEvent;
 use super::claim::Claimer;
-use super::job::{Control, Ctx, lock, run_job};
+use super::ctx::{Control, Ctx, lock};
+use super::intake::Intake;
+use super::job::run_job;
 use super::upkeep::{self, Beat};
 use super::watch::{self, Signals, Watch};
-use crate::queue::{this_host, unix_ms};
+use crate::queue::{remote_filesystem, this_host, unix_ms};
 
 /// What the engine's owner may change while it runs.
 #[derive(Default)]
@@ -93,7 +95,13 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
     let mut next_tidy = Instant::now() + TIDY_EVERY;
     let mut finished_since_tidy = 0;
 
-    let mut claimer = Claimer::new(ctx.config.quiet_period);
+    let remote = remote_filesystem(ctx.queue.root()).is_some();
+    let intake = Intake::new(
+        !remote,
+        ctx.config.settle_time,
+        ctx.config.quiet_period_on(remote),
+    );
+    let mut claimer = Claimer::new(intake, poll.is_none());
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<u64>();
     let mut running: HashMap<u64, Arc<Control>> = HashMap::new();
     let mut seq = 0u64;
@@ -238,5 +246,5 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
     drop(watch);
     super::reaper::sweep(super::reaper::Leftovers::All);
     ctx.queue.retire_worker(&ctx.worker);
-    (ctx.events)(Event::Stopped);
+    (ctx.events)(EngineEvent::Stopped);
 }

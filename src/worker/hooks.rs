@@ -10,7 +10,7 @@ use tokio::io::AsyncReadExt;
 
 use super::Outcome;
 use super::command::{Vars, expand};
-use super::job::Ctx;
+use super::ctx::Ctx;
 use crate::queue::Item;
 
 /// Starts the hook for `outcome`, if the config names one; `seq` is the job's number.

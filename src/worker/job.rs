@@ -3,72 +3,22 @@
 //! (or back to pending when the engine stops) and run the hooks. Whatever happens to the file
 //! meanwhile (moved or deleted by hand) is reported, never fatal.
 
-use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
-
-use tokio::sync::Notify;
 
 use super::builtin;
 use super::command::{Vars, expand, uses};
+use super::ctx::{Control, Ctx, lock};
 use super::handoff::Handoff;
 use super::log::CappedLog;
-use super::mount::MountWatch;
 use super::process::{Ended, Run, describe_failure, run_command};
-use super::spawn::Launcher;
 use super::tracker::Tracker;
-use super::{Event, Outcome};
-use crate::queue::{
-    Item, ItemId, ItemRecord, Queue, State, WorkerConfig, WorkerId, printable, unix_ms,
-};
-
-/// The engine-wide things every job needs.
-pub struct Ctx {
-    pub queue: Arc<Queue>,
-    pub config: WorkerConfig,
-    pub worker: WorkerId,
-    pub out_dir: PathBuf,
-    pub events: Box<dyn Fn(Event) + Send + Sync>,
-    /// Ids known to have an attempt record (so a success need not look).
-    pub recorded: Mutex<HashSet<ItemId>>,
-    /// Items this engine has put in delayed/ since the loop last looked.
-    pub delayed_added: AtomicUsize,
-    /// Whether the queue's mount is still there (see `mount`).
-    pub mount: MountWatch,
-    /// Starts the commands.
-    pub launcher: Launcher,
-}
-
-impl Ctx {
-    pub fn notice(&self, text: String) {
-        (self.events)(Event::Notice(text));
-    }
-}
-
-/// Lets the engine stop one running job.
-#[derive(Default)]
-pub struct Control {
-    stop: AtomicBool,
-    notify: Notify,
-}
-
-impl Control {
-    pub fn stop(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.notify.notify_one();
-    }
-
-    /// Resolves once `stop` has been called.
-    pub async fn stopped(&self) {
-        if !self.stop.load(Ordering::SeqCst) {
-            self.notify.notified().await;
-        }
-    }
-}
+use super::{EngineEvent, Outcome};
+use crate::queue::{Item, ItemRecord, State, printable, unix_ms};
 
 /// How a run went, before the item is moved.
 enum RunResult {
@@ -119,7 +69,7 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
             return;
         }
     };
-    (ctx.events)(Event::Started {
+    (ctx.events)(EngineEvent::Started {
         item: claimed.clone(),
     });
     let has_record = lock(&ctx.recorded).contains(&id);
@@ -254,7 +204,7 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
 fn finish_move(ctx: &Ctx, claimed: &Item, to: State, outcome: Outcome) -> Option<Item> {
     match ctx.queue.move_to(claimed, to) {
         Ok(moved) => {
-            (ctx.events)(Event::Finished {
+            (ctx.events)(EngineEvent::Finished {
                 item: moved.clone(),
                 outcome,
             });
@@ -270,7 +220,7 @@ fn finish_move(ctx: &Ctx, claimed: &Item, to: State, outcome: Outcome) -> Option
                 "{} {what}; the run ended as {outcome:?}",
                 claimed.qualified()
             ));
-            (ctx.events)(Event::Finished {
+            (ctx.events)(EngineEvent::Finished {
                 item: claimed.clone(),
                 outcome,
             });
@@ -331,7 +281,7 @@ fn drop_symlink(ctx: &Ctx, claimed: &Item, path: &Path) {
         ));
     }
     ctx.notice(format!("{}: {reason}", claimed.qualified()));
-    (ctx.events)(Event::Finished {
+    (ctx.events)(EngineEvent::Finished {
         item: claimed.clone(),
         outcome: Outcome::Failed {
             reason: reason.into(),
@@ -394,6 +344,7 @@ async fn run_builtin(
         name: display.clone(),
         targets,
         throttle: ctx.config.throttle,
+        on_conflict: ctx.on_conflict,
         shared: shared.clone(),
     };
     let total = task.total();
@@ -427,9 +378,4 @@ async fn run_builtin(
             }
         }
     }
-}
-
-/// Locks a mutex, carrying on if a panicking thread poisoned it.
-pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
 }

@@ -1,6 +1,6 @@
 //! The worker engine: claims items in processing order, runs their command or a built-in
-//! processor, and reports what happens as small events. `fsq work` runs it headless; the TUI
-//! embeds the very same engine.
+//! processor, and reports what happens as small events. `fsq work` (in the command line's
+//! `work`) runs it headless; the TUI embeds the very same engine.
 //!
 //! The engine runs on a thread of its own with a single-threaded tokio runtime: one loop claims
 //! and schedules (`engine`), each job is a task (`job`, `process`, `builtin`), and timers do the
@@ -9,10 +9,11 @@
 mod builtin;
 mod claim;
 mod command;
+mod ctx;
 mod engine;
 mod handoff;
-mod headless;
 mod hooks;
+mod intake;
 mod job;
 mod log;
 mod mount;
@@ -32,14 +33,14 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-pub use headless::run_headless;
+pub use intake::being_written;
+pub use process::find_program;
 
-use crate::cli::WorkerFlags;
-use crate::queue::{Item, Processor, Progress, Queue, WorkerConfig, WorkerId};
+use crate::queue::{Config, Item, OnConflict, Processor, Progress, Queue, WorkerConfig, WorkerId};
 
 /// What the engine tells its owner. Progress is rate-limited (a few per second per item).
 #[derive(Clone, Debug)]
-pub enum Event {
+pub enum EngineEvent {
     /// An item was claimed and its job started.
     Started { item: Item },
     /// A running item made progress.
@@ -82,35 +83,27 @@ pub struct EngineStatus {
     pub paused: bool,
 }
 
-/// The settings of one engine: the queue's `[worker]` config with command-line overrides.
+/// The settings of one engine: the queue's `[worker]` and `[processor]` config, with whatever a
+/// caller (the command line) put on top.
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub config: WorkerConfig,
+    pub on_conflict: OnConflict,
 }
 
 impl Settings {
-    /// Applies `fsq work` / `fsq DIR` flags on top of the config.
-    pub fn resolve(config: &WorkerConfig, flags: &WorkerFlags) -> anyhow::Result<Settings> {
-        let mut config = config.clone();
-        if let Some(n) = flags.workers {
-            config.workers = n;
+    /// The settings a queue's config gives.
+    pub fn new(config: &Config) -> Settings {
+        Settings {
+            config: config.worker.clone(),
+            on_conflict: config.processor.on_conflict,
         }
-        if let Some(timeout) = flags.timeout {
-            config.timeout = timeout;
-        }
-        if let Some(n) = flags.max_attempts {
-            config.max_attempts = n;
-        }
-        if let Some(delay) = flags.retry_delay {
-            config.retry_delay = delay;
-        }
-        if let Some(poll) = flags.poll {
-            config.poll = Some(poll);
-        }
-        if !flags.command.is_empty() {
-            config.command = Some(flags.command.clone());
-        }
-        Ok(Settings { config })
+    }
+
+    /// Whether a command or a built-in processor is set: without one there is nothing to run,
+    /// which is not an error for the commander (it opens with the worker off).
+    pub fn has_something_to_run(&self) -> bool {
+        self.config.command.is_some() || self.config.processor.is_some()
     }
 
     /// Refuses settings the engine cannot work with.
@@ -119,10 +112,9 @@ impl Settings {
         match (&config.command, config.processor) {
             (Some(command), _) if command.is_empty() => bail!("[worker] command is empty"),
             (Some(_), _) => {}
-            (None, None) => bail!(
-                "nothing to run: set [worker] command or processor in _meta/config.toml, \
-                 or give a command after --"
-            ),
+            (None, None) => {
+                bail!("nothing to run: set [worker] command or processor in _meta/config.toml")
+            }
             (None, Some(Processor::Copy)) if config.destinations.is_empty() => {
                 bail!("processor \"copy\" needs [worker] destinations")
             }
@@ -147,7 +139,7 @@ impl Settings {
                 None => continue, // not found: the run itself says so
             };
             if let Some(problem) = crate::queue::unsafe_permissions(&path) {
-                bail!("{problem}");
+                bail!("{}: {problem}", path.display());
             }
         }
         Ok(())
@@ -166,7 +158,7 @@ impl Engine {
     pub fn start(
         queue: Arc<Queue>,
         settings: Settings,
-        events: impl Fn(Event) + Send + Sync + 'static,
+        events: impl Fn(EngineEvent) + Send + Sync + 'static,
     ) -> anyhow::Result<Engine> {
         Engine::launch(queue, settings, false, events)
     }
@@ -176,7 +168,7 @@ impl Engine {
     pub fn start_draining(
         queue: Arc<Queue>,
         settings: Settings,
-        events: impl Fn(Event) + Send + Sync + 'static,
+        events: impl Fn(EngineEvent) + Send + Sync + 'static,
     ) -> anyhow::Result<Engine> {
         Engine::launch(queue, settings, true, events)
     }
@@ -185,7 +177,7 @@ impl Engine {
         queue: Arc<Queue>,
         settings: Settings,
         drain: bool,
-        events: impl Fn(Event) + Send + Sync + 'static,
+        events: impl Fn(EngineEvent) + Send + Sync + 'static,
     ) -> anyhow::Result<Engine> {
         settings.check()?;
         reaper::become_subreaper();
@@ -193,13 +185,14 @@ impl Engine {
         let shared = Arc::new(engine::Shared::default());
         shared.slots.store(config.workers.max(1), Ordering::Relaxed);
         let grace = config.grace;
-        let ctx = Arc::new(job::Ctx {
+        let ctx = Arc::new(ctx::Ctx {
             out_dir: queue.root().join(&config.output),
             worker: WorkerId::for_this_process(),
             mount: mount::MountWatch::new(queue.root()),
             launcher: spawn::Launcher::new().context("cannot open /dev/null for the commands")?,
             queue,
             config,
+            on_conflict: settings.on_conflict,
             events: Box::new(events),
             recorded: Mutex::new(Default::default()),
             delayed_added: Default::default(),

@@ -9,8 +9,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::job::{Control, Ctx, lock};
-use super::{Event, Outcome};
+use super::ctx::{Control, Ctx, lock};
+use super::{EngineEvent, Outcome};
 use crate::queue::{Item, MountGuard, remote_filesystem};
 
 /// How often a job waiting for the mount looks again.
@@ -131,7 +131,7 @@ impl MountWatch {
             "{}: recovered by another host while our mount was gone; leaving it to them",
             claimed.qualified()
         ));
-        (ctx.events)(Event::Finished {
+        (ctx.events)(EngineEvent::Finished {
             item: claimed.clone(),
             outcome: Outcome::Requeued,
         });

@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::{Instant, interval_at, sleep_until};
 
-use super::job::{Control, Ctx};
+use super::ctx::{Control, Ctx};
 use super::log::CappedLog;
 use super::progress::{OutputParser, Stream, read_progress_file};
 use super::tracker::Tracker;
@@ -157,6 +157,16 @@ async fn read_some<R: AsyncRead + Unpin>(
     match pipe {
         Some(pipe) => pipe.read_buf(buf).await,
         None => std::future::pending().await,
+    }
+}
+
+/// The file a command's program names: a path as given, a bare name looked up on `$PATH` as a
+/// job would find it.
+pub fn find_program(program: &OsStr) -> Option<PathBuf> {
+    if program.as_bytes().contains(&b'/') {
+        Some(PathBuf::from(program))
+    } else {
+        resolve_program(program)
     }
 }
 

@@ -16,8 +16,13 @@ pub struct OutputParser {
     partial: [Vec<u8>; 2],
     duration: Option<f64>,
     media_time: Option<f64>,
-    /// ffmpeg's `speed=` (media seconds per second).
+    /// ffmpeg's `speed=` (media seconds per second), from its second report on: the first is
+    /// measured over next to no time and can read thousands of times real time.
     pub speed: Option<f64>,
+    /// The `speed=` of the report being read, taken when its `progress=` line ends it.
+    report_speed: Option<f64>,
+    /// ffmpeg reports ended so far.
+    reports: u32,
     /// The latest fraction any source gave, 0..=1.
     pub fraction: Option<f64>,
     /// Media seconds still to go, when ffmpeg says enough to know.
@@ -89,15 +94,24 @@ impl OutputParser {
                 self.update_media();
             }
             "speed" => {
-                if let Ok(speed) = value.trim_end_matches('x').trim().parse::<f64>()
-                    && speed.is_finite()
-                    && speed > 0.0
-                {
-                    self.speed = Some(speed);
-                    self.update_media();
+                self.report_speed = value
+                    .trim_end_matches('x')
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|speed| speed.is_finite() && *speed > 0.0);
+            }
+            "progress" => {
+                let speed = self.report_speed.take();
+                if self.reports > 0 && speed.is_some() && speed != self.speed {
+                    self.speed = speed;
+                    self.changed = true;
+                }
+                self.reports += 1;
+                if value == "end" {
+                    self.set_fraction(1.0);
                 }
             }
-            "progress" if value == "end" => self.set_fraction(1.0),
             _ => {}
         }
     }
@@ -106,7 +120,9 @@ impl OutputParser {
         if let (Some(duration), Some(time)) = (self.duration, self.media_time)
             && duration > 0.0
         {
-            self.media_left = Some((duration - time).max(0.0));
+            let time = time.min(duration);
+            self.media_time = Some(time);
+            self.media_left = Some(duration - time);
             self.set_fraction(time / duration);
         }
     }
@@ -237,6 +253,34 @@ mod tests {
         assert!((seen[0] - 2.0 / 10.0).abs() < 0.01, "{seen:?}");
         assert_eq!(seen.last(), Some(&1.0));
         assert!(p.speed.unwrap() > 1.0);
+    }
+
+    #[test]
+    fn first_ffmpeg_report_does_not_give_a_bogus_speed() {
+        let mut p = OutputParser::default();
+        p.feed(
+            Stream::Stderr,
+            b"  Duration: 00:00:10.00, start: 0.000000\n",
+        );
+        p.feed(
+            Stream::Stdout,
+            b"out_time_us=0\nspeed=216000x\nprogress=continue\n",
+        );
+        assert_eq!(p.speed, None);
+        p.feed(
+            Stream::Stdout,
+            b"out_time_us=2000000\nspeed=2.5x\nprogress=continue\n",
+        );
+        assert_eq!(p.speed, Some(2.5));
+        p.feed(
+            Stream::Stdout,
+            b"out_time_us=3000000\nspeed=N/A\nprogress=continue\n",
+        );
+        assert_eq!(
+            p.speed,
+            Some(2.5),
+            "an unknown speed keeps the last one known"
+        );
     }
 
     #[test]

@@ -4,10 +4,10 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use super::Event;
-use super::job::Ctx;
+use super::EngineEvent;
+use super::ctx::Ctx;
 use super::progress::OutputParser;
-use crate::queue::{Item, Progress, unix_ms};
+use crate::queue::{Item, Progress, Speed, unix_ms};
 
 /// The fastest a changing progress is written.
 const MIN_INTERVAL: Duration = Duration::from_millis(250);
@@ -57,7 +57,7 @@ impl Tracker {
         self.last_write = Some(now);
         let progress = self.snapshot(ctx, parser);
         let _ = ctx.queue.write_progress(&self.item, &progress);
-        (ctx.events)(Event::Progress {
+        (ctx.events)(EngineEvent::Progress {
             item: self.item.clone(),
             progress,
         });
@@ -80,13 +80,13 @@ impl Tracker {
             }
             if elapsed > 0.0 {
                 let speed = done as f64 / elapsed;
-                progress.speed = Some(speed);
+                progress.speed = Some(Speed::BytesPerSec(speed));
                 if speed > 0.0 {
                     progress.eta_secs = Some(total.saturating_sub(done) as f64 / speed);
                 }
             }
         } else if let (Some(speed), Some(left)) = (parser.speed, parser.media_left) {
-            progress.speed = Some(speed);
+            progress.speed = Some(Speed::Realtime(speed));
             progress.eta_secs = Some(left / speed);
         } else if let Some(fraction) = progress.fraction.filter(|f| *f > 0.0) {
             progress.eta_secs = Some(elapsed * (1.0 - fraction) / fraction);

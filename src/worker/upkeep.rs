@@ -5,7 +5,7 @@
 
 use std::time::SystemTime;
 
-use super::job::Ctx;
+use super::ctx::Ctx;
 use crate::queue::{Heartbeat, State, printable, this_host, unix_ms};
 
 /// What a worker says about itself in its heartbeat.

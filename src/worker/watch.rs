@@ -1,14 +1,14 @@
 //! Noticing new items. inotify wakes the claim loop within a millisecond of a rename into the
 //! queue root; polling takes over where events cannot be trusted: when asked (`--poll`), when
 //! the watch fails, and on network and FUSE mounts, where inotify never sees what other hosts
-//! do. The watcher also tells which files are complete: a name renamed in, or closed after
-//! writing, may be claimed at once; anything else waits for the quiet period.
+//! do. The watcher passes on what happened to each name (renamed in, created, written, closed),
+//! so arrivals join the claim order without a listing and `intake` can tell which files are
+//! still being written. Only lost events (or a new folder) ask for a full listing.
 //!
 //! The watch asks only for arrivals and writes, never for names leaving the root: every claim
 //! is such a departure, and being told of our own claims cost more per job than the claim.
 //! The inotify descriptor is read on the engine's own runtime, so no thread is woken either.
 
-use std::collections::HashSet;
 use std::ffi::{CStr, OsStr, OsString};
 use std::mem::MaybeUninit;
 use std::os::fd::OwnedFd;
@@ -16,24 +16,25 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustix::fs::inotify::{self, CreateFlags, ReadFlags, WatchFlags};
 use rustix::io::Errno;
 use tokio::io::unix::AsyncFd;
 use tokio::sync::Notify;
 
-use super::job::lock;
+use super::ctx::lock;
+use super::intake::Change;
 use super::spawn::async_fd;
 use crate::queue::{DEFAULT_POLL, WatchMode, watch_mode};
 
 /// What the watcher tells the claim loop.
 #[derive(Default)]
 pub struct Signals {
-    /// Something appeared in the root: list it again.
+    /// Events were lost, or a folder appeared: list the root again.
     pub dirty: AtomicBool,
-    /// Names known to be complete (renamed in, or closed after writing).
-    pub ready: Mutex<HashSet<OsString>>,
+    /// What happened to which names in the root, oldest first, since the claimer last looked.
+    pub changes: Mutex<Vec<(OsString, Change, Instant)>>,
     /// Wakes the engine loop (control requests from other threads).
     pub wake: Notify,
 }
@@ -136,26 +137,44 @@ impl Watch {
     }
 }
 
-/// Records one event: arrivals make the root dirty, and complete names become ready.
+/// Records one event: what happened to a name, or that the root must be listed again.
 fn handle(signals: &Signals, events: ReadFlags, name: Option<&CStr>) {
-    let name = name.map(|name| OsStr::from_bytes(name.to_bytes()));
-    if events.intersects(ReadFlags::MOVED_TO | ReadFlags::CLOSE_WRITE) {
-        if let Some(name) = name {
-            lock(&signals.ready).insert(name.to_os_string());
-        }
-        signals.dirty.store(true, Ordering::SeqCst);
+    let change = if events.contains(ReadFlags::ISDIR) {
+        None
+    } else if events.contains(ReadFlags::MOVED_TO) {
+        Some(Change::RenamedIn)
+    } else if events.contains(ReadFlags::CLOSE_WRITE) {
+        Some(Change::Closed)
+    } else if events.contains(ReadFlags::CREATE) {
+        Some(Change::Created)
     } else if events.contains(ReadFlags::MODIFY) {
-        // Written again after it was closed: no longer known to be complete.
-        if let Some(name) = name {
-            let mut ready = lock(&signals.ready);
-            if !ready.is_empty() {
-                ready.remove(name);
+        Some(Change::Written)
+    } else {
+        None
+    };
+    match (change, name) {
+        (Some(change), Some(name)) => {
+            let name = OsStr::from_bytes(name.to_bytes());
+            let mut changes = lock(&signals.changes);
+            // A long copy is a stream of writes to one name: one entry, however long.
+            match changes.last_mut() {
+                Some((last, kind, at)) if *kind == change && last.as_os_str() == name => {
+                    *at = Instant::now();
+                }
+                _ => changes.push((name.to_os_string(), change, Instant::now())),
             }
         }
-    } else if events.intersects(ReadFlags::CREATE | ReadFlags::QUEUE_OVERFLOW | ReadFlags::IGNORED)
-    {
-        // A new name, lost events, or the watch itself gone: list the root again.
-        signals.dirty.store(true, Ordering::SeqCst);
+        // A folder created or renamed in, lost events, or the watch itself gone.
+        _ if events.intersects(
+            ReadFlags::CREATE
+                | ReadFlags::MOVED_TO
+                | ReadFlags::QUEUE_OVERFLOW
+                | ReadFlags::IGNORED,
+        ) =>
+        {
+            signals.dirty.store(true, Ordering::SeqCst);
+        }
+        _ => {}
     }
 }
 
@@ -197,28 +216,49 @@ mod tests {
             fs::write(&outside, "x").unwrap();
             fs::rename(&outside, root.join("item")).unwrap();
             assert!(news(&mut watch, &signals, Duration::from_secs(5)).await);
-            assert!(signals.dirty.load(Ordering::SeqCst));
-            assert!(lock(&signals.ready).contains(OsStr::new("item")));
+            assert!(!signals.dirty.load(Ordering::SeqCst), "no listing needed");
+            assert_eq!(changes(&signals), [("item".into(), Change::RenamedIn)]);
         });
     }
 
+    /// Takes the changes recorded so far, without their times.
+    fn changes(signals: &Signals) -> Vec<(String, Change)> {
+        let taken = std::mem::take(&mut *lock(&signals.changes));
+        taken
+            .into_iter()
+            .map(|(name, change, _)| (name.to_string_lossy().into_owned(), change))
+            .collect()
+    }
+
     #[test]
-    fn a_file_closed_after_writing_is_ready_until_written_again() {
+    fn a_file_written_in_two_steps_is_told_step_by_step() {
         with_watch(async |root, mut watch, signals| {
             let mut file = fs::File::create(root.join("upload")).unwrap();
             file.write_all(b"part one").unwrap();
             drop(file);
-            while !lock(&signals.ready).contains(OsStr::new("upload")) {
-                assert!(news(&mut watch, &signals, Duration::from_secs(5)).await);
-            }
             let mut file = fs::OpenOptions::new()
                 .append(true)
                 .open(root.join("upload"))
                 .unwrap();
             file.write_all(b"part two").unwrap();
-            while lock(&signals.ready).contains(OsStr::new("upload")) {
+            drop(file);
+            let mut seen = Vec::new();
+            while seen.len() < 5 {
                 assert!(news(&mut watch, &signals, Duration::from_secs(5)).await);
+                seen.extend(changes(&signals).into_iter().map(|(_, change)| change));
             }
+            use Change::*;
+            assert_eq!(seen, [Created, Written, Closed, Written, Closed]);
+            assert!(!signals.dirty.load(Ordering::SeqCst), "no listing needed");
+        });
+    }
+
+    #[test]
+    fn a_folder_appearing_asks_for_a_listing() {
+        with_watch(async |root, mut watch, signals| {
+            fs::create_dir(root.join("stray")).unwrap();
+            assert!(news(&mut watch, &signals, Duration::from_secs(5)).await);
+            assert!(signals.dirty.load(Ordering::SeqCst));
         });
     }
 

@@ -314,3 +314,62 @@ pub fn files_in(dir: &Path) -> Vec<std::ffi::OsString> {
     names.sort();
     names
 }
+
+/// Whether `tool` is on `$PATH` (tests that need one skip, saying so, without it).
+pub fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A fixture of tests/invalid_configs/: its bytes and what its first line (`# expect: L:C:
+/// message`, or `# commander expects: L:C: message` for what only the commander checks) says
+/// fsq must report.
+pub struct InvalidConfig {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+    /// The bytes as text (lossy where they are not UTF-8).
+    pub text: String,
+    /// `L:C:`
+    pub position: String,
+    pub message: String,
+    /// Every command that reads the config reports it, not only the commander.
+    pub everywhere: bool,
+}
+
+/// The fixtures whose file names start with `user_` (user configs) or do not (queue configs);
+/// folders (themes/) are not configs.
+pub fn invalid_configs(user: bool) -> Vec<InvalidConfig> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_configs");
+    let mut found = Vec::new();
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.is_dir() || name.starts_with("user_") != user {
+            continue;
+        }
+        let bytes = fs::read(&path).unwrap();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let first = text.lines().next().unwrap();
+        let (everywhere, expected) = match first.strip_prefix("# expect: ") {
+            Some(rest) => (true, rest),
+            None => (
+                false,
+                first
+                    .strip_prefix("# commander expects: ")
+                    .unwrap_or_else(|| panic!("{path:?} says what it expects")),
+            ),
+        };
+        let (position, message) = expected.split_once(' ').unwrap_or((expected, ""));
+        found.push(InvalidConfig {
+            position: position.to_string(),
+            message: message.to_string(),
+            everywhere,
+            path,
+            bytes,
+            text,
+        });
+    }
+    found
+}

@@ -225,3 +225,40 @@ fn f7_creates_a_new_pending_item() {
     );
     assert_eq!(queue.list(State::Pending).unwrap().len(), 1);
 }
+
+#[test]
+fn a_refused_save_can_still_be_kept_as_a_new_item() {
+    let (_dir, queue, item) = queue_with("job.txt", b"hello\n");
+    let hold = queue.hold_for_edit(&item).unwrap();
+    let mut editor = Editor::open(&queue, &hold.item).unwrap().holding(hold);
+    type_text(&mut editor, "edited ");
+    // Someone else rewrites the file meanwhile: the save over it is refused.
+    fs::write(
+        queue.path_of(&queue.list(State::Paused).unwrap()[0]),
+        b"theirs\n",
+    )
+    .unwrap();
+    let request = expect_save(editor.handle_key(key(KeyCode::F(2))));
+    let refused = request.run(&queue).unwrap_err();
+    editor.save_failed(refused.to_string());
+    let terminal = screen(&editor, 70, 8);
+    insta::assert_snapshot!(terminal.backend());
+    // F7 keeps the text as a new pending item, and closes once saved.
+    let request = expect_save(editor.handle_key(key(KeyCode::F(7))));
+    let saved = request.run(&queue).unwrap();
+    assert_eq!(saved.item.state, State::Pending);
+    assert_eq!(
+        fs::read(queue.path_of(&saved.item)).unwrap(),
+        b"edited hello\n"
+    );
+    assert!(matches!(editor.saved(saved), EditorOutcome::Close));
+    let hold = editor.take_hold().unwrap();
+    queue.release_edit(&hold).unwrap();
+    let pending: Vec<_> = queue.list(State::Pending).unwrap();
+    let names: Vec<_> = pending.iter().map(|i| i.display().to_owned()).collect();
+    assert_eq!(
+        names,
+        ["job (2).txt", "job.txt"],
+        "theirs came back, ours beside it"
+    );
+}

@@ -39,6 +39,9 @@ pub fn render(
         Overlay::Prompt(prompt) => render_prompt(buf, screen, prompt, theme),
         Overlay::StateMenu { cursor } => render_menu(buf, screen, *cursor, model, theme),
         Overlay::Help { scroll } => super::help::render(buf, screen, *scroll, keys, theme),
+        Overlay::Info { page, scroll } => {
+            super::help::scrolled(buf, screen, &page.title, &page.lines, *scroll, theme)
+        }
     }
 }
 

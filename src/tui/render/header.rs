@@ -79,7 +79,7 @@ pub fn render(buf: &mut Buffer, area: Rect, model: &Model, theme: &Theme) {
     }
 }
 
-/// `worker running 1/2 · inotify`.
+/// `worker running 1/2 · inotify`, or `worker off · 2 workers on other hosts · inotify`.
 fn status(model: &Model) -> String {
     let worker = match model.engine {
         None => "worker off".to_string(),
@@ -94,37 +94,94 @@ fn status(model: &Model) -> String {
         let age = model.now.duration_since(at).unwrap_or_default();
         watch.push_str(&format!(" STALE {}", text::duration(age)));
     }
-    let down = model
-        .queue
-        .workers
-        .iter()
-        .filter(|w| w.health != crate::queue::WorkerHealth::Alive)
-        .count();
-    let others = if down > 0 {
-        format!(" · {down} worker{} down", if down == 1 { "" } else { "s" })
-    } else {
-        String::new()
-    };
+    let mut others = String::new();
+    let workers = Workers::of(model);
+    if workers.others > 0 {
+        let noun = if workers.others_here == 0 {
+            format!("{} on other hosts", text::count(workers.others, "worker"))
+        } else {
+            text::count(workers.others, "other worker")
+        };
+        others.push_str(&format!(" · {noun}"));
+    }
+    if workers.down > 0 {
+        others.push_str(&format!(" · {} down", text::count(workers.down, "worker")));
+    }
     format!("{worker}{others} · {watch} ")
 }
 
-/// `12.5/min  ETA 4m10s`, once something has finished.
+/// What the heartbeats say beyond the embedded worker.
+struct Workers {
+    /// Alive and claiming, other than the embedded worker.
+    others: usize,
+    /// Of those, how many run on this host.
+    others_here: usize,
+    down: usize,
+}
+
+impl Workers {
+    fn of(model: &Model) -> Workers {
+        use crate::queue::WorkerHealth;
+        let host = &model.queue.host;
+        let alive: Vec<_> = model
+            .queue
+            .workers
+            .iter()
+            .filter(|w| w.health == WorkerHealth::Alive)
+            .collect();
+        let claiming = alive.iter().filter(|w| !w.heartbeat.paused).count();
+        let here = alive
+            .iter()
+            .filter(|w| !w.heartbeat.paused && &w.heartbeat.host == host)
+            .count();
+        // The embedded worker beats too: one of the claiming ones on this host is ours.
+        let ours_claiming = usize::from(model.engine.is_some_and(|e| !e.paused));
+        Workers {
+            others: claiming.saturating_sub(ours_claiming),
+            others_here: here.saturating_sub(ours_claiming),
+            down: model.queue.workers.len() - alive.len(),
+        }
+    }
+}
+
+/// `12.5/min  ETA 4m10s`, once something has finished and some worker is claiming. The queue's
+/// ETA is never shorter than a running job's own.
 fn throughput(model: &Model) -> String {
-    let Some(rate) = model.queue.throughput.per_sec(model.now) else {
+    let working = model.engine.is_some_and(|e| !e.paused) || Workers::of(model).others > 0;
+    if !working {
         return String::new();
-    };
-    let per_min = rate * 60.0;
+    }
+    let longest_job = model
+        .queue
+        .running
+        .values()
+        .filter_map(|p| p.eta_secs)
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .fold(None, |max: Option<f64>, s| {
+            Some(max.map_or(s, |m| m.max(s)))
+        });
+    let rate = model.queue.throughput.per_sec(model.now);
     let remaining = model.queue.remaining();
-    let eta = if rate > 0.0 && remaining > 0 {
-        let secs = remaining as f64 / rate;
+    let queue_eta = rate
+        .filter(|r| *r > 0.0 && remaining > 0)
+        .map(|r| remaining as f64 / r);
+    let eta = match (queue_eta, longest_job) {
+        (Some(q), Some(j)) => Some(q.max(j)),
+        (Some(q), None) => Some(q),
+        // Nothing finished yet: only what runs is known, and only if nothing else waits.
+        (None, Some(j)) if remaining <= model.queue.running.len() => Some(j),
+        _ => None,
+    };
+    let eta = eta.map_or(String::new(), |secs| {
         format!(
             "  ETA {}",
             text::duration(std::time::Duration::from_secs_f64(secs.min(1e9)))
         )
-    } else {
-        String::new()
-    };
-    format!("{per_min:.1}/min{eta}")
+    });
+    match rate {
+        Some(rate) => format!("{:.1}/min{eta}", rate * 60.0),
+        None => eta.trim_start().to_string(),
+    }
 }
 
 fn counts_width(model: &Model, short_labels: bool) -> usize {

@@ -1,4 +1,4 @@
-//! The mc-style function-key bar: `1Help 2Menu 3View ...`, generated from the key map, with
+//! The mc-style function-key bar: `1Help 2State 3View ...`, generated from the key map, with
 //! labels that fit the active pane (in failed/ the move key reads Retry; keys that cannot act
 //! there are left blank). A click on a label presses its key.
 
@@ -21,7 +21,7 @@ pub fn slot(model: &Model, keys: &Keymap, n: u8) -> Option<(Action, &'static str
     let changes = !model.readonly;
     let label = match action {
         Action::Help => "Help",
-        Action::StateMenu => "Menu",
+        Action::StateMenu => "State",
         Action::View => "View",
         Action::Edit if changes && state != QState::Process => "Edit",
         Action::Copy if changes && state != QState::Process => "Copy",

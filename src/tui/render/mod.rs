@@ -9,8 +9,7 @@ pub mod keybar;
 mod pane;
 mod workers;
 
-#[cfg(test)]
-pub use help::lines as help_lines;
+pub use help::{clamp_scroll, lines as help_lines, page_rows};
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;

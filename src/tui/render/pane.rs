@@ -10,11 +10,12 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::widgets::{Block, BorderType, Widget};
 
-use crate::queue::{Item, Progress, State as QState, printable};
+use crate::queue::{Item, Progress, State as QState, WorkerHealth, printable};
 
 use super::super::layout::pane_areas;
 use super::super::model::Model;
 use super::super::pane::{Key, Pane};
+use super::super::sort::SortMode;
 use super::super::text;
 use super::super::theme::Theme;
 use super::super::update::seconds_until;
@@ -70,8 +71,37 @@ pub fn render(buf: &mut Buffer, area: Rect, model: &Model, index: usize, theme: 
             theme,
         );
     }
+    if pane.state == QState::Pending && pane.loaded && pane.filter.is_none() {
+        root_folders(buf, list, model, pane, theme);
+    }
     if parts.status.height > 0 {
         status_line(buf, parts.status, model, pane, theme);
+    }
+}
+
+/// Folders in the root, under the last item when it is on screen: they are there, and they are
+/// not items (nothing runs them, nothing moves them).
+fn root_folders(buf: &mut Buffer, list: Rect, model: &Model, pane: &Pane, theme: &Theme) {
+    let height = usize::from(list.height);
+    let items_on_screen = pane.shown.len().saturating_sub(pane.offset).min(height);
+    if pane.offset + items_on_screen < pane.shown.len() {
+        return;
+    }
+    let first = items_on_screen.max(usize::from(pane.shown.is_empty()));
+    let note = "folder, not an item ";
+    let note_width = text::width(note) as u16;
+    let room = usize::from(list.width.saturating_sub(note_width + 1));
+    for (row, folder) in model.queue.root_folders.iter().enumerate() {
+        if first + row >= height {
+            break;
+        }
+        let y = list.y + (first + row) as u16;
+        let name = text::fit(&format!(" {}/", printable(folder)), room);
+        put(buf, list.x, y, &name, list.width, theme.dim);
+        if room > 0 {
+            let x = list.right().saturating_sub(note_width);
+            put(buf, x, y, note, note_width, theme.dim);
+        }
     }
 }
 
@@ -86,6 +116,13 @@ fn title(buf: &mut Buffer, area: Rect, pane: &Pane, active: bool, theme: &Theme)
     }
     if let Some(filter) = &pane.filter {
         title.push_str(&format!("[/{filter}: {}] ", pane.shown.len()));
+    }
+    match pane.effective_sort() {
+        (SortMode::Order, false) => {}
+        (mode, reverse) => {
+            let arrow = if reverse { "↓" } else { "↑" };
+            title.push_str(&format!("by {} {arrow} ", mode.label()));
+        }
     }
     let room = area.width.saturating_sub(4);
     let title = text::fit(&title, usize::from(room));
@@ -157,11 +194,17 @@ impl Columns {
 
     fn header(&self, buf: &mut Buffer, area: Rect, theme: &Theme) {
         let mut x = area.x;
+        // Pending is always in processing order, the order items run in: it says so.
+        let name = match self.state {
+            QState::Pending if self.name >= 26 => "Name, in processing order",
+            QState::Pending if self.name >= 18 => "Name (run order)",
+            _ => "Name",
+        };
         put(
             buf,
             x,
             area.y,
-            &center("Name", self.name),
+            &center(name, self.name),
             self.name,
             theme.column_header,
         );
@@ -193,8 +236,11 @@ impl Columns {
     ) {
         let key = Key::of(item);
         let details = pane.details.get(&key);
+        let arriving = details.is_some_and(|d| d.arriving);
         let marker = if pane.selected.contains(&key) {
             "*"
+        } else if arriving {
+            "+"
         } else {
             " "
         };
@@ -220,7 +266,7 @@ impl Columns {
                     cells.push((speed(progress), style));
                 }
                 if self.rest.len() >= 3 {
-                    cells.push((eta(progress), style));
+                    cells.push(eta_cell(model, item, progress, style, theme));
                 }
             }
             QState::Failed => {
@@ -327,6 +373,27 @@ fn speed(progress: Option<&Progress>) -> String {
         .map_or(String::new(), text::speed)
 }
 
+/// The ETA, or `down` in the alarm colour when the item's worker is known to be down: its
+/// progress stopped with it, and recovery will send the item back.
+fn eta_cell(
+    model: &Model,
+    item: &Item,
+    progress: Option<&Progress>,
+    style: Style,
+    theme: &Theme,
+) -> (String, Style) {
+    let owner_down = item.owner.as_ref().is_some_and(|owner| {
+        model.queue.workers.iter().any(|w| {
+            w.heartbeat.id.as_str() == owner.as_os_str() && w.health != WorkerHealth::Alive
+        })
+    });
+    if owner_down {
+        ("down".into(), theme.alarm)
+    } else {
+        (eta(progress), style)
+    }
+}
+
 fn eta(progress: Option<&Progress>) -> String {
     progress
         .and_then(|p| p.eta_secs)
@@ -338,10 +405,22 @@ fn eta(progress: Option<&Progress>) -> String {
 
 /// What the status line says about the cursor item (or the selection).
 fn status_line(buf: &mut Buffer, area: Rect, model: &Model, pane: &Pane, theme: &Theme) {
+    if let Some(text) = &pane.search {
+        let line = format!(" Search: {text}▏");
+        put(buf, area.x, area.y, &line, area.width, theme.input);
+        return;
+    }
     let line = if !pane.selected.is_empty() {
         format!(" {} selected of {}", pane.selected.len(), pane.items.len())
     } else if let Some(item) = pane.current() {
-        let mut line = format!(" {}", printable(item.display()));
+        let mut line = match pane.details.get(&Key::of(item)) {
+            // Still open for writing: not an item yet, and growing.
+            Some(details) if details.arriving => {
+                format!(" arriving, {} so far:", text::size(details.size))
+            }
+            _ => String::new(),
+        };
+        line.push_str(&format!(" {}", printable(item.display())));
         if let Some(owner) = &item.owner {
             line.push_str(&format!("  [{}]", printable(owner)));
         }

@@ -2,7 +2,11 @@
 //! through `update`, drawn into a `TestBackend` and compared with insta snapshots. Paths are
 //! fixed (`/srv/convert`) and the clock is frozen, so snapshots never depend on the machine.
 
+mod habits;
+mod header;
 mod live;
+mod look;
+mod regressions;
 mod render;
 mod update;
 
@@ -88,6 +92,7 @@ impl Harness {
                         .then(|| "exit status 1: no such codec".to_string()),
                     retry_at: (item.state == QState::Delayed)
                         .then(|| crate::queue::unix_ms(now()) + 95_000),
+                    arriving: false,
                 };
                 details.push((item.state, Key::of(item), details_for));
             }
@@ -95,15 +100,26 @@ impl Harness {
         self.send(Event::Details(details))
     }
 
+    /// How many items the last event asked to stat.
+    pub fn stat_requests(&self) -> usize {
+        self.effects
+            .iter()
+            .map(|e| match e {
+                Effect::Stat(items) => items.len(),
+                _ => 0,
+            })
+            .sum()
+    }
+
     pub fn progress(&mut self, name: &str, fraction: f64) -> &mut Self {
         let progress = Progress {
             fraction: Some(fraction),
-            speed: Some(262_144.0),
+            speed: Some(crate::queue::Speed::BytesPerSec(262_144.0)),
             eta_secs: Some(12.0 / fraction.max(0.01)),
             worker: "host-1-1".into(),
             ..Progress::default()
         };
-        self.send(Event::Worker(crate::worker::Event::Progress {
+        self.send(Event::Worker(crate::worker::EngineEvent::Progress {
             item: item(QState::Process, name),
             progress,
         }))

@@ -58,6 +58,51 @@ fn both_panes_120x30_show_speed_columns() {
     assert_snapshot!(busy_queue((120, 30)).draw().backend());
 }
 
+/// What the stat thread says about a pending file still open for writing.
+fn arriving(h: &mut Harness, name: &str, size: u64) {
+    let item = super::item(QState::Pending, name);
+    let details = super::super::pane::Details {
+        size,
+        modified: Some(super::now()),
+        arriving: true,
+        ..Default::default()
+    };
+    h.send(Event::Details(vec![(
+        QState::Pending,
+        super::super::pane::Key::of(&item),
+        details,
+    )]));
+}
+
+#[test]
+fn an_arriving_file_is_marked_and_its_size_grows_live() {
+    // Listings come in processing order, which the look at one name relies on.
+    let mut sorted = PENDING.to_vec();
+    sorted.sort();
+    let mut h = Harness::new(QState::Pending, QState::Process, (80, 24));
+    h.list_all(&[(QState::Pending, &sorted)]);
+    h.stat_all();
+    arriving(&mut h, "interview-raw.mov", 1_000_000);
+    h.key(KeyCode::Down).key(KeyCode::Down);
+    assert_snapshot!("arriving_first_look", h.draw().backend());
+    // The watcher saw it written: the listing is unchanged, and its details are asked again.
+    h.send(Event::Rechecked {
+        state: QState::Pending,
+        files: vec!["interview-raw.mov".into()],
+        found: vec![super::item(QState::Pending, "interview-raw.mov")],
+    });
+    assert!(
+        h.effects
+            .iter()
+            .any(|e| matches!(e, super::super::effect::Effect::Stat(items)
+            if items.iter().any(|i| i.file == "interview-raw.mov"))),
+        "{:?}",
+        h.effects
+    );
+    arriving(&mut h, "interview-raw.mov", 48_000_000);
+    assert_snapshot!("arriving_grown", h.draw().backend());
+}
+
 #[test]
 fn failed_and_delayed_panes() {
     let mut h = Harness::new(QState::Failed, QState::Delayed, (80, 24));

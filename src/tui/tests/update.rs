@@ -181,8 +181,9 @@ fn shift_arrows_reorder_pending_only() {
     assert_eq!(
         h.effects,
         [Effect::Disk(Op::Reorder {
-            item: item(QState::Pending, "a"),
-            place: Place::Down
+            items: vec![item(QState::Pending, "a")],
+            place: Place::Down,
+            shown: None,
         })]
     );
     h.key_with(KeyCode::End, KeyModifiers::SHIFT);
@@ -246,6 +247,8 @@ fn quitting_with_jobs_running_asks_wait_or_requeue() {
 #[test]
 fn file_changes_become_relists() {
     let mut h = pending(&[]);
+    // Another worker runs an item: its progress is read from the disk.
+    h.list(QState::Process, &["clip.mp4"]);
     let mut changes = Changes::default();
     changes.states.insert(QState::Failed);
     changes.progress = true;
@@ -279,14 +282,7 @@ fn only_rows_on_screen_are_statted() {
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut h = Harness::new(QState::Pending, QState::Paused, (80, 24));
     h.list(QState::Pending, &refs);
-    let asked: usize = h
-        .effects
-        .iter()
-        .map(|e| match e {
-            Effect::Stat(items) => items.len(),
-            _ => 0,
-        })
-        .sum();
+    let asked = h.stat_requests();
     assert_eq!(asked, 16);
     h.key(KeyCode::Down);
     assert!(h.effects.is_empty(), "already asked: {:?}", h.effects.len());

@@ -62,13 +62,10 @@ pub fn glyphs(line: &[u8], mut emit: impl FnMut(Glyph)) {
     }
 }
 
-/// Characters a terminal would act on or that reorder text invisibly: C1 controls, bidi
-/// overrides and isolates, and other format characters that could hide what a file says.
+/// Characters a terminal would act on or that reorder text invisibly: the queue layer's one
+/// rule, also used for names.
 fn is_hidden_control(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{feff}')
-        || ('\u{202a}'..='\u{202e}').contains(&c)
-        || ('\u{2066}'..='\u{2069}').contains(&c)
+    crate::queue::is_hidden_char(c)
 }
 
 /// Where each glyph of a line goes: `(row, column)` within the line, when lines wrap at

@@ -1,0 +1,66 @@
+//! What every part of the engine shares: the context of the running engine (`Ctx`), the handle
+//! that stops one job (`Control`), and a poison-tolerant `lock`. Kept apart from the job code so
+//! the worker's files depend on this one instead of on each other.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::Notify;
+
+use super::EngineEvent;
+use super::mount::MountWatch;
+use super::spawn::Launcher;
+use crate::queue::{ItemId, Queue, WorkerConfig, WorkerId};
+
+/// The engine-wide things every job needs.
+pub struct Ctx {
+    pub queue: Arc<Queue>,
+    pub config: WorkerConfig,
+    /// What built-ins do when a destination has the name already.
+    pub on_conflict: crate::queue::OnConflict,
+    pub worker: WorkerId,
+    pub out_dir: PathBuf,
+    pub events: Box<dyn Fn(EngineEvent) + Send + Sync>,
+    /// Ids known to have an attempt record (so a success need not look).
+    pub recorded: Mutex<HashSet<ItemId>>,
+    /// Items this engine has put in delayed/ since the loop last looked.
+    pub delayed_added: AtomicUsize,
+    /// Whether the queue's mount is still there (see `mount`).
+    pub mount: MountWatch,
+    /// Starts the commands.
+    pub launcher: Launcher,
+}
+
+impl Ctx {
+    pub fn notice(&self, text: String) {
+        (self.events)(EngineEvent::Notice(text));
+    }
+}
+
+/// Lets the engine stop one running job.
+#[derive(Default)]
+pub struct Control {
+    stop: AtomicBool,
+    notify: Notify,
+}
+
+impl Control {
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.notify.notify_one();
+    }
+
+    /// Resolves once `stop` has been called.
+    pub async fn stopped(&self) {
+        if !self.stop.load(Ordering::SeqCst) {
+            self.notify.notified().await;
+        }
+    }
+}
+
+/// Locks a mutex, carrying on if a panicking thread poisoned it.
+pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
+}
