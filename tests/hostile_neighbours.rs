@@ -94,7 +94,7 @@ fn a_hook_or_command_others_can_write_stops_the_worker() {
     add_old(&root, "b".as_ref(), b"b");
     let out = drain(&root, &["--", script.to_str().unwrap()]);
     assert!(
-        stderr(&out).contains("convert.sh is writable by anyone"),
+        stderr(&out).contains("convert.sh: writable by its group and others"),
         "{}",
         stderr(&out)
     );

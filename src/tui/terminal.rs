@@ -52,10 +52,12 @@ pub fn suspend(term: &mut Term) -> io::Result<()> {
     restore();
     let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGTSTP);
     enable_raw_mode()?;
+    if !is_dumb() {
+        FULL.store(true, Ordering::SeqCst);
+        execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    }
     execute!(
         io::stdout(),
-        EnterAlternateScreen,
-        EnableMouseCapture,
         crossterm::terminal::Clear(crossterm::terminal::ClearType::All),
         crossterm::cursor::Hide
     )?;
