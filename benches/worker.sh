@@ -134,21 +134,28 @@ import os, random, sys, time
 root, drops = sys.argv[1], int(sys.argv[2])
 time.sleep(0.5)  # let the worker start and go idle
 lat = []
+seen = set()
 for i in range(drops):
     name = f"drop-{i:04d}"
     with open(os.path.join(root, "new", name), "w") as f:
         f.write("x")
     t0 = time.time_ns()
     os.rename(os.path.join(root, "new", name), os.path.join(root, name))
-    log = os.path.join(root, "_meta", "logs", name)
+    # Logs are named by the item's id, which its claim gives it: the new log is this drop's.
+    logs = os.path.join(root, "_meta", "logs")
     deadline = time.time() + 10
     started = None
     while time.time() < deadline:
         try:
+            fresh = [n for n in os.listdir(logs) if n not in seen and not n.startswith(".")]
+            if not fresh:
+                raise ValueError
+            log = os.path.join(logs, fresh[0])
             lines = open(log).read().split("\n")
             if len(lines) < 3:  # header, the whole timestamp line, then the end
                 raise ValueError
             started = int(lines[1])
+            seen.add(fresh[0])
             break
         except (OSError, ValueError, IndexError):
             time.sleep(0.0005)
@@ -195,8 +202,10 @@ for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/d
 done_before=$(( $(ls "$work/c/success" | wc -l) + $(ls "$work/c/failed" | wc -l) ))
 "$fsq" work "$work/c" --drain >/dev/null 2>&1
 python3 - "$work/c" "$work/ran" "$items" "$kills" "$chaos_secs" "$done_before" <<'PY'
-import collections, os, sys
+import collections, os, re, sys
 root, ran_log, items, kills, secs, before = sys.argv[1], sys.argv[2], int(sys.argv[3]), *sys.argv[4:]
+# A claimed item's file name carries its id (KEY+ID+NAME, docs/FORMAT.md): count display names.
+tag = re.compile(r"^.*?\+[0-9a-v]{15}[+=]")
 where = collections.defaultdict(list)
 for folder in ["", "new", "success", "failed", "delayed", "paused", "process"]:
     base = os.path.join(root, folder)
@@ -205,7 +214,7 @@ for folder in ["", "new", "success", "failed", "delayed", "paused", "process"]:
             dirnames.clear()
         for f in files:
             if not f.startswith("."):
-                where[f].append(folder or "pending")
+                where[tag.sub("", f, count=1)].append(folder or "pending")
 expected = {f"item-{i:04d}" for i in range(1, items + 1)}
 lost = len(expected - set(where))
 twice = sum(1 for n in expected if len(where.get(n, [])) > 1)

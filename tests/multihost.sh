@@ -4,7 +4,9 @@
 # client "hosts" (own network, mount and UTS namespaces) mount it and run `fsq work`. Scenarios: 2,000 items over 3 hosts (one with its clock an hour
 # ahead) with no item run twice or lost; kill -9 of a worker, recovered within 2x the heartbeat
 # timeout; a client whose connection is cut stops claiming, loses nothing, and resumes once
-# remounted. `--bench` measures claims per second for 1-3 hosts against the local disk.
+# remounted; a job on one host frozen, thawed and cancelled from another (timed: the cancel's
+# latency over the mount). `--bench` measures claims per second for 1-3 hosts against the local
+# disk. MULTIHOST_SCENARIOS="4" runs only the scenarios listed (default: 0 1 2 3 4).
 #
 # Run as root (CI does): bash tests/multihost.sh [--gluster] [--bench]. Installs openssh-server,
 # sshfs and faketime (with --gluster: glusterfs-server, glusterfs-client) if missing. With
@@ -394,8 +396,11 @@ if [[ $MODE == bench ]]; then
     exit 0
 fi
 
+SCENARIOS=" ${MULTIHOST_SCENARIOS:-0 1 2 3 4} "
+want() { [[ $SCENARIOS == *" $1 "* ]]; }
+
 # ---------------------------------------------------------------- 0: fsq check over the mount
-if [[ $FS == sshfs ]]; then
+if want 0 && [[ $FS == sshfs ]]; then
     say "scenario 0: fsq check on the sshfs mount passes; on a host an hour ahead it names the skew"
     reset_queue 1
     in_host c1 "$FSQ" check "$Q" > "$WORK/logs/check-c1.log" 2>&1 \
@@ -412,6 +417,7 @@ if [[ $FS == sshfs ]]; then
     pass "fsq check: healthy over sshfs with dir_cache=no; on c3, an hour ahead: $(grep -o "clock is [0-9.]*s behind" "$WORK/logs/check-c3.log")"
 fi
 
+if want 1; then
 # ---------------------------------------------------------------- 1: 2,000 items, 3 hosts
 N=2000
 say "scenario 1: $N items, one worker on each of 3 hosts, c3's clock an hour ahead"
@@ -444,6 +450,9 @@ else
     fail "clock skew: a worker was judged down or something was recovered (see $WORK/logs)"
 fi
 
+fi
+
+if want 2; then
 # ---------------------------------------------------------------- 2: kill -9 a worker
 N=600
 say "scenario 2: kill -9 the worker on c1 mid-run; c2 recovers its claims"
@@ -480,7 +489,9 @@ else
     fail "kill -9: only $(distinct_runs)/$N items ran"
 fi
 unset JOB_SLEEP
+fi
 
+if want 3; then
 # ---------------------------------------------------------------- 3: cut a client's connection
 N=900
 say "scenario 3: cut c3's connection mid-run; it stops claiming, the others go on"
@@ -539,6 +550,55 @@ else
     fail "cut: only $(distinct_runs)/$N items ran"
 fi
 unset JOB_SLEEP
+fi
+
+if want 4; then
+# ---------------------------------------------------------------- 4: freeze and cancel across hosts
+say "scenario 4: a job on c1 frozen, thawed and cancelled from c2"
+proc_state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
+gone() { local st; st=$(proc_state "$1"); [[ -z $st || $st == Z ]]; }
+is_state() { [[ $(proc_state "$1") == "$2" ]]; }
+reset_queue 1
+rm -f "$WORK/logs/ctl-pids"
+# The job starts a grandchild and writes both pids (one pid namespace for all hosts).
+# shellcheck disable=SC2046
+nsenter $(ns_of c1) "$FSQ" work "$Q" -- sh -c 'sleep 300 & echo $! >> "$0"; echo $$ >> "$0"; wait' \
+    "$WORK/logs/ctl-pids" > "$WORK/logs/work-c1.log" 2>&1 &
+WORKER[c1]=$!
+echo "pid $!" >> "$STATE"
+if wait_for 30 "c1's job" bash -c "(( \$(wc -l < '$WORK/logs/ctl-pids') == 2 ))"; then
+    read -r -d '' child job < "$WORK/logs/ctl-pids" || true
+    if in_host c2 "$FSQ" freeze "$Q" item-00001 2>> "$WORK/logs/ctl.log" \
+        && wait_for 5 "the freeze" is_state "$job" T && is_state "$child" T \
+        && in_host c2 "$FSQ" status "$Q" | grep -q "(frozen)"; then
+        pass "cross-host freeze: c2 froze c1's job, both processes of its group are stopped (T)"
+    else
+        fail "cross-host freeze: c1's job is $(proc_state "$job")/$(proc_state "$child")"
+    fi
+    if in_host c2 "$FSQ" thaw "$Q" 2>> "$WORK/logs/ctl.log" \
+        && wait_for 5 "the thaw" is_state "$job" S && is_state "$child" S; then
+        pass "cross-host thaw: c1's job runs again"
+    else
+        fail "cross-host thaw: c1's job is $(proc_state "$job")/$(proc_state "$child")"
+    fi
+    in_host c2 "$FSQ" pause-workers "$Q"
+    t0=$(date +%s.%N)
+    in_host c2 "$FSQ" cancel "$Q" item-00001 2>> "$WORK/logs/ctl.log" || true
+    if wait_for 5 "the cancelled group" bash -c "$(declare -f proc_state gone); gone $job && gone $child"; then
+        took=$(python3 -c "import time; print(f'{time.time() - $t0:.2f}')")
+        if find "$E" -maxdepth 1 -type f -name '*item-00001' | grep -q . && python3 -c "import sys; sys.exit(0 if $took <= 1.0 else 1)"; then
+            pass "cross-host cancel: c1's job group gone ${took}s after c2's fsq cancel, item back in pending"
+        else
+            fail "cross-host cancel: took ${took}s, or the item is not pending ($(ls "$E" | tr '\n' ' '))"
+        fi
+    else
+        fail "cross-host cancel: c1's job is still there"
+    fi
+else
+    fail "cross-host controls: c1's job did not start"
+fi
+stop_workers
+fi
 
 # ---------------------------------------------------------------- summary
 echo

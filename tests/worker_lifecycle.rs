@@ -5,30 +5,9 @@ mod common;
 
 use std::fs;
 use std::io::Write;
-use std::path::Path;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-
-fn start_worker(root: &Path, extra: &[&str]) -> Child {
-    fsq()
-        .arg("work")
-        .arg(root)
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-fn pids(file: &Path) -> Vec<u32> {
-    fs::read_to_string(file)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.trim().parse().ok())
-        .collect()
-}
 
 fn terminate(pid: u32) {
     let pid = rustix::process::Pid::from_raw(pid as i32).unwrap();

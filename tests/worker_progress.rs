@@ -109,22 +109,7 @@ fn live_ffmpeg_when_installed() {
     };
     assert!(probe.status.success());
     let (_dir, root) = queue(&[], "");
-    let made = std::process::Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=duration=4",
-            "-ar",
-            "8000",
-        ])
-        .arg(root.join("new/tone.wav"))
-        .status()
-        .unwrap();
-    assert!(made.success());
-    fs::rename(root.join("new/tone.wav"), root.join("tone.wav")).unwrap();
+    add_tone(&root, 4);
     let child = worker(
         &root,
         &[

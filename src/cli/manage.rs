@@ -10,7 +10,11 @@ use anyhow::{Context, bail};
 
 use super::output::{item_json, print_json_array, print_names};
 use super::{Command, OrderPlace};
-use crate::queue::{AddMode, Item, Operation, Position, Queue, Source, State, printable};
+use std::time::{Duration, SystemTime};
+
+use crate::queue::{
+    AddMode, Item, Operation, PauseFlag, Position, Queue, Request, Source, State, printable,
+};
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
@@ -53,9 +57,24 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::PauseWorkers { dir, host } => {
-            Queue::open(&dir)?.set_workers_paused(host.as_deref(), true)?;
-            Ok(ExitCode::SUCCESS)
+        Command::PauseWorkers {
+            dir,
+            host,
+            for_,
+            until,
+        } => pause_workers(&Queue::open(&dir)?, host.as_deref(), for_, until),
+        Command::Cancel { dir, items, fail } => {
+            let request = if fail { Request::Fail } else { Request::Cancel };
+            super::farm::run(&Queue::open(&dir)?, &items, request, None)
+        }
+        Command::Freeze { dir, items, host } => super::farm::run(
+            &Queue::open(&dir)?,
+            &items,
+            Request::Freeze,
+            host.as_deref(),
+        ),
+        Command::Thaw { dir, items, host } => {
+            super::farm::run(&Queue::open(&dir)?, &items, Request::Thaw, host.as_deref())
         }
         Command::ResumeWorkers { dir, host } => {
             Queue::open(&dir)?.set_workers_paused(host.as_deref(), false)?;
@@ -67,6 +86,33 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         | Command::Completions { .. }
         | Command::Man => unreachable!("dispatched in cli::main"),
     }
+}
+
+fn pause_workers(
+    queue: &Queue,
+    host: Option<&str>,
+    for_: Option<Duration>,
+    until: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let wait = match (for_, until) {
+        (Some(wait), _) if wait.is_zero() => {
+            bail!("--for 0 would end the pause at once; give a duration such as 30m")
+        }
+        (Some(wait), _) => Some(wait),
+        (None, Some(text)) => {
+            let now = SystemTime::now();
+            let at =
+                crate::worker::clock::parse_local_time(&text, now).map_err(anyhow::Error::msg)?;
+            Some(at.duration_since(now).unwrap_or_default())
+        }
+        (None, None) => None,
+    };
+    let flag = PauseFlag {
+        until: wait.map(|wait| queue.shared_time_in(wait)),
+        note: None,
+    };
+    queue.pause_workers(host, &flag)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn add(

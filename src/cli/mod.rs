@@ -3,6 +3,7 @@
 
 mod check;
 mod docs;
+mod farm;
 mod manage;
 mod output;
 mod status;
@@ -170,16 +171,47 @@ pub enum Command {
     },
     /// Return the claims of dead workers to pending.
     Recover { dir: PathBuf },
-    /// Stop all workers (or those of one host) from claiming new items.
+    /// Stop all workers (or those of one host) from claiming new items, for good or for a while.
     PauseWorkers {
         dir: PathBuf,
         #[arg(long)]
         host: Option<String>,
+        /// End the pause by itself after this long, e.g. 30m, 2h.
+        #[arg(long = "for", value_name = "DUR", value_parser = parse_duration, conflicts_with = "until")]
+        for_: Option<std::time::Duration>,
+        /// End the pause by itself at this local time: 19:00 (the next one) or 2026-12-24 19:00.
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
     },
     /// Let paused workers claim again.
     ResumeWorkers {
         dir: PathBuf,
         #[arg(long)]
+        host: Option<String>,
+    },
+    /// Kill running items' jobs (whole process groups) and put the items back in pending.
+    Cancel {
+        dir: PathBuf,
+        #[arg(required = true)]
+        items: Vec<OsString>,
+        /// Move them to failed/ with the reason "cancelled" instead.
+        #[arg(long)]
+        fail: bool,
+    },
+    /// Stop running jobs where they are (SIGSTOP to the process group); no ITEM: every job.
+    Freeze {
+        dir: PathBuf,
+        items: Vec<OsString>,
+        /// Only the jobs of workers on this host.
+        #[arg(long, conflicts_with = "items")]
+        host: Option<String>,
+    },
+    /// Let frozen jobs go on (SIGCONT); no ITEM: every job.
+    Thaw {
+        dir: PathBuf,
+        items: Vec<OsString>,
+        /// Only the jobs of workers on this host.
+        #[arg(long, conflicts_with = "items")]
         host: Option<String>,
     },
     /// Open the commander on a demo queue with a built-in processor.

@@ -6,7 +6,10 @@ use std::process::ExitCode;
 use serde_json::{Map, Value, json};
 
 use super::output::{print_json, put_name};
-use crate::queue::{Item, Queue, State, WorkerHealth, WorkerStatus, printable, this_host};
+use crate::queue::{
+    Item, Paused, Queue, State, WorkerHealth, WorkerStatus, printable, this_host, until_time,
+};
+use crate::worker::clock::local_hhmm;
 
 /// How many failed items the text view lists before summing up the rest.
 const FAILED_SHOWN: usize = 10;
@@ -30,14 +33,18 @@ pub fn run(queue: &Queue, json: bool) -> anyhow::Result<ExitCode> {
         .map(|item| running_json(queue, item))
         .collect();
     let failed: Vec<Value> = failed.iter().map(|item| failed_json(queue, item)).collect();
+    let pauses = pauses(queue, &workers);
     if json {
         let paused = queue.workers_paused(&this_host());
         print_json(&json!({
             "counts": counts, "workers": workers, "running": running,
-            "failed": failed, "workers_paused": paused,
+            "failed": failed, "workers_paused": paused, "pauses": pauses,
         }))?;
     } else {
         print_text(queue, &counts, &workers, &running, &failed);
+        for pause in &pauses {
+            println!("  {}", pause_text(pause));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -58,6 +65,7 @@ fn running_json(queue: &Queue, item: &Item) -> Value {
     let speed = p.and_then(|p| p.speed);
     object.insert("speed".into(), json!(speed.map(|s| s.value())));
     object.insert("speed_unit".into(), json!(speed.map(|s| s.unit())));
+    object.insert("frozen".into(), json!(p.is_some_and(|p| p.frozen)));
     Value::Object(object)
 }
 
@@ -108,8 +116,13 @@ fn print_text(
         let fraction = object["progress"]
             .as_f64()
             .map_or("--".to_string(), |f| format!("{:.0}%", f * 100.0));
+        let frozen = if object["frozen"] == json!(true) {
+            " (frozen)"
+        } else {
+            ""
+        };
         println!(
-            "  running {} [{fraction}] on {}",
+            "  running {} [{fraction}] on {}{frozen}",
             text(&object["item"]),
             text(&object["worker"])
         );
@@ -128,4 +141,41 @@ fn print_text(
             failed.len() - FAILED_SHOWN
         );
     }
+}
+
+/// The pause flags that hold now: the queue-wide one and one per host that has workers or a
+/// flag, as `{"host", "until", "note"}` (`host` null for the queue-wide flag).
+fn pauses(queue: &Queue, workers: &[WorkerStatus]) -> Vec<Value> {
+    let mut hosts: Vec<String> = workers.iter().map(|w| w.heartbeat.host.clone()).collect();
+    hosts.push(this_host());
+    hosts.extend(queue.flagged_hosts());
+    hosts.sort();
+    hosts.dedup();
+    let mut found: Vec<Paused> = Vec::new();
+    for host in hosts {
+        if let Some(paused) = queue.pause_of(&host)
+            && !found.contains(&paused)
+        {
+            found.push(paused);
+        }
+    }
+    found
+        .into_iter()
+        .map(|p| json!({"host": p.host, "until": p.flag.until, "note": p.flag.note}))
+        .collect()
+}
+
+/// "workers paused until 19:00", "workers on vm2 paused: 5 failures in a row; ...".
+fn pause_text(pause: &Value) -> String {
+    let mut text = match pause["host"].as_str() {
+        Some(host) => format!("workers on {host} paused"),
+        None => "workers paused".to_string(),
+    };
+    if let Some(until) = pause["until"].as_u64() {
+        text.push_str(&format!(" until {}", local_hhmm(until_time(until))));
+    }
+    if let Some(note) = pause["note"].as_str() {
+        text.push_str(&format!(" ({note})"));
+    }
+    text
 }

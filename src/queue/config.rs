@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
 use super::error::{Error, Result};
+use super::schedule::Schedule;
 use super::tui_config::{RawTui, TuiConfig, line_and_column};
 
 /// The whole configuration file.
@@ -17,6 +18,28 @@ pub struct Config {
     pub worker: WorkerConfig,
     pub processor: ProcessorConfig,
     pub tui: TuiConfig,
+    /// `[hosts.NAME]`: settings that differ on one host.
+    pub hosts: std::collections::BTreeMap<String, HostConfig>,
+}
+
+/// `[hosts.NAME]`: what one host does differently from `[worker]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HostConfig {
+    #[serde(deserialize_with = "schedule")]
+    pub schedule: Option<Schedule>,
+    pub workers: Option<usize>,
+}
+
+/// What a worker does with running jobs when its schedule's window closes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutsideSchedule {
+    /// Let them finish; claim nothing new.
+    #[default]
+    Finish,
+    /// Freeze them until the next window opens.
+    Freeze,
 }
 
 /// The file as read, before the places of `[tui.keys]` entries are turned into lines.
@@ -26,6 +49,7 @@ struct RawConfig {
     worker: WorkerConfig,
     processor: ProcessorConfig,
     tui: RawTui,
+    hosts: std::collections::BTreeMap<String, HostConfig>,
 }
 
 /// `[processor]`: how the built-in processors write their results.
@@ -96,6 +120,21 @@ pub struct WorkerConfig {
     pub log_retention: Duration,
     /// ...and beyond the newest this many (0 = no limit).
     pub log_keep: usize,
+    /// Kill and fail a job that printed nothing and made no progress for this long; 0 = never.
+    #[serde(deserialize_with = "duration")]
+    pub stall: Duration,
+    /// Run after the command succeeds; a non-zero exit fails the attempt.
+    pub verify: Option<Vec<String>>,
+    /// After this many failures in a row of different items, the host pauses itself; 0 = never.
+    pub host_failure_limit: u32,
+    /// Run once when the queue went from busy to drained (across all hosts).
+    pub on_drained: Option<Vec<String>>,
+    /// Run once per dead worker, by the worker that recovered its claims.
+    pub on_worker_down: Option<Vec<String>>,
+    /// When workers may claim (see `schedule`); none: always.
+    #[serde(deserialize_with = "schedule")]
+    pub schedule: Option<Schedule>,
+    pub outside_schedule: OutsideSchedule,
 }
 
 /// The quiet period on a local filesystem, used only for files whose writers the kernel will
@@ -154,6 +193,13 @@ impl Default for WorkerConfig {
             leftover_age: Duration::from_secs(86400),
             log_retention: Duration::from_secs(7 * 86400),
             log_keep: 10_000,
+            stall: Duration::ZERO,
+            verify: None,
+            host_failure_limit: 0,
+            on_drained: None,
+            on_worker_down: None,
+            schedule: None,
+            outside_schedule: OutsideSchedule::Finish,
         }
     }
 }
@@ -165,6 +211,20 @@ impl Config {
         load_toml(path, Config::parse)
     }
 
+    /// The `[worker]` settings as they apply on `host`: its `[hosts.NAME]` overrides applied.
+    pub fn worker_for(&self, host: &str) -> WorkerConfig {
+        let mut worker = self.worker.clone();
+        if let Some(overrides) = self.hosts.get(host) {
+            if let Some(schedule) = &overrides.schedule {
+                worker.schedule = Some(schedule.clone());
+            }
+            if let Some(workers) = overrides.workers {
+                worker.workers = workers;
+            }
+        }
+        worker
+    }
+
     /// Parses config text; `path` only names the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
         let raw: RawConfig = parse_toml(text, path)?;
@@ -172,6 +232,7 @@ impl Config {
             worker: raw.worker,
             processor: raw.processor,
             tui: raw.tui.locate(text),
+            hosts: raw.hosts,
         })
     }
 }
@@ -255,6 +316,26 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(total)
 }
 
+/// A duration the way people write it: `10m`, `90s`, `1h30m`, `250ms`.
+pub fn format_duration(duration: Duration) -> String {
+    let ms = duration.as_millis();
+    if !ms.is_multiple_of(1000) {
+        return format!("{ms}ms");
+    }
+    let secs = ms / 1000;
+    if secs == 0 {
+        return "0s".into();
+    }
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut text = String::new();
+    for (value, unit) in [(h, "h"), (m, "m"), (s, "s")] {
+        if value > 0 {
+            text.push_str(&format!("{value}{unit}"));
+        }
+    }
+    text
+}
+
 fn bad_duration(text: &str) -> String {
     format!("{text:?} is not a duration (try 500ms, 30s, 2m, 2h)")
 }
@@ -304,6 +385,18 @@ fn optional_duration<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Duration
     }
 }
 
+fn schedule<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Schedule>, D::Error> {
+    let windows = Vec::<String>::deserialize(de)?;
+    if windows.is_empty() {
+        return Err(serde::de::Error::custom(
+            "a schedule needs at least one window (remove it to claim at any time)",
+        ));
+    }
+    Schedule::parse(&windows).map(Some).map_err(|(n, err)| {
+        serde::de::Error::custom(format!("window {} {:?}: {err}", n + 1, windows[n]))
+    })
+}
+
 fn size<'de, D: Deserializer<'de>>(de: D) -> Result<u64, D::Error> {
     match NumberOrText::deserialize(de)? {
         NumberOrText::Number(bytes) => Ok(bytes),
@@ -324,6 +417,9 @@ mod tests {
         assert_eq!(parse_duration("1.5").unwrap(), Duration::from_millis(1500));
         assert!(parse_duration("5 parsecs").is_err());
         assert!(parse_duration("").is_err());
+        assert_eq!(format_duration(Duration::from_secs(600)), "10m");
+        assert_eq!(format_duration(Duration::from_secs(5400)), "1h30m");
+        assert_eq!(format_duration(Duration::from_millis(1500)), "1500ms");
         assert_eq!(parse_size("1MiB").unwrap(), 1 << 20);
         assert_eq!(parse_size("512k").unwrap(), 512 << 10);
         assert!(parse_size("lots").is_err());
@@ -346,6 +442,28 @@ mod tests {
         assert_eq!(config.quiet_period_on(true), Duration::from_secs(5));
         assert_eq!(config.quiet_period_on(false), Duration::from_secs(5));
         assert_eq!(config.settle_time, Duration::from_millis(200));
+    }
+
+    #[test]
+    fn a_schedule_parses_per_host_and_a_bad_one_names_line_and_column() {
+        let text = "[worker]\nworkers = 2\nschedule = [\"mon-fri 19:00-07:00\", \"sat,sun\"]\n\
+                    [hosts.big]\nworkers = 8\nschedule = [\"00:00-24:00\"]\n";
+        let config = Config::parse(text, Path::new("c")).unwrap();
+        assert_eq!(config.worker_for("small").workers, 2);
+        let big = config.worker_for("big");
+        assert_eq!(big.workers, 8);
+        assert!(big.schedule.unwrap().contains(3 * 24 * 60 + 12 * 60));
+        let err = Config::parse("[worker]\nschedule = [\"mon-fry\"]\n", Path::new("c"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("c:2:12:") && err.contains("\"fry\" is not a day"),
+            "{err}"
+        );
+        let err = Config::parse("[worker]\nschedule = [\"9:00-9:00\"]\n", Path::new("c"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("empty window"), "{err}");
     }
 
     #[test]

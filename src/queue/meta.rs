@@ -71,6 +71,9 @@ pub struct Progress {
     pub worker: String,
     /// When this was written, in Unix milliseconds of the writer's clock.
     pub updated: u64,
+    /// The job is frozen (its process group stopped by `fsq freeze`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub frozen: bool,
 }
 
 const RECORDS: &str = "items";

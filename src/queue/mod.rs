@@ -9,6 +9,7 @@ mod config;
 mod edit;
 mod enqueue;
 mod error;
+mod events;
 mod health;
 mod hidden;
 mod identity;
@@ -21,8 +22,11 @@ mod mount_cache;
 mod name;
 mod operations;
 mod order_key;
+mod pause;
 mod rename;
+mod requests;
 mod retention;
+mod schedule;
 mod speed;
 mod state;
 mod tui_config;
@@ -30,8 +34,8 @@ mod watch_mode;
 mod workers;
 
 pub use config::{
-    Config, OnConflict, Processor, ProcessorConfig, WorkerConfig, parse_duration, parse_size,
-    parse_toml, read_utf8,
+    Config, HostConfig, OnConflict, OutsideSchedule, Processor, ProcessorConfig, WorkerConfig,
+    format_duration, parse_duration, parse_size, parse_toml, read_utf8,
 };
 pub use edit::FileIdentity;
 pub use enqueue::{AddMode, Source};
@@ -49,7 +53,10 @@ pub use name::{
 };
 pub use operations::{EditHold, Operation};
 pub use order_key::{name_between, processing_order};
+pub use pause::{PauseFlag, Paused, until_time};
 pub use rename::RenameMode;
+pub use requests::{Pending as PendingRequest, Request};
+pub use schedule::{Schedule, ScheduleError, week_minute};
 pub use speed::Speed;
 pub use state::{State, UnknownState};
 pub use tui_config::{

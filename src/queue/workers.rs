@@ -33,6 +33,13 @@ impl WorkerId {
     pub fn as_os_str(&self) -> &OsStr {
         OsStr::new(&self.0)
     }
+
+    /// The host part of a worker id `<host>-<pid>-<start>` (a host name may hold `-` itself).
+    pub fn host_of(id: &str) -> &str {
+        let mut parts = id.rsplitn(3, '-');
+        let (_, _, host) = (parts.next(), parts.next(), parts.next());
+        host.unwrap_or(id)
+    }
 }
 
 /// This machine's host name, as workers record it.
@@ -70,6 +77,9 @@ pub struct Heartbeat {
     /// the file's mtime against the shared filesystem's clock).
     pub beat: u64,
 }
+
+/// A dead worker whose claims one recovery returned: its id and how many.
+pub type DeadWorker = (String, usize);
 
 /// A worker's health as judged from here.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -176,6 +186,16 @@ impl Queue {
     /// the interrupted run as an attempt; an item out of attempts goes to `failed/` instead.
     /// Safe to run from several hosts at once: each item moves at most once.
     pub fn recover(&self, timeout: Duration, max_attempts: u32) -> Result<Vec<Item>> {
+        Ok(self.recover_claims(timeout, max_attempts)?.0)
+    }
+
+    /// `recover`, also saying whose claims came back: each dead worker's id and how many of its
+    /// claims this call returned (so the caller alone reports that worker's death).
+    pub fn recover_claims(
+        &self,
+        timeout: Duration,
+        max_attempts: u32,
+    ) -> Result<(Vec<Item>, Vec<DeadWorker>)> {
         // Claims first, heartbeats second: a worker writes its heartbeat before its first
         // claim, so every claim listed here has an owner the heartbeat snapshot can see.
         let claims = self.list(State::Process)?;
@@ -189,7 +209,7 @@ impl Queue {
             |owner: &OsStr| workers.iter().any(|w| OsStr::new(&w.heartbeat.id) == owner);
         let now = self.shared_now();
         let mut recovered = Vec::new();
-        let mut dead_owners: Vec<OsString> = Vec::new();
+        let mut dead_owners: Vec<(OsString, usize)> = Vec::new();
         for item in claims {
             let owner = item.owner.clone().unwrap_or_default();
             if !owner.is_empty() && alive(&owner) {
@@ -230,8 +250,12 @@ impl Queue {
                 Err(err) if err.is_not_found() => continue,
                 Err(err) => return Err(err),
             }
-            if !owner.is_empty() && !dead_owners.contains(&owner) {
-                dead_owners.push(owner);
+            if owner.is_empty() {
+                continue;
+            }
+            match dead_owners.iter_mut().find(|(o, _)| *o == owner) {
+                Some((_, count)) => *count += 1,
+                None => dead_owners.push((owner, 1)),
             }
         }
         for worker in workers.iter().filter(|w| w.health != WorkerHealth::Alive) {
@@ -240,37 +264,14 @@ impl Queue {
                 self.retire_worker(&id);
             }
         }
-        for owner in dead_owners {
-            self.remove_claim_folder(&owner);
+        for (owner, _) in &dead_owners {
+            self.remove_claim_folder(owner);
         }
-        Ok(recovered)
-    }
-}
-
-impl Queue {
-    fn pause_flag(&self, host: Option<&str>) -> std::path::PathBuf {
-        match host {
-            Some(host) => self.meta_path(format!("pause.{host}")),
-            None => self.meta_path("pause"),
-        }
-    }
-
-    /// Sets or clears the flag that stops all workers (or those of `host`) from claiming.
-    pub fn set_workers_paused(&self, host: Option<&str>, paused: bool) -> Result<()> {
-        let flag = self.pause_flag(host);
-        if paused {
-            fs::write(&flag, b"").at(&flag)
-        } else {
-            match fs::remove_file(&flag) {
-                Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err).at(&flag),
-                _ => Ok(()),
-            }
-        }
-    }
-
-    /// Whether workers on `host` must not claim: `_meta/pause` or `_meta/pause.<host>` exists.
-    pub fn workers_paused(&self, host: &str) -> bool {
-        self.pause_flag(None).exists() || self.pause_flag(Some(host)).exists()
+        let dead = dead_owners
+            .into_iter()
+            .map(|(owner, count)| (owner.to_string_lossy().into_owned(), count))
+            .collect();
+        Ok((recovered, dead))
     }
 }
 
@@ -346,6 +347,15 @@ mod tests {
             ..Default::default()
         };
         q.write_heartbeat(&heartbeat).unwrap();
+    }
+
+    #[test]
+    fn the_host_of_a_worker_id_may_hold_dashes() {
+        assert_eq!(
+            WorkerId::host_of("render-box-2-4242-1795363993000"),
+            "render-box-2"
+        );
+        assert_eq!(WorkerId::host_of("vm-1-2"), "vm");
     }
 
     #[test]

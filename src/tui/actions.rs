@@ -2,7 +2,7 @@
 //! the right state, something to act on), ask for confirmation where mc would, and return the
 //! disk operations as effects. Nothing here touches the disk.
 
-use crate::queue::{Operation, State as QState, printable};
+use crate::queue::{Operation, Request, State as QState, printable};
 use crate::worker::StopMode;
 
 use super::dialog::{Confirm, Overlay, Prompt, PromptFor, Then};
@@ -127,6 +127,38 @@ pub fn on_items(model: &mut Model, action: Action) -> Vec<Effect> {
                 to: QState::Pending,
             },
         ),
+        Action::CancelJob if state == QState::Process => {
+            let request = |request| {
+                let items = items.clone();
+                Then::Run(vec![Effect::Disk(Op::Request { items, request })])
+            };
+            model.overlay = Some(Overlay::Confirm(Confirm {
+                title: "Cancel".into(),
+                text: vec![format!(
+                    "Cancel {what}? The job's whole process group is killed."
+                )],
+                choices: vec![
+                    ("Back to pending".into(), request(Request::Cancel)),
+                    ("To failed/".into(), request(Request::Fail)),
+                    ("Keep running".into(), Then::Nothing),
+                ],
+                focus: 2,
+                alarm: true,
+            }));
+            Vec::new()
+        }
+        Action::CancelJob | Action::FreezeJob | Action::ThawJob => {
+            let (verb, request) = match action {
+                Action::CancelJob => ("cancelled", Request::Cancel),
+                Action::FreezeJob => ("frozen", Request::Freeze),
+                _ => ("thawed", Request::Thaw),
+            };
+            if state != QState::Process {
+                model.complain(format!("only running items (in process/) can be {verb}"));
+                return Vec::new();
+            }
+            vec![Effect::Disk(Op::Request { items, request })]
+        }
         _ => Vec::new(),
     }
 }
@@ -188,7 +220,7 @@ fn open(model: &mut Model, action: Action) -> Vec<Effect> {
 
 /// F9 and the slot keys.
 pub fn engine(model: &mut Model, action: Action) -> Vec<Effect> {
-    let Some(status) = model.engine else {
+    let Some(status) = model.engine.clone() else {
         model.complain("no embedded worker (started with --no-worker or --readonly)");
         return Vec::new();
     };
@@ -218,7 +250,7 @@ pub fn engine(model: &mut Model, action: Action) -> Vec<Effect> {
 
 /// F10: with jobs running, ask whether to wait for them or to stop and requeue them.
 pub fn quit(model: &mut Model) -> Vec<Effect> {
-    let busy = model.engine.map_or(0, |e| e.busy);
+    let busy = model.engine.as_ref().map_or(0, |e| e.busy);
     if busy == 0 {
         return vec![Effect::Quit(StopMode::Requeue)];
     }

@@ -209,7 +209,7 @@ fn handle(
     }
     if let Some(engine) = engine {
         let status = engine.status();
-        if model.engine != Some(status) {
+        if model.engine != Some(status.clone()) {
             effects.extend(update(model, &setup.keys, Event::Engine(status)));
         }
     }

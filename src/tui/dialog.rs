@@ -85,6 +85,7 @@ pub enum PromptFor {
     Unselect,
     Filter,
     NewItem,
+    PauseWorkers,
 }
 
 /// What an overlay decided after a key.

@@ -2,7 +2,7 @@
 //! them to background threads (disk work), the embedded engine, or the loop itself (quit), and
 //! whatever they produce comes back as an `Event`.
 
-use crate::queue::{EditHold, Item, State as QState};
+use crate::queue::{EditHold, Item, Request, State as QState};
 
 use super::editor::SaveRequest;
 use super::viewer::{LookRequest, ReadRequest};
@@ -77,6 +77,17 @@ pub enum Op {
     },
     /// The editor closed: its item goes back where it was held from.
     ReleaseEdit(EditHold),
+    /// Ask the workers running these items to cancel, fail, freeze or thaw them.
+    Request {
+        items: Vec<Item>,
+        request: Request,
+    },
+    /// Pause every worker, until the shared clock passes `for_` from now (or for good).
+    PauseWorkers {
+        for_: Option<std::time::Duration>,
+    },
+    /// Remove the queue-wide pause flag and this host's.
+    ResumeWorkers,
 }
 
 /// Where `Op::Reorder` puts an item.

@@ -76,7 +76,7 @@ fn decided(model: &mut Model, decision: Decision) -> Vec<Effect> {
         Decision::Chose(Then::QuitAfterJobs) => {
             model.quit_when_idle = true;
             model.say("Waiting for running jobs to finish, then quitting (claiming nothing new)");
-            let idle = model.engine.is_none_or(|e| e.busy == 0);
+            let idle = model.engine.as_ref().is_none_or(|e| e.busy == 0);
             if idle {
                 vec![Effect::Quit(StopMode::Wait)]
             } else {
@@ -105,6 +105,13 @@ fn entered(model: &mut Model, purpose: PromptFor, text: String) -> Vec<Effect> {
             keep_cursors_in_view(model);
             Vec::new()
         }
+        PromptFor::PauseWorkers => match pause_length(&text, model.now) {
+            Ok(for_) => vec![Effect::Disk(super::effect::Op::PauseWorkers { for_ })],
+            Err(message) => {
+                model.complain(message);
+                Vec::new()
+            }
+        },
         PromptFor::NewItem => {
             if text.trim().is_empty() {
                 model.complain("a new item needs a name");
@@ -114,6 +121,25 @@ fn entered(model: &mut Model, purpose: PromptFor, text: String) -> Vec<Effect> {
             }
             Vec::new()
         }
+    }
+}
+
+/// How long a pause typed as `2h`, `19:00` or nothing (for good) lasts.
+fn pause_length(
+    text: &str,
+    now: std::time::SystemTime,
+) -> Result<Option<std::time::Duration>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if text.contains(':') {
+        let at = crate::worker::clock::parse_local_time(text, now)?;
+        return Ok(Some(at.duration_since(now).unwrap_or_default()));
+    }
+    match crate::queue::parse_duration(text)? {
+        wait if wait.is_zero() => Err("a pause of 0 would end at once".into()),
+        wait => Ok(Some(wait)),
     }
 }
 
@@ -210,6 +236,16 @@ fn act(model: &mut Model, action: Action) -> Vec<Effect> {
         }
         Action::Quit => return actions::quit(model),
         Action::Suspend => return vec![Effect::Suspend],
+        Action::PauseWorkers if !model.readonly => prompt(
+            model,
+            "Pause workers",
+            "Pause every worker for (2h) or until (19:00); empty: until resumed",
+            "",
+            PromptFor::PauseWorkers,
+        ),
+        Action::ResumeWorkers if !model.readonly => {
+            return vec![Effect::Disk(super::effect::Op::ResumeWorkers)];
+        }
         Action::PauseWorker | Action::FewerSlots | Action::MoreSlots => {
             return actions::engine(model, action);
         }

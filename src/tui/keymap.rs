@@ -98,6 +98,11 @@ actions! {
     MoreSlots = "more_slots", Pane, "one slot more for the worker";
     Follow = "follow", Pane, "follow the cursor item through its states";
     Workers = "workers", Pane, "show / hide the workers panel";
+    CancelJob = "cancel_job", Pane, "cancel running items (to pending or failed/)";
+    FreezeJob = "freeze_job", Pane, "freeze running items (SIGSTOP to their groups)";
+    ThawJob = "thaw_job", Pane, "thaw frozen items";
+    PauseWorkers = "pause_workers", Pane, "pause all workers (for a while, or until a time)";
+    ResumeWorkers = "resume_workers", Pane, "resume all workers";
     Refresh = "refresh", Pane, "re-read every state";
     ShowPending = "show_pending", Pane, "show pending here";
     ShowNew = "show_new", Pane, "show new/ here";

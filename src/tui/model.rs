@@ -185,7 +185,7 @@ impl Model {
     /// Whether items run in other workers than the embedded one (on this host or another):
     /// their progress and their worker's health are known only from the disk.
     pub fn others_running(&self) -> bool {
-        let ours = self.engine.map_or(0, |e| e.busy);
+        let ours = self.engine.as_ref().map_or(0, |e| e.busy);
         self.queue.count(QState::Process).unwrap_or(0) > ours
     }
 
@@ -193,7 +193,7 @@ impl Model {
     /// jobs running (progress, elapsed time), highlights fading, delayed countdowns on screen,
     /// the workers panel open (a worker that stops beating changes nothing on disk).
     pub fn tick_every(&self) -> Option<Duration> {
-        let running = self.engine.is_some_and(|e| e.busy > 0)
+        let running = self.engine.as_ref().is_some_and(|e| e.busy > 0)
             || !self.queue.running.is_empty()
             || self.others_running();
         if running {

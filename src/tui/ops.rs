@@ -58,6 +58,45 @@ pub fn run(queue: &Queue, op: Op) -> OpDone {
                 },
             }
         }
+        Op::Request { items, request } => {
+            let verb = format!("asked to {}", request.verb());
+            each(queue, &items, &verb, QState::Process, |q, item| {
+                if item.state != QState::Process {
+                    return Err(crate::queue::Error::Invalid(format!(
+                        "{} is not running",
+                        item.qualified()
+                    )));
+                }
+                q.send_request(item, request).map(drop)
+            })
+        }
+        Op::PauseWorkers { for_ } => {
+            let flag = crate::queue::PauseFlag {
+                until: for_.map(|wait| queue.shared_time_in(wait)),
+                note: None,
+            };
+            let result = queue.pause_workers(None, &flag);
+            flag_outcome(result, "workers paused on every host")
+        }
+        Op::ResumeWorkers => {
+            let result = queue
+                .set_workers_paused(None, false)
+                .and_then(|()| queue.set_workers_paused(Some(&crate::queue::this_host()), false));
+            flag_outcome(result, "workers resumed")
+        }
+    }
+}
+
+fn flag_outcome(result: crate::queue::Result<()>, done: &str) -> OpDone {
+    let (message, error) = match result {
+        Ok(()) => (done.to_string(), false),
+        Err(err) => (err.to_string(), true),
+    };
+    OpDone {
+        message,
+        error,
+        touched: Vec::new(),
+        focus: None,
     }
 }
 

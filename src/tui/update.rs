@@ -125,9 +125,10 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
         }
         Event::Worker(report) => engine_report(model, report),
         Event::Engine(status) => {
+            let idle = status.busy == 0;
             model.engine = Some(status);
             model.dirty = true;
-            if model.quit_when_idle && status.busy == 0 {
+            if model.quit_when_idle && idle {
                 vec![Effect::Quit(worker::StopMode::Wait)]
             } else {
                 Vec::new()
@@ -147,7 +148,8 @@ pub fn update(model: &mut Model, keys: &Keymap, event: Event) -> Vec<Effect> {
                 .fold(false, |any, p| p.expire_fresh(now) | any);
             // Ages and countdowns move with the clock while something runs; the workers panel
             // alone redraws only when what the disk says has changed.
-            let running = model.engine.is_some_and(|e| e.busy > 0) || model.others_running();
+            let running =
+                model.engine.as_ref().is_some_and(|e| e.busy > 0) || model.others_running();
             model.dirty |= faded || running;
             refresh::reread(model)
         }

@@ -25,6 +25,7 @@ fn ctx_for(queue: Queue) -> Ctx {
         recorded: Default::default(),
         delayed_added: Default::default(),
         launcher: Launcher::new().unwrap(),
+        breaker: Default::default(),
     }
 }
 

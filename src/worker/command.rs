@@ -17,11 +17,16 @@ pub struct Vars<'a> {
     pub queue: &'a Path,
     /// `{reason}`: why the item failed (hooks only).
     pub reason: Option<&'a str>,
+    /// Placeholders of queue events (`{host}`, `{worker}`, `{count}`), by name.
+    pub extra: &'a [(&'static str, &'a str)],
 }
 
 impl Vars<'_> {
     fn lookup(&self, key: &str) -> Option<&[u8]> {
         let name = self.name.as_bytes();
+        if let Some((_, value)) = self.extra.iter().find(|(k, _)| *k == key) {
+            return Some(value.as_bytes());
+        }
         Some(match key {
             "input" => self.input.as_os_str().as_bytes(),
             "name" => name,
@@ -89,6 +94,7 @@ mod tests {
             out: Path::new("/q/_out"),
             queue: Path::new("/q"),
             reason: Some("exit code 1"),
+            extra: &[],
         }
     }
 

@@ -1,13 +1,11 @@
 //! What every part of the engine shares: the context of the running engine (`Ctx`), the handle
-//! that stops one job (`Control`), and a poison-tolerant `lock`. Kept apart from the job code so
+//! that steers one job (`Control`, in `control`), and a poison-tolerant `lock`. Kept apart from the job code so
 //! the worker's files depend on this one instead of on each other.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
-
-use tokio::sync::Notify;
 
 use super::EngineEvent;
 use super::mount::MountWatch;
@@ -31,6 +29,8 @@ pub struct Ctx {
     pub mount: MountWatch,
     /// Starts the commands.
     pub launcher: Launcher,
+    /// Counts this host's failures in a row (`host_failure_limit`).
+    pub breaker: super::breaker::Breaker,
 }
 
 impl Ctx {
@@ -39,26 +39,7 @@ impl Ctx {
     }
 }
 
-/// Lets the engine stop one running job.
-#[derive(Default)]
-pub struct Control {
-    stop: AtomicBool,
-    notify: Notify,
-}
-
-impl Control {
-    pub fn stop(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.notify.notify_one();
-    }
-
-    /// Resolves once `stop` has been called.
-    pub async fn stopped(&self) {
-        if !self.stop.load(Ordering::SeqCst) {
-            self.notify.notified().await;
-        }
-    }
-}
+pub use super::control::Control;
 
 /// Locks a mutex, carrying on if a panicking thread poisoned it.
 pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -13,11 +13,13 @@ use tokio::time::{Instant, sleep_until};
 use super::EngineEvent;
 use super::claim::Claimer;
 use super::ctx::{Control, Ctx, lock};
+use super::gate::{self, Gate};
 use super::intake::Intake;
 use super::job::run_job;
+use super::requests;
 use super::upkeep::{self, Beat};
 use super::watch::{self, Signals, Watch};
-use crate::queue::{remote_filesystem, this_host, unix_ms};
+use crate::queue::{ItemId, OutsideSchedule, State, remote_filesystem, this_host, unix_ms};
 
 /// What the engine's owner may change while it runs.
 #[derive(Default)]
@@ -26,8 +28,10 @@ pub struct Shared {
     pub busy: AtomicUsize,
     /// Paused by the owner (the TUI's pause key).
     pub paused: AtomicBool,
-    /// Paused by a flag file in `_meta/`.
+    /// Not claiming because of a flag file in `_meta/` or the schedule.
     pub flag_paused: AtomicBool,
+    /// Why the engine is not claiming, in words (see `gate`), or a lost mount's note.
+    pub why: Mutex<Option<String>>,
     /// A stop was asked for: `Some(None)` waits for jobs, `Some(Some(t))` kills them at `t`.
     pub stop: Mutex<Option<Option<Instant>>>,
     pub signals: Arc<Signals>,
@@ -81,10 +85,10 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
         slots: shared.slots.load(Ordering::Relaxed),
         busy,
         paused,
-        note: ctx
-            .mount
-            .note()
-            .or_else(|| paused.then(|| "paused".to_string())),
+        note: ctx.mount.note().or_else(|| {
+            let why = gate::check(&ctx, &host).why();
+            paused.then(|| why.unwrap_or_else(|| "paused".to_string()))
+        }),
         poll_ms: poll.map(|interval| interval.as_millis() as u64),
     };
     upkeep::write_heartbeat(&ctx, beat(0, false));
@@ -103,7 +107,15 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
     );
     let mut claimer = Claimer::new(intake, poll.is_none());
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<u64>();
-    let mut running: HashMap<u64, Arc<Control>> = HashMap::new();
+    let mut running: HashMap<u64, (Option<ItemId>, Arc<Control>)> = HashMap::new();
+    let mut next_request_check = Instant::now();
+    let mut request_watch = requests::RequestWatch::start(&ctx, poll.is_none());
+    let mut request_arrived = false;
+    // Whether this worker ran anything since the queue was last drained (see `on_drained`).
+    let mut worked = false;
+    let mut gate = Gate::default();
+    // Whether running jobs were frozen because the schedule's window closed.
+    let mut schedule_frozen = false;
     let mut seq = 0u64;
     let mut next_beat = Instant::now() + ctx.config.heartbeat;
     let mut next_poll = poll.map(|interval| Instant::now() + interval);
@@ -114,17 +126,49 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
 
     loop {
         if let Some(request) = *lock(&shared.stop) {
+            if stopping.is_none() {
+                // A frozen job could never finish within the grace period.
+                for (_, control) in running.values() {
+                    control.set_frozen(false);
+                }
+            }
             stopping = Some(request);
         }
         let now = Instant::now();
+        if ctx.breaker.take_tripped() {
+            next_pause_check = now;
+        }
         if now >= next_pause_check {
             next_pause_check = now + PAUSE_CHECK;
-            let flag = ctx.queue.workers_paused(&host);
-            if flag != shared.flag_paused.swap(flag, Ordering::Relaxed) {
-                let what = if flag { "paused by" } else { "resumed: no" };
+            let new_gate = gate::check(&ctx, &host);
+            if new_gate.paused.is_some() != gate.paused.is_some() {
+                let what = if new_gate.paused.is_some() {
+                    "paused by"
+                } else {
+                    "resumed: no"
+                };
                 ctx.notice(format!("claiming {what} a pause flag in _meta/"));
             }
+            if new_gate.outside_schedule.is_some() != gate.outside_schedule.is_some() {
+                match &new_gate.outside_schedule {
+                    Some(why) => ctx.notice(format!("not claiming: {why}")),
+                    None => ctx.notice("inside the schedule's window: claiming again".into()),
+                }
+            }
+            let freeze = new_gate.outside_schedule.is_some()
+                && ctx.config.outside_schedule == OutsideSchedule::Freeze;
+            if freeze != schedule_frozen {
+                schedule_frozen = freeze;
+                for (_, control) in running.values() {
+                    control.set_frozen(freeze);
+                }
+            }
+            gate = new_gate;
             mounted = ctx.mount.mounted(&ctx);
+            shared
+                .flag_paused
+                .store(gate.closed() || !mounted, Ordering::Relaxed);
+            *lock(&shared.why) = ctx.mount.note().or_else(|| gate.why());
         }
         let paused = shared.paused.load(Ordering::Relaxed)
             || shared.flag_paused.load(Ordering::Relaxed)
@@ -147,8 +191,12 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
                     break;
                 };
                 seq += 1;
+                if !worked {
+                    worked = true;
+                    ctx.queue.clear_drained();
+                }
                 let control = Arc::new(Control::default());
-                running.insert(seq, control.clone());
+                running.insert(seq, (item.id(), control.clone()));
                 shared.busy.store(running.len(), Ordering::Relaxed);
                 let guard = DoneGuard(done_tx.clone(), seq);
                 let job_ctx = ctx.clone();
@@ -165,11 +213,21 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
             }
             if !killed && deadline.is_some_and(|at| at <= Instant::now()) {
                 killed = true;
-                for control in running.values() {
+                for (_, control) in running.values() {
                     control.stop();
                 }
             }
-        } else if drain && mounted && running.is_empty() && claimer.root_empty(&signals) {
+        }
+        if worked && running.is_empty() && mounted && claimer.root_empty(&signals) {
+            worked = false;
+            report_drained(&ctx, &host);
+        }
+        if stopping.is_none()
+            && drain
+            && mounted
+            && running.is_empty()
+            && claimer.root_empty(&signals)
+        {
             // Confirm with a fresh look at both folders before calling the queue done.
             delayed = upkeep::promote_delayed(&ctx, 0);
             claimer.list_now(&ctx, &signals);
@@ -192,6 +250,7 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
             next_poll,
             stopping.flatten().filter(|_| !killed),
             Some(next_pause_check).filter(|_| paused),
+            Some(next_request_check).filter(|_| !running.is_empty() && !request_watch.is_live()),
         ]
         .into_iter()
         .flatten()
@@ -210,9 +269,18 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
             }
             _ = signals.wake.notified() => {}
             _ = watch.changed(&signals) => {}
+            _ = request_watch.arrived() => request_arrived = true,
             _ = sleep_until(wake_at) => {}
         }
         let now = Instant::now();
+        let request_due =
+            request_arrived || (now >= next_request_check && !request_watch.is_live());
+        if request_due && !running.is_empty() && mounted {
+            next_request_check = now + requests::REQUEST_CHECK;
+            request_arrived = false;
+            let jobs: Vec<_> = running.values().cloned().collect();
+            requests::apply(&ctx, &jobs);
+        }
         if let (Some(at), Some(interval)) = (next_poll, poll)
             && now >= at
         {
@@ -241,10 +309,32 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
             if delayed.promoted > 0 {
                 claimer.mark_dirty();
             }
+            requests::clear_stale(&ctx);
         }
     }
     drop(watch);
     super::reaper::sweep(super::reaper::Leftovers::All);
     ctx.queue.retire_worker(&ctx.worker);
     (ctx.events)(EngineEvent::Stopped);
+}
+
+/// This worker ran jobs and has nothing left: if the whole queue is drained (no host has anything
+/// pending, delayed or running) and no other worker claimed this drain first, runs `on_drained`.
+fn report_drained(ctx: &Ctx, host: &str) {
+    let Some(template) = &ctx.config.on_drained else {
+        return;
+    };
+    match ctx.queue.is_drained() {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(err) => return ctx.notice(format!("cannot tell whether the queue is drained: {err}")),
+    }
+    match ctx.queue.mark_drained() {
+        Ok(true) => {
+            let failed = ctx.queue.list(State::Failed).map_or(0, |items| items.len());
+            super::hooks::spawn_event_hook(ctx, template, host, &ctx.worker.0, failed);
+        }
+        Ok(false) => {}
+        Err(err) => ctx.notice(format!("cannot mark the queue drained: {err}")),
+    }
 }

@@ -12,19 +12,22 @@ use std::time::{Duration, SystemTime};
 
 use super::builtin;
 use super::command::{Vars, expand, uses};
+use super::control::Cancel;
 use super::ctx::{Control, Ctx, lock};
 use super::handoff::Handoff;
+use super::hooks;
 use super::log::CappedLog;
 use super::process::{Ended, Run, describe_failure, run_command};
 use super::tracker::Tracker;
 use super::{EngineEvent, Outcome};
-use crate::queue::{Item, ItemRecord, State, printable, unix_ms};
+use crate::queue::{Item, ItemRecord, Request, State, format_duration, printable, unix_ms};
 
 /// How a run went, before the item is moved.
 enum RunResult {
     Success,
     Failed(String),
     Stopped,
+    Cancelled(Cancel),
 }
 
 /// Runs a claimed item to its end; `seq` is unique within the engine.
@@ -86,6 +89,14 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
     );
     let mut log = CappedLog::new(log_path, header, ctx.config.log_cap);
     let mut tracker = Tracker::new(claimed.clone());
+    let vars = Vars {
+        input: &path,
+        name: &display,
+        out: &ctx.out_dir,
+        queue: ctx.queue.root(),
+        reason: None,
+        extra: &[],
+    };
     let result = match &ctx.config.command {
         Some(template) => {
             let progress_file = ctx
@@ -97,14 +108,11 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
             }
             let claim_dir = path.parent().unwrap_or(Path::new("."));
             let handoff = Handoff::new(&input, claim_dir, seq, claimed.display());
-            let vars = Vars {
+            let run_vars = Vars {
                 input: &handoff.input,
-                name: &display,
-                out: &ctx.out_dir,
-                queue: ctx.queue.root(),
-                reason: None,
+                ..vars
             };
-            let argv = expand(template, &vars);
+            let argv = expand(template, &run_vars);
             let run = Run {
                 ctx: &ctx,
                 control: &control,
@@ -123,10 +131,28 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
                 },
                 Ended::TimedOut => RunResult::Failed(timed_out(ctx.config.timeout)),
                 Ended::Stopped => RunResult::Stopped,
+                Ended::Cancelled(how) => RunResult::Cancelled(how),
+                Ended::Stalled => RunResult::Failed(format!(
+                    "stalled: no output or progress for {}",
+                    format_duration(ctx.config.stall)
+                )),
                 Ended::NotStarted(reason) => RunResult::Failed(reason),
             }
         }
         None => run_builtin(&ctx, &control, &mut tracker, input, size, &display).await,
+    };
+    let result = match (result, &ctx.config.verify) {
+        (RunResult::Success, Some(template)) => {
+            match hooks::verify(&ctx, &expand(template, &vars), &control).await {
+                Ok(true) => RunResult::Success,
+                Ok(false) => match control.cancelled() {
+                    Some(how) => RunResult::Cancelled(how),
+                    None => RunResult::Stopped,
+                },
+                Err(reason) => RunResult::Failed(reason),
+            }
+        }
+        (result, _) => result,
     };
     tracker.clear(&ctx);
     let summary = log.finish();
@@ -161,7 +187,22 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
             }
             (State::Success, Outcome::Success)
         }
-        RunResult::Stopped => (State::Pending, Outcome::Requeued),
+        RunResult::Stopped | RunResult::Cancelled(Cancel::Requeue) => {
+            (State::Pending, Outcome::Requeued)
+        }
+        RunResult::Cancelled(Cancel::Fail) => {
+            let reason = "cancelled".to_string();
+            log.note(&reason);
+            if let Err(err) = ctx.queue.count_failure(&claimed, reason.clone(), |_| None) {
+                ctx.notice(format!("{}: {err}", claimed.qualified()));
+            }
+            lock(&ctx.recorded).insert(id);
+            let outcome = Outcome::Failed {
+                reason,
+                final_: true,
+            };
+            (State::Failed, outcome)
+        }
         RunResult::Failed(mut reason) => {
             if summary.dropped > 0 {
                 reason.push_str(&format!(
@@ -195,8 +236,21 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
             (to, Outcome::Failed { reason, final_ })
         }
     };
-    if let Some(moved) = finish_move(&ctx, &claimed, to, outcome.clone()) {
-        super::hooks::run_hook(&ctx, &moved, &outcome, seq);
+    match &outcome {
+        Outcome::Success => ctx.breaker.success(),
+        Outcome::Failed { reason, .. } if reason != "cancelled" => {
+            ctx.breaker.failure(&ctx, id, &display, reason)
+        }
+        _ => {}
+    }
+    let moved = finish_move(&ctx, &claimed, to, outcome.clone());
+    if control.cancelled().is_some() {
+        for request in [Request::Cancel, Request::Fail] {
+            let _ = std::fs::remove_file(ctx.queue.request_path(id, request));
+        }
+    }
+    if let Some(moved) = moved {
+        run_hook(&ctx, &moved, &outcome);
     }
 }
 
@@ -370,7 +424,10 @@ async fn run_builtin(
             }
             _ = control.stopped(), if cause.is_none() => {
                 shared.cancel.store(true, Ordering::Relaxed);
-                cause = Some(RunResult::Stopped);
+                cause = Some(match control.cancelled() {
+                    Some(how) => RunResult::Cancelled(how),
+                    None => RunResult::Stopped,
+                });
             }
             _ = ticks.tick() => {
                 tracker.set_bytes(shared.done.load(Ordering::Relaxed), total);
@@ -378,4 +435,31 @@ async fn run_builtin(
             }
         }
     }
+}
+
+/// Starts `on_success` / `on_failure` (the latter once an item has failed for good) in the
+/// background (see `hooks`).
+fn run_hook(ctx: &Ctx, moved: &Item, outcome: &Outcome) {
+    let (template, reason) = match outcome {
+        Outcome::Success => (ctx.config.on_success.as_ref(), None),
+        Outcome::Failed {
+            reason,
+            final_: true,
+        } => (ctx.config.on_failure.as_ref(), Some(reason.as_str())),
+        _ => (None, None),
+    };
+    let Some(template) = template else {
+        return;
+    };
+    let input = ctx.queue.path_of(moved);
+    let name = ctx.queue.full_name(moved);
+    let vars = Vars {
+        input: &input,
+        name: &name,
+        out: &ctx.out_dir,
+        queue: ctx.queue.root(),
+        reason,
+        extra: &[],
+    };
+    hooks::spawn_hook(ctx, expand(template, &vars));
 }

@@ -6,11 +6,15 @@
 //! and schedules (`engine`), each job is a task (`job`, `process`, `builtin`), and timers do the
 //! upkeep (`upkeep`). Every call on `Engine` returns at once except `shutdown` and `wait`.
 
+mod breaker;
 mod builtin;
 mod claim;
+pub mod clock;
 mod command;
+mod control;
 mod ctx;
 mod engine;
+mod gate;
 mod handoff;
 mod hooks;
 mod intake;
@@ -21,6 +25,7 @@ mod orphans;
 mod process;
 mod progress;
 mod reaper;
+mod requests;
 mod spawn;
 mod tracker;
 mod upkeep;
@@ -76,11 +81,13 @@ pub enum StopMode {
 }
 
 /// A cheap snapshot of the engine for headers and status lines.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EngineStatus {
     pub slots: usize,
     pub busy: usize,
     pub paused: bool,
+    /// Why nothing is claimed, when a flag, the schedule or a lost mount says so.
+    pub why: Option<String>,
 }
 
 /// The settings of one engine: the queue's `[worker]` and `[processor]` config, with whatever a
@@ -95,7 +102,7 @@ impl Settings {
     /// The settings a queue's config gives.
     pub fn new(config: &Config) -> Settings {
         Settings {
-            config: config.worker.clone(),
+            config: config.worker_for(&crate::queue::this_host()),
             on_conflict: config.processor.on_conflict,
         }
     }
@@ -196,6 +203,7 @@ impl Engine {
             events: Box::new(events),
             recorded: Mutex::new(Default::default()),
             delayed_added: Default::default(),
+            breaker: Default::default(),
         });
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -229,6 +237,7 @@ impl Engine {
             busy: self.shared.busy.load(Ordering::Relaxed),
             paused: self.shared.paused.load(Ordering::Relaxed)
                 || self.shared.flag_paused.load(Ordering::Relaxed),
+            why: ctx::lock(&self.shared.why).clone(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Runs one command: spawned in its own process group with no shell, its output streamed into
 //! the capped log and the progress parser, its `$FSQ_PROGRESS_FILE` polled, and the whole group
-//! killed on timeout or stop, so nothing it started outlives the job.
+//! killed on timeout, stall, cancel or stop, so nothing it started outlives the job. A frozen job's
+//! group is stopped (SIGSTOP) and its timeout and stall clocks stop with it.
 
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
@@ -12,12 +13,14 @@ use std::process::ExitStatus;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use rustix::process::{Pid, Signal};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::{Instant, interval_at, sleep_until};
 
+use super::control::Cancel;
 use super::ctx::{Control, Ctx};
 use super::log::CappedLog;
-use super::progress::{OutputParser, Stream, read_progress_file};
+use super::progress::{OutputParser, Stream, fraction_from_tail, read_progress_tail};
 use super::tracker::Tracker;
 
 /// How a command run ended.
@@ -26,6 +29,10 @@ pub enum Ended {
     TimedOut,
     /// Killed because the engine is stopping.
     Stopped,
+    /// Killed on an operator's request.
+    Cancelled(Cancel),
+    /// Killed after printing nothing and making no progress for the `stall` time.
+    Stalled,
     /// It never started; the reason says why.
     NotStarted(String),
 }
@@ -72,9 +79,7 @@ pub async fn run_command(argv: &[OsString], mut run: Run<'_>) -> Ended {
         }
     };
     let group = child.pid();
-    let kill_group = || {
-        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
-    };
+    let kill_group = || signal_group(group, Signal::KILL);
     let mut stdout = child.stdout.take();
     let mut stderr = child.stderr.take();
     // Filled by `read_buf` without zeroing first: most jobs never print a byte.
@@ -84,43 +89,66 @@ pub async fn run_command(argv: &[OsString], mut run: Run<'_>) -> Ended {
     );
     let mut parser = OutputParser::default();
     let timeout = run.ctx.config.timeout;
-    // The timers and the stop signal are made once, not per turn of the loop: each new one
+    let stall = run.ctx.config.stall;
+    let mut clocks = Clocks::new(timeout);
+    // The timers and the control signal are made once, not per turn of the loop: each new one
     // would be registered and dropped again for every chunk of output.
-    let timed_out = sleep_until(Instant::now() + timeout);
+    let timed_out = sleep_until(clocks.deadline);
     let drained = sleep_until(Instant::now());
-    let stopped = run.control.stopped();
-    tokio::pin!(timed_out, drained, stopped);
+    let changed = run.control.changed();
+    tokio::pin!(timed_out, drained, changed);
     let mut ticks = interval_at(Instant::now() + TICK, TICK);
     let mut status: Option<io::Result<ExitStatus>> = None;
     let mut cause = None;
+    let mut progress_tail = Vec::new();
     loop {
         if status.is_some() && stdout.is_none() && stderr.is_none() {
             break;
         }
+        let running = status.is_none() && cause.is_none();
         // Biased: timers first, so a flood of output never starves them; output before the
         // exit, so a command that has closed its pipes by then (nearly all) needs no drain.
         tokio::select! {
             biased;
-            _ = &mut stopped, if status.is_none() && cause.is_none() => {
-                cause = Some(Ended::Stopped);
-                kill_group();
+            _ = &mut changed, if running => {
+                changed.set(run.control.changed());
+                cause = steer(run.control, group, &mut clocks, &mut run);
+                if cause.is_none() {
+                    timed_out.as_mut().reset(clocks.deadline);
+                }
             }
-            _ = &mut timed_out, if !timeout.is_zero() && status.is_none() && cause.is_none() => {
+            _ = &mut timed_out, if !timeout.is_zero() && running && clocks.frozen.is_none() => {
                 cause = Some(Ended::TimedOut);
                 kill_group();
             }
             _ = ticks.tick() => {
-                if let Some(fraction) = read_progress_file(run.progress_file) {
-                    parser.set_fraction(fraction);
+                if let Some(tail) = read_progress_tail(run.progress_file)
+                    && tail != progress_tail
+                {
+                    clocks.active();
+                    if let Some(fraction) = fraction_from_tail(&tail) {
+                        parser.set_fraction(fraction);
+                    }
+                    progress_tail = tail;
                 }
                 run.tracker.update(run.ctx, &mut parser);
+                if running && clocks.stalled(stall) {
+                    cause = Some(Ended::Stalled);
+                    kill_group();
+                }
             }
             read = read_some(&mut stdout, &mut out_buf) => match read {
-                Ok(n) if n > 0 => record(&mut run, &mut parser, Stream::Stdout, &mut out_buf),
+                Ok(n) if n > 0 => {
+                    clocks.active();
+                    record(&mut run, &mut parser, Stream::Stdout, &mut out_buf)
+                }
                 _ => stdout = None,
             },
             read = read_some(&mut stderr, &mut err_buf) => match read {
-                Ok(n) if n > 0 => record(&mut run, &mut parser, Stream::Stderr, &mut err_buf),
+                Ok(n) if n > 0 => {
+                    clocks.active();
+                    record(&mut run, &mut parser, Stream::Stderr, &mut err_buf)
+                }
                 _ => stderr = None,
             },
             exited = child.wait(), if status.is_none() => {
@@ -139,6 +167,79 @@ pub async fn run_command(argv: &[OsString], mut run: Run<'_>) -> Ended {
         Some(Err(err)) => Ended::NotStarted(format!("lost track of the command: {err}")),
         None => Ended::NotStarted("lost track of the command".into()),
     }
+}
+
+/// A job's timeout and stall clocks, which stand still while it is frozen.
+struct Clocks {
+    /// When the timeout strikes (far away when there is none).
+    deadline: Instant,
+    last_activity: Instant,
+    frozen: Option<Instant>,
+}
+
+impl Clocks {
+    fn new(timeout: Duration) -> Clocks {
+        let now = Instant::now();
+        Clocks {
+            deadline: now.checked_add(timeout).unwrap_or(now),
+            last_activity: now,
+            frozen: None,
+        }
+    }
+
+    /// The job printed something or its progress moved.
+    fn active(&mut self) {
+        self.last_activity = Instant::now();
+    }
+
+    fn stalled(&self, stall: Duration) -> bool {
+        !stall.is_zero() && self.frozen.is_none() && self.last_activity.elapsed() >= stall
+    }
+
+    fn freeze(&mut self) {
+        self.frozen.get_or_insert_with(Instant::now);
+    }
+
+    /// Moves both clocks on by the time spent frozen.
+    fn thaw(&mut self) {
+        if let Some(since) = self.frozen.take() {
+            let frozen_for = since.elapsed();
+            self.deadline += frozen_for;
+            self.last_activity += frozen_for;
+        }
+    }
+}
+
+/// Acts on what the engine asked: a stop or a cancel kills the group and says how the run
+/// ends; a freeze or thaw stops or continues the group and tells the tracker.
+fn steer(control: &Control, group: Pid, clocks: &mut Clocks, run: &mut Run<'_>) -> Option<Ended> {
+    let cause = if control.is_stopped() {
+        Some(Ended::Stopped)
+    } else {
+        control.cancelled().map(Ended::Cancelled)
+    };
+    if cause.is_some() {
+        signal_group(group, Signal::KILL);
+        // A stopped group dies of SIGKILL too; SIGCONT only keeps a debugger's view tidy.
+        signal_group(group, Signal::CONT);
+        return cause;
+    }
+    let frozen = control.is_frozen();
+    if frozen != clocks.frozen.is_some() {
+        if frozen {
+            signal_group(group, Signal::STOP);
+            clocks.freeze();
+        } else {
+            signal_group(group, Signal::CONT);
+            clocks.thaw();
+        }
+        run.tracker.set_frozen(run.ctx, frozen);
+    }
+    None
+}
+
+fn signal_group(group: Pid, signal: Signal) {
+    let _ = rustix::process::kill_process_group(group, signal);
 }
 
 /// Hands a chunk of output to the log and the progress parser, and empties `chunk`.

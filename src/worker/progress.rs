@@ -178,11 +178,15 @@ fn last_percent(text: &str) -> Option<f64> {
 /// sensible writer, little enough that a huge (or sparse) file costs nothing.
 pub const PROGRESS_FILE_TAIL: u64 = 256;
 
-/// Reads the fraction a command wrote into `$FSQ_PROGRESS_FILE`: only the last
-/// `PROGRESS_FILE_TAIL` bytes are read (one `pread` at the end, whatever the file's size), and
-/// their last non-empty line counts (NUL bytes, as in a file truncated longer, end lines too),
-/// so a writer may rewrite the file or append to it.
+/// Reads the fraction a command wrote into `$FSQ_PROGRESS_FILE` (see `read_progress_tail`).
+#[cfg(test)]
 pub fn read_progress_file(path: &std::path::Path) -> Option<f64> {
+    fraction_from_tail(&read_progress_tail(path)?)
+}
+
+/// The last `PROGRESS_FILE_TAIL` bytes of `$FSQ_PROGRESS_FILE`: one `pread` at the end,
+/// whatever the file's size.
+pub fn read_progress_tail(path: &std::path::Path) -> Option<Vec<u8>> {
     use std::os::unix::fs::FileExt;
     let file = std::fs::File::open(path).ok()?;
     let size = file.metadata().ok()?.len();
@@ -198,6 +202,12 @@ pub fn read_progress_file(path: &std::path::Path) -> Option<f64> {
         }
     }
     tail.truncate(filled);
+    Some(tail)
+}
+
+/// The fraction in the last non-empty line of a progress file's tail (NUL bytes, as in a file
+/// truncated longer, end lines too), so a writer may rewrite the file or append to it.
+pub fn fraction_from_tail(tail: &[u8]) -> Option<f64> {
     let line = tail
         .split(|b| matches!(b, b'\n' | b'\r' | 0))
         .rfind(|line| !line.trim_ascii().is_empty())?;

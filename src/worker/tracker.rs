@@ -22,6 +22,9 @@ pub struct Tracker {
     unwritten: bool,
     /// Bytes done and total, for built-in processors.
     bytes: Option<(u64, u64)>,
+    frozen: bool,
+    /// What was written last, rewritten as it is when the job is frozen or thawed.
+    last: Option<Progress>,
 }
 
 impl Tracker {
@@ -32,6 +35,8 @@ impl Tracker {
             last_write: None,
             unwritten: false,
             bytes: None,
+            frozen: false,
+            last: None,
         }
     }
 
@@ -41,6 +46,19 @@ impl Tracker {
             self.bytes = Some((done, total));
             self.unwritten = true;
         }
+    }
+
+    /// Records that the job was frozen or thawed, and says so at once.
+    pub fn set_frozen(&mut self, ctx: &Ctx, frozen: bool) {
+        self.frozen = frozen;
+        self.last_write = Some(Instant::now());
+        let mut progress = match self.last.take() {
+            Some(last) => last,
+            None => self.snapshot(ctx, &OutputParser::default()),
+        };
+        progress.frozen = frozen;
+        progress.updated = unix_ms(SystemTime::now());
+        self.publish(ctx, progress);
     }
 
     /// Writes and reports the progress if it changed (or time passed) and the rate allows.
@@ -53,10 +71,19 @@ impl Tracker {
         if !due {
             return;
         }
+        self.write(ctx, parser, now);
+    }
+
+    fn write(&mut self, ctx: &Ctx, parser: &OutputParser, now: Instant) {
         self.unwritten = false;
         self.last_write = Some(now);
         let progress = self.snapshot(ctx, parser);
+        self.publish(ctx, progress);
+    }
+
+    fn publish(&mut self, ctx: &Ctx, progress: Progress) {
         let _ = ctx.queue.write_progress(&self.item, &progress);
+        self.last = Some(progress.clone());
         (ctx.events)(EngineEvent::Progress {
             item: self.item.clone(),
             progress,
@@ -70,6 +97,7 @@ impl Tracker {
             elapsed_secs: elapsed,
             worker: ctx.worker.0.clone(),
             updated: unix_ms(SystemTime::now()),
+            frozen: self.frozen,
             ..Progress::default()
         };
         if let Some((done, total)) = self.bytes {

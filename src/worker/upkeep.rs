@@ -6,7 +6,7 @@
 use std::time::SystemTime;
 
 use super::ctx::Ctx;
-use crate::queue::{Heartbeat, State, printable, this_host, unix_ms};
+use crate::queue::{Heartbeat, State, WorkerId, printable, this_host, unix_ms};
 
 /// What a worker says about itself in its heartbeat.
 pub struct Beat {
@@ -41,9 +41,15 @@ pub fn write_heartbeat(ctx: &Ctx, beat: Beat) {
 pub fn recover(ctx: &Ctx) -> usize {
     match ctx
         .queue
-        .recover(ctx.config.heartbeat_timeout, ctx.config.max_attempts)
+        .recover_claims(ctx.config.heartbeat_timeout, ctx.config.max_attempts)
     {
-        Ok(items) => {
+        Ok((items, dead)) => {
+            if let Some(template) = &ctx.config.on_worker_down {
+                for (worker, count) in &dead {
+                    let host = WorkerId::host_of(worker);
+                    super::hooks::spawn_event_hook(ctx, template, host, worker, *count);
+                }
+            }
             for item in &items {
                 ctx.notice(format!(
                     "{}: recovered from a dead worker, now {}",

@@ -227,6 +227,40 @@ impl Drop for WorkerGuard {
     }
 }
 
+/// `fsq work DIR [extra...]` in the background, stderr piped.
+pub fn start_worker(root: &Path, extra: &[&str]) -> std::process::Child {
+    fsq()
+        .arg("work")
+        .arg(root)
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The pids a test job wrote into `file`, one a line.
+pub fn pids(file: &Path) -> Vec<u32> {
+    fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+/// Enqueues `tone.wav`, a sine tone of `secs` seconds made by ffmpeg (which must be installed).
+pub fn add_tone(root: &Path, secs: u32) {
+    let made = Command::new("ffmpeg")
+        .args(["-v", "error", "-f", "lavfi", "-i"])
+        .arg(format!("sine=duration={secs}"))
+        .args(["-ar", "8000"])
+        .arg(root.join("new/tone.wav"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    fs::rename(root.join("new/tone.wav"), root.join("tone.wav")).unwrap();
+}
+
 /// A temp folder holding a fresh queue at `<tmp>/q`.
 pub struct TestQueue {
     pub tmp: tempfile::TempDir,

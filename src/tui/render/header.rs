@@ -81,10 +81,13 @@ pub fn render(buf: &mut Buffer, area: Rect, model: &Model, theme: &Theme) {
 
 /// `worker running 1/2 · inotify`, or `worker off · 2 workers on other hosts · inotify`.
 fn status(model: &Model) -> String {
-    let worker = match model.engine {
+    let worker = match &model.engine {
         None => "worker off".to_string(),
         Some(e) if model.quit_when_idle => format!("finishing {}/{}", e.busy, e.slots),
-        Some(e) if e.paused => format!("worker paused {}/{}", e.busy, e.slots),
+        Some(e) if e.paused => match &e.why {
+            Some(why) => format!("worker {}/{}: {why}", e.busy, e.slots),
+            None => format!("worker paused {}/{}", e.busy, e.slots),
+        },
         Some(e) => format!("worker running {}/{}", e.busy, e.slots),
     };
     let mut watch = model.queue.watch.mode.label();
@@ -135,7 +138,7 @@ impl Workers {
             .filter(|w| !w.heartbeat.paused && &w.heartbeat.host == host)
             .count();
         // The embedded worker beats too: one of the claiming ones on this host is ours.
-        let ours_claiming = usize::from(model.engine.is_some_and(|e| !e.paused));
+        let ours_claiming = usize::from(model.engine.as_ref().is_some_and(|e| !e.paused));
         Workers {
             others: claiming.saturating_sub(ours_claiming),
             others_here: here.saturating_sub(ours_claiming),
@@ -147,7 +150,7 @@ impl Workers {
 /// `12.5/min  ETA 4m10s`, once something has finished and some worker is claiming. The queue's
 /// ETA is never shorter than a running job's own.
 fn throughput(model: &Model) -> String {
-    let working = model.engine.is_some_and(|e| !e.paused) || Workers::of(model).others > 0;
+    let working = model.engine.as_ref().is_some_and(|e| !e.paused) || Workers::of(model).others > 0;
     if !working {
         return String::new();
     }

@@ -28,7 +28,7 @@ pub fn slot(model: &Model, keys: &Keymap, n: u8) -> Option<(Action, &'static str
         Action::Move if changes && state != QState::Process => move_label(state),
         Action::New if changes => "New",
         Action::Delete if changes && state != QState::Process => "Delete",
-        Action::PauseWorker => match model.engine {
+        Action::PauseWorker => match &model.engine {
             Some(e) if e.paused => "Run",
             Some(_) => "Pause",
             None => "",

@@ -394,7 +394,11 @@ fn eta_cell(
     }
 }
 
+/// The time left, or `frozen` for a frozen job (its clocks stand still).
 fn eta(progress: Option<&Progress>) -> String {
+    if progress.is_some_and(|p| p.frozen) {
+        return "frozen".into();
+    }
     progress
         .and_then(|p| p.eta_secs)
         .filter(|s| s.is_finite() && *s >= 0.0)

@@ -59,6 +59,7 @@ fn header_queue_eta_is_never_shorter_than_the_running_jobs() {
         slots: 1,
         busy: 1,
         paused: false,
+        why: None,
     };
     let header = header_lines(&busy_header(Some(running)));
     // 180/min would finish the 6 items left in 2s; the running job alone needs 4 minutes.
@@ -72,6 +73,7 @@ fn header_shows_no_throughput_while_the_worker_is_paused_or_off() {
         slots: 1,
         busy: 1,
         paused: true,
+        why: None,
     };
     for h in [busy_header(Some(paused)), busy_header(None)] {
         let header = header_lines(&h);

@@ -283,6 +283,7 @@ fn the_embedded_engines_reports_win_over_the_disk_for_its_own_items() {
         slots: 1,
         busy: 1,
         paused: false,
+        why: None,
     }));
     let report = |fraction: f64, updated: u64| Progress {
         fraction: Some(fraction),

@@ -37,6 +37,7 @@ fn busy_queue(size: (u16, u16)) -> Harness {
         slots: 2,
         busy: 2,
         paused: false,
+        why: None,
     }));
     h
 }
@@ -282,4 +283,44 @@ fn render_time_200x60_with_100k_items() {
     let each = start.elapsed() / runs;
     eprintln!("render 200x60: {each:?} per frame");
     assert!(each < std::time::Duration::from_millis(100), "{each:?}");
+}
+
+#[test]
+fn the_header_says_why_nothing_is_claimed() {
+    let mut h = busy_queue((100, 24));
+    h.send(Event::Engine(EngineStatus {
+        slots: 2,
+        busy: 1,
+        paused: true,
+        why: Some("outside schedule (next window 19:00)".into()),
+    }));
+    let terminal = h.draw();
+    let buffer = terminal.backend().buffer();
+    let top: String = (0..100).map(|x| buffer[(x, 0)].symbol()).collect();
+    assert!(
+        top.contains("worker 1/2: outside schedule (next window 19:00)"),
+        "{top}"
+    );
+}
+
+#[test]
+fn a_frozen_job_says_frozen_where_its_eta_was() {
+    let mut h = busy_queue((100, 24));
+    let progress = crate::queue::Progress {
+        fraction: Some(0.3),
+        frozen: true,
+        worker: "host-1-1".into(),
+        ..Default::default()
+    };
+    h.send(Event::Worker(crate::worker::EngineEvent::Progress {
+        item: super::item(QState::Process, "holiday.mp4"),
+        progress,
+    }));
+    let terminal = h.draw();
+    let buffer = terminal.backend().buffer();
+    let rows: Vec<String> = (0..24)
+        .map(|y| (0..100).map(|x| buffer[(x, y)].symbol()).collect())
+        .collect();
+    let row = rows.iter().find(|r| r.contains("holiday.mp4")).unwrap();
+    assert!(row.contains("frozen"), "{row}");
 }

@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyModifiers};
 
-use crate::queue::State as QState;
+use crate::queue::{Request, State as QState};
 use crate::worker::{EngineStatus, StopMode};
 
 use super::super::changes::Changes;
@@ -221,6 +221,7 @@ fn quitting_with_jobs_running_asks_wait_or_requeue() {
         slots: 2,
         busy: 1,
         paused: false,
+        why: None,
     }));
     h.key(KeyCode::Char('q'));
     assert!(h.model.overlay.is_some());
@@ -230,6 +231,7 @@ fn quitting_with_jobs_running_asks_wait_or_requeue() {
         slots: 2,
         busy: 0,
         paused: true,
+        why: None,
     }));
     assert_eq!(h.effects, [Effect::Quit(StopMode::Wait)]);
     let mut h = pending(&[]);
@@ -237,6 +239,7 @@ fn quitting_with_jobs_running_asks_wait_or_requeue() {
         slots: 2,
         busy: 1,
         paused: false,
+        why: None,
     }));
     h.key(KeyCode::F(10)).key(KeyCode::Char('s'));
     assert_eq!(h.effects, [Effect::Quit(StopMode::Requeue)]);
@@ -327,4 +330,67 @@ fn view_opens_the_log_of_a_running_item() {
             log: true
         }]
     );
+}
+
+#[test]
+fn cancel_key_asks_pending_or_failed_and_defaults_to_keep_running() {
+    let mut h = Harness::new(QState::Pending, QState::Process, (100, 30));
+    h.list(QState::Pending, &["a"])
+        .list(QState::Process, &["b"]);
+    h.key(KeyCode::Char('c'));
+    assert!(h.effects.is_empty(), "nothing runs in pending");
+    h.key(KeyCode::Tab)
+        .key(KeyCode::Char('c'))
+        .key(KeyCode::Enter);
+    assert!(h.effects.is_empty(), "Enter alone keeps it running");
+    h.key(KeyCode::Char('c'))
+        .key(KeyCode::Left)
+        .key(KeyCode::Enter);
+    assert_eq!(
+        h.effects,
+        [Effect::Disk(Op::Request {
+            items: vec![item(QState::Process, "b")],
+            request: Request::Fail,
+        })]
+    );
+}
+
+#[test]
+fn freeze_and_thaw_keys_ask_the_worker_only_for_running_items() {
+    let mut h = Harness::new(QState::Pending, QState::Process, (100, 30));
+    h.list(QState::Pending, &["a"])
+        .list(QState::Process, &["b"]);
+    h.key(KeyCode::Char('z'));
+    assert!(h.effects.is_empty());
+    h.key(KeyCode::Tab).key(KeyCode::Char('z'));
+    let freeze = Op::Request {
+        items: vec![item(QState::Process, "b")],
+        request: Request::Freeze,
+    };
+    assert_eq!(h.effects, [Effect::Disk(freeze)]);
+    h.key_with(KeyCode::Char('Z'), KeyModifiers::SHIFT);
+    let thaw = Op::Request {
+        items: vec![item(QState::Process, "b")],
+        request: Request::Thaw,
+    };
+    assert_eq!(h.effects, [Effect::Disk(thaw)]);
+}
+
+#[test]
+fn pause_workers_key_takes_a_length_and_refuses_zero() {
+    let mut h = pending(&["a"]);
+    h.key_with(KeyCode::Char('P'), KeyModifiers::SHIFT)
+        .typed("0")
+        .key(KeyCode::Enter);
+    assert!(h.effects.is_empty());
+    h.key_with(KeyCode::Char('P'), KeyModifiers::SHIFT)
+        .typed("2h")
+        .key(KeyCode::Enter);
+    let two_hours = Some(std::time::Duration::from_secs(7200));
+    assert_eq!(
+        h.effects,
+        [Effect::Disk(Op::PauseWorkers { for_: two_hours })]
+    );
+    h.key_with(KeyCode::Char('U'), KeyModifiers::SHIFT);
+    assert_eq!(h.effects, [Effect::Disk(Op::ResumeWorkers)]);
 }
