@@ -313,6 +313,7 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
         }
     }
     drop(watch);
+    super::hooks::wait_for_hooks(&ctx).await;
     super::reaper::sweep(super::reaper::Leftovers::All);
     ctx.queue.retire_worker(&ctx.worker);
     (ctx.events)(EngineEvent::Stopped);

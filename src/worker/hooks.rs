@@ -45,7 +45,7 @@ pub fn spawn_hook(ctx: &Ctx, argv: Vec<OsString>) {
         limit if limit.is_zero() => Duration::MAX,
         limit => limit,
     };
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         let (mut out, mut err) = (child.stdout.take(), child.stderr.take());
         let run = async {
             let _ = tokio::join!(discard(&mut out), discard(&mut err), child.wait());
@@ -54,6 +54,25 @@ pub fn spawn_hook(ctx: &Ctx, argv: Vec<OsString>) {
         super::reaper::end_job(child.pid(), &marker);
         let _ = child.wait().await;
     });
+    let mut hooks = super::ctx::lock(&ctx.hooks);
+    hooks.retain(|hook| !hook.is_finished());
+    hooks.push(task);
+}
+
+/// Waits for the hooks still running (each ends within `hook_timeout`; with no timeout, at
+/// most `grace`), before the engine stops.
+pub async fn wait_for_hooks(ctx: &Ctx) {
+    let hooks = std::mem::take(&mut *super::ctx::lock(&ctx.hooks));
+    let limit = match ctx.config.hook_timeout {
+        limit if limit.is_zero() => ctx.config.grace,
+        limit => limit + Duration::from_secs(1),
+    };
+    let _ = tokio::time::timeout(limit, async {
+        for hook in hooks {
+            let _ = hook.await;
+        }
+    })
+    .await;
 }
 
 /// Reads a pipe to its end, keeping nothing.

@@ -204,6 +204,7 @@ impl Engine {
             recorded: Mutex::new(Default::default()),
             delayed_added: Default::default(),
             breaker: Default::default(),
+            hooks: Default::default(),
         });
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
