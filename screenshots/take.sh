@@ -26,6 +26,6 @@ take "$out/editor.png" --args "demo $work/editor" \
     wait:annual-report key:Down key:Down key:F4 wait:Edit: \
     "text:Reviewed and ready. " "wait:Reviewed"
 take "$out/help.png" --args "demo $work/help" \
-    wait:annual-report key:F1 "wait:any other key closes"
+    wait:annual-report key:F1 "wait:Esc closes"
 ls -l "$out"/*.png
 exit "$failed"
