@@ -20,6 +20,10 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, CWD, Mode, OFlags};
 
+use super::ctx::Ctx;
+use super::{EngineEvent, Outcome};
+use crate::queue::{FileIdentity, Item};
+
 /// The path a command reads its item by, and the descriptor it must inherit for that.
 pub struct Handoff<'a> {
     /// `{input}` for the command.
@@ -92,4 +96,60 @@ fn link_privately(
             None
         }
     }
+}
+
+/// Why an item whose claimed file is another file than the one that was run is failed.
+pub const REPLACED: &str = "replaced by another file while it ran (that file was not processed)";
+
+/// What the claimed entry is after the run, against the file that was validated and run.
+pub enum Claimed {
+    Same,
+    Gone,
+    Symlink,
+    Replaced,
+}
+
+/// The same file: same device and inode, or where a filesystem makes inode numbers up per name
+/// (FUSE without `use_ino`), the same size and modification time.
+pub fn claimed_now(path: &Path, validated: FileIdentity) -> Claimed {
+    match std::fs::symlink_metadata(path) {
+        Err(_) => Claimed::Gone,
+        Ok(meta) if meta.file_type().is_symlink() => Claimed::Symlink,
+        Ok(meta) if meta.is_file() => {
+            let now = FileIdentity::of(&meta);
+            let inode = |id: &FileIdentity| (id.dev, id.ino);
+            let look = |id: &FileIdentity| (id.size, id.mtime_sec, id.mtime_nsec);
+            if inode(&now) == inode(&validated) || look(&now) == look(&validated) {
+                Claimed::Same
+            } else {
+                Claimed::Replaced
+            }
+        }
+        Ok(_) => Claimed::Replaced,
+    }
+}
+
+pub fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink())
+}
+
+/// A claim that someone swapped for a symbolic link: the link is removed (never followed, never
+/// moved into a state folder), and the item reported as failed.
+pub fn drop_symlink(ctx: &Ctx, claimed: &Item, path: &Path) {
+    let reason = "swapped for a symbolic link after it was claimed; the link was removed, \
+                  never followed";
+    if let Err(err) = std::fs::remove_file(path) {
+        ctx.notice(format!(
+            "{}: cannot remove a symbolic link: {err}",
+            claimed.qualified()
+        ));
+    }
+    ctx.notice(format!("{}: {reason}", claimed.qualified()));
+    (ctx.events)(EngineEvent::Finished {
+        item: claimed.clone(),
+        outcome: Outcome::Failed {
+            reason: reason.into(),
+            final_: true,
+        },
+    });
 }

@@ -14,13 +14,15 @@ use super::builtin;
 use super::command::{Vars, expand, uses};
 use super::control::Cancel;
 use super::ctx::{Control, Ctx, lock};
-use super::handoff::Handoff;
+use super::handoff::{Claimed, Handoff, REPLACED, claimed_now, drop_symlink, is_symlink};
 use super::hooks;
 use super::log::CappedLog;
 use super::process::{Ended, Run, describe_failure, run_command};
 use super::tracker::Tracker;
 use super::{EngineEvent, Outcome};
-use crate::queue::{Item, ItemRecord, Request, State, format_duration, printable, unix_ms};
+use crate::queue::{
+    FileIdentity, Item, ItemRecord, Request, State, format_duration, printable, unix_ms,
+};
 
 /// How a run went, before the item is moved.
 enum RunResult {
@@ -298,58 +300,11 @@ fn timed_out(timeout: Duration) -> String {
     }
 }
 
-/// Why an item whose claimed file is another file than the one that was run is failed.
-const REPLACED: &str = "replaced by another file while it ran (that file was not processed)";
-
-/// What the claimed entry is after the run, against the file that was validated and run.
-enum Claimed {
-    Same,
-    Gone,
-    Symlink,
-    Replaced,
-}
-
-fn claimed_now(path: &Path, validated: (u64, u64)) -> Claimed {
-    use std::os::unix::fs::MetadataExt;
-    match std::fs::symlink_metadata(path) {
-        Err(_) => Claimed::Gone,
-        Ok(meta) if meta.file_type().is_symlink() => Claimed::Symlink,
-        Ok(meta) if meta.is_file() && (meta.dev(), meta.ino()) == validated => Claimed::Same,
-        Ok(_) => Claimed::Replaced,
-    }
-}
-
-fn is_symlink(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink())
-}
-
-/// A claim that someone swapped for a symbolic link: the link is removed (never followed, never
-/// moved into a state folder), and the item reported as failed.
-fn drop_symlink(ctx: &Ctx, claimed: &Item, path: &Path) {
-    let reason = "swapped for a symbolic link after it was claimed; the link was removed, \
-                  never followed";
-    if let Err(err) = std::fs::remove_file(path) {
-        ctx.notice(format!(
-            "{}: cannot remove a symbolic link: {err}",
-            claimed.qualified()
-        ));
-    }
-    ctx.notice(format!("{}: {reason}", claimed.qualified()));
-    (ctx.events)(EngineEvent::Finished {
-        item: claimed.clone(),
-        outcome: Outcome::Failed {
-            reason: reason.into(),
-            final_: true,
-        },
-    });
-}
-
 /// Opens the claimed file without following a symlink and checks it is a regular file; gives
 /// its size and its device and inode numbers.
 /// `Err(None)`: it is gone. `Err(Some(reason))`: it can never be processed.
-fn open_item(path: &Path) -> Result<(File, u64, (u64, u64)), Option<String>> {
+fn open_item(path: &Path) -> Result<(File, u64, FileIdentity), Option<String>> {
     use rustix::fs::{Mode, OFlags};
-    use std::os::unix::fs::MetadataExt;
     let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
     let fd = match rustix::fs::open(path, flags, Mode::empty()) {
         Ok(fd) => fd,
@@ -367,7 +322,7 @@ fn open_item(path: &Path) -> Result<(File, u64, (u64, u64)), Option<String>> {
     if !meta.is_file() {
         return Err(Some("not a regular file (FIFO, socket or device)".into()));
     }
-    Ok((file, meta.len(), (meta.dev(), meta.ino())))
+    Ok((file, meta.len(), FileIdentity::of(&meta)))
 }
 
 async fn run_builtin(
