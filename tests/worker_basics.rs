@@ -81,7 +81,10 @@ fn builtin_copy_to_two_destinations_and_gzip() {
 
 #[test]
 fn failure_goes_through_delayed_to_failed_with_attempts() {
-    let (dir, root) = queue(&["bad", "good"], "retry_delay = \"1h\"");
+    let (dir, root) = queue(
+        &["bad", "good"],
+        "retry_delay = \"1h\"\nretry_when_idle = true",
+    );
     let runs = dir.path().join("runs");
     let script = format!("echo \"$1\" >> '{}'; test \"$1\" = good", runs.display());
     let out = drain(
@@ -167,8 +170,9 @@ fn a_failed_item_waits_in_delayed_while_others_run() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
+    // An hour, shortened by up to a quarter for jitter.
     assert!(
-        retry_at >= now + 3500 && retry_at <= now + 3700,
+        retry_at >= now + 2690 && retry_at <= now + 3700,
         "{retry_at} vs {now}"
     );
     fs::write(&gate, "").unwrap();

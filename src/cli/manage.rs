@@ -51,11 +51,25 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Recover { dir } => {
             let queue = Queue::open(&dir)?;
             let config = queue.config()?.worker;
-            let recovered = queue.recover(config.heartbeat_timeout, config.max_attempts)?;
-            for item in &recovered {
+            // A dead worker's jobs on this host may still run: stop them before their items can
+            // be claimed again.
+            let killed =
+                crate::worker::stop_jobs_of_dead_workers(&queue, config.heartbeat_timeout, None);
+            if killed > 0 {
+                eprintln!("stopped {killed} job(s) left running by a dead worker");
+            }
+            let recovery = queue.recover(config.heartbeat_timeout, config.max_attempts, None)?;
+            for item in &recovery.items {
                 eprintln!("recovered {}", item.qualified());
             }
-            Ok(ExitCode::SUCCESS)
+            for err in &recovery.errors {
+                eprintln!("fsq: cannot recover: {err}");
+            }
+            Ok(if recovery.errors.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::PauseWorkers {
             dir,

@@ -80,48 +80,55 @@ pub struct WorkerConfig {
     pub command: Option<Vec<String>>,
     pub processor: Option<Processor>,
     pub destinations: Vec<PathBuf>,
-    #[serde(deserialize_with = "size")]
+    #[serde(deserialize_with = "size::<{ u64::MAX }, _>")]
     pub throttle: u64,
     pub output: PathBuf,
     pub workers: usize,
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "duration::<TIMEOUT, _>")]
     pub timeout: Duration,
     pub max_attempts: u32,
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "duration::<RETRY_DELAY, _>")]
     pub retry_delay: Duration,
-    #[serde(deserialize_with = "optional_duration")]
+    /// The longest wait between two runs, however many failures came before.
+    #[serde(deserialize_with = "duration::<RETRY_DELAY, _>")]
+    pub retry_delay_max: Duration,
+    /// Bring delayed items back before their time when the root holds nothing at all.
+    pub retry_when_idle: bool,
+    /// Exit codes that mean the input is hopeless: the item goes to failed/ at once.
+    pub no_retry_exit_codes: Vec<i32>,
+    #[serde(deserialize_with = "optional_duration::<POLL, _>")]
     pub poll: Option<Duration>,
     /// Where the kernel cannot see writers: how long a dropped file must stay unchanged.
     /// `None`: the default for the filesystem (see `quiet_period_on`).
-    #[serde(deserialize_with = "optional_duration")]
+    #[serde(deserialize_with = "optional_duration::<QUIET_PERIOD, _>")]
     pub quiet_period: Option<Duration>,
     /// How long after its last close a file written in place waits before it is claimed.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "duration::<QUIET_PERIOD, _>")]
     pub settle_time: Duration,
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "duration::<GRACE, _>")]
     pub grace: Duration,
-    #[serde(deserialize_with = "size")]
+    #[serde(deserialize_with = "size::<LOG_CAP_MAX, _>")]
     pub log_cap: u64,
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "duration::<HEARTBEAT, _>")]
     pub heartbeat: Duration,
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "duration::<HEARTBEAT_TIMEOUT, _>")]
     pub heartbeat_timeout: Duration,
     pub on_success: Option<Vec<String>>,
     pub on_failure: Option<Vec<String>>,
     /// A hook still running after this long is killed with everything it started.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "duration::<TIMEOUT, _>")]
     pub hook_timeout: Duration,
     /// Crash leftovers (temp files of adds, saves, records and built-ins) older than this are
-    /// removed by the worker's upkeep.
-    #[serde(deserialize_with = "duration")]
+    /// removed by the worker's upkeep (0: never).
+    #[serde(deserialize_with = "duration::<TIMEOUT, _>")]
     pub leftover_age: Duration,
-    /// Logs of items in success/ or failed/ are removed once older than this (0 = never)...
-    #[serde(deserialize_with = "duration")]
+    /// Logs of items in success/ or failed/ are removed once older than this (0: no age limit)...
+    #[serde(deserialize_with = "duration::<TIMEOUT, _>")]
     pub log_retention: Duration,
     /// ...and beyond the newest this many (0 = no limit).
     pub log_keep: usize,
     /// Kill and fail a job that printed nothing and made no progress for this long; 0 = never.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "duration::<TIMEOUT, _>")]
     pub stall: Duration,
     /// Run after the command succeeds; a non-zero exit fails the attempt.
     pub verify: Option<Vec<String>>,
@@ -180,6 +187,9 @@ impl Default for WorkerConfig {
             timeout: Duration::ZERO,
             max_attempts: 3,
             retry_delay: Duration::from_secs(30),
+            retry_delay_max: Duration::from_secs(3600),
+            retry_when_idle: false,
+            no_retry_exit_codes: Vec::new(),
             poll: None,
             quiet_period: None,
             settle_time: DEFAULT_SETTLE,
@@ -286,7 +296,7 @@ pub fn parse_toml<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T> {
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if let Ok(secs) = text.parse::<f64>() {
-        return Duration::try_from_secs_f64(secs).map_err(|e| format!("{text:?}: {e}"));
+        return Duration::try_from_secs_f64(secs).map_err(|_| out_of_range(text));
     }
     let mut total = Duration::ZERO;
     let mut rest = text;
@@ -307,13 +317,20 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "d" => 86400.0,
             _ => return Err(bad_duration(text)),
         };
-        total += Duration::try_from_secs_f64(value * scale).map_err(|_| bad_duration(text))?;
+        total = Duration::try_from_secs_f64(value * scale)
+            .ok()
+            .and_then(|part| total.checked_add(part))
+            .ok_or_else(|| out_of_range(text))?;
         rest = rest[digits + unit_len..].trim_start();
     }
     if text.is_empty() {
         return Err(bad_duration(text));
     }
     Ok(total)
+}
+
+fn out_of_range(text: &str) -> String {
+    format!("{text:?} is out of range")
 }
 
 /// A duration the way people write it: `10m`, `90s`, `1h30m`, `250ms`.
@@ -368,21 +385,95 @@ enum NumberOrText {
     Text(String),
 }
 
-fn duration<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
+/// The range a duration setting may take, in milliseconds: beyond it a value is a mistake
+/// (and a timer that far away would overflow the clock).
+pub struct Range {
+    pub min_ms: u64,
+    pub max_ms: u64,
+}
+
+const DAY_MS: u64 = 86_400_000;
+pub const TIMEOUT: usize = 0;
+pub const RETRY_DELAY: usize = 1;
+pub const POLL: usize = 2;
+pub const QUIET_PERIOD: usize = 3;
+pub const GRACE: usize = 4;
+pub const HEARTBEAT: usize = 5;
+pub const HEARTBEAT_TIMEOUT: usize = 6;
+/// Per setting above: how short and how long it may be.
+pub const RANGES: [Range; 7] = [
+    Range {
+        min_ms: 0,
+        max_ms: 365 * DAY_MS,
+    },
+    Range {
+        min_ms: 0,
+        max_ms: 365 * DAY_MS,
+    },
+    Range {
+        min_ms: 10,
+        max_ms: 3_600_000,
+    },
+    Range {
+        min_ms: 0,
+        max_ms: DAY_MS,
+    },
+    Range {
+        min_ms: 0,
+        max_ms: DAY_MS,
+    },
+    Range {
+        min_ms: 10,
+        max_ms: 3_600_000,
+    },
+    Range {
+        min_ms: 100,
+        max_ms: DAY_MS,
+    },
+];
+/// The largest `log_cap`: a log is read whole by the viewer.
+pub const LOG_CAP_MAX: u64 = 1 << 30;
+
+/// Checks a duration against the range of setting `which` (one of the constants above).
+pub fn check_duration(which: usize, value: Duration) -> Result<Duration, String> {
+    let range = &RANGES[which];
+    let (min, max) = (
+        Duration::from_millis(range.min_ms),
+        Duration::from_millis(range.max_ms),
+    );
+    if value < min || value > max {
+        return Err(format!(
+            "{} is out of range: between {} and {}",
+            format_duration(value),
+            format_duration(min),
+            format_duration(max)
+        ));
+    }
+    Ok(value)
+}
+
+fn read_duration<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
     match NumberOrText::deserialize(de)? {
         NumberOrText::Number(secs) => Ok(Duration::from_secs(secs)),
         NumberOrText::Text(text) => parse_duration(&text).map_err(serde::de::Error::custom),
     }
 }
 
-fn optional_duration<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Duration>, D::Error> {
-    match NumberOrText::deserialize(de)? {
-        NumberOrText::Text(text) if text.trim().is_empty() => Ok(None),
-        NumberOrText::Number(secs) => Ok(Some(Duration::from_secs(secs))),
-        NumberOrText::Text(text) => parse_duration(&text)
-            .map(Some)
-            .map_err(serde::de::Error::custom),
-    }
+fn duration<'de, const WHICH: usize, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
+    check_duration(WHICH, read_duration(de)?).map_err(serde::de::Error::custom)
+}
+
+fn optional_duration<'de, const WHICH: usize, D: Deserializer<'de>>(
+    de: D,
+) -> Result<Option<Duration>, D::Error> {
+    let value = match NumberOrText::deserialize(de)? {
+        NumberOrText::Text(text) if text.trim().is_empty() => return Ok(None),
+        NumberOrText::Number(secs) => Duration::from_secs(secs),
+        NumberOrText::Text(text) => parse_duration(&text).map_err(serde::de::Error::custom)?,
+    };
+    check_duration(WHICH, value)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 fn schedule<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Schedule>, D::Error> {
@@ -397,11 +488,17 @@ fn schedule<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Schedule>, D::Err
     })
 }
 
-fn size<'de, D: Deserializer<'de>>(de: D) -> Result<u64, D::Error> {
-    match NumberOrText::deserialize(de)? {
-        NumberOrText::Number(bytes) => Ok(bytes),
-        NumberOrText::Text(text) => parse_size(&text).map_err(serde::de::Error::custom),
+fn size<'de, const MAX: u64, D: Deserializer<'de>>(de: D) -> Result<u64, D::Error> {
+    let bytes = match NumberOrText::deserialize(de)? {
+        NumberOrText::Number(bytes) => bytes,
+        NumberOrText::Text(text) => parse_size(&text).map_err(serde::de::Error::custom)?,
+    };
+    if bytes > MAX {
+        return Err(serde::de::Error::custom(format!(
+            "{bytes} bytes is out of range: at most {MAX}"
+        )));
     }
+    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -284,15 +284,18 @@ impl Queue {
     }
 
     /// Counts a failed run of `item` (attempts, reason, when it may run again); `retry_at` is
-    /// `None` for an item that has no attempts left. Returns the record written.
+    /// `None` for an item that has no attempts left. `known_attempts` is a count the caller
+    /// holds that the record may lack (it could not be written before). Returns the record
+    /// written.
     pub fn count_failure(
         &self,
         item: &Item,
         reason: String,
+        known_attempts: u32,
         retry_at: impl FnOnce(u32) -> Option<u64>,
     ) -> Result<ItemRecord> {
         let mut record = self.record(item);
-        record.attempts += 1;
+        record.attempts = record.attempts.max(known_attempts) + 1;
         record.retry_at = retry_at(record.attempts);
         record.reason = Some(reason);
         self.write_record(item, &record)?;

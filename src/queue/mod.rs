@@ -5,7 +5,7 @@
 //! state change is one no-clobber rename (see `rename`), so any other tool that can `mv` may
 //! manage the queue at the same time. `docs/FORMAT.md` is the specification.
 
-mod config;
+pub mod config;
 mod edit;
 mod enqueue;
 mod error;
@@ -35,7 +35,7 @@ mod workers;
 
 pub use config::{
     Config, HostConfig, OnConflict, OutsideSchedule, Processor, ProcessorConfig, WorkerConfig,
-    format_duration, parse_duration, parse_size, parse_toml, read_utf8,
+    check_duration, format_duration, parse_duration, parse_size, parse_toml, read_utf8,
 };
 pub use edit::FileIdentity;
 pub use enqueue::{AddMode, Source};
@@ -63,7 +63,7 @@ pub use tui_config::{
     KeyOverride, Located, TuiConfig, UserConfig, line_and_column, user_config_dir,
 };
 pub use watch_mode::{DEFAULT_POLL, WatchMode, remote_filesystem, watch_mode};
-pub use workers::{Heartbeat, WorkerHealth, WorkerId, WorkerStatus, this_host};
+pub use workers::{Heartbeat, PidSpace, Recovery, WorkerHealth, WorkerId, WorkerStatus, this_host};
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -135,7 +135,7 @@ mod tests {
         let (_dir, q) = queue_with(&["a.txt"]);
         let pending = q.list(State::Pending).unwrap().remove(0);
         let claimed = q.claim(&pending, "w".as_ref()).unwrap().unwrap();
-        q.count_failure(&claimed, "exit code 1".into(), |_| None)
+        q.count_failure(&claimed, "exit code 1".into(), 0, |_| None)
             .unwrap();
         let item = q.move_to(&claimed, State::Failed).unwrap();
         // Another a.txt arrived meanwhile: the retried one may be renamed on the way back.

@@ -37,11 +37,14 @@ enum Leftovers {
 }
 
 impl Queue {
-    /// Removes fsq's temp files older than `age`: `.fsq-edit.*.tmp` beside items,
+    /// Removes fsq's temp files older than `age` (zero: none): `.fsq-edit.*.tmp` beside items,
     /// `new/.fsq-add.*.part`, `.tmp.*` in `_meta/` folders, job progress files of other workers
     /// in `_meta/progress/` (`own_runs` is this worker's prefix, `.run-<id>-`), and
     /// `.fsq-*.part` in `outputs`. Returns how many went.
     pub fn remove_leftovers(&self, age: Duration, outputs: &[PathBuf], own_runs: &OsStr) -> usize {
+        if age.is_zero() {
+            return 0;
+        }
         let mut folders: Vec<(PathBuf, Leftovers)> = State::ALL
             .into_iter()
             .filter(|state| !matches!(state, State::Process | State::New))

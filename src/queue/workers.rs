@@ -76,6 +76,49 @@ pub struct Heartbeat {
     /// Last beat, Unix milliseconds on the worker's clock (informational: liveness is judged by
     /// the file's mtime against the shared filesystem's clock).
     pub beat: u64,
+    /// The kernel's boot id of the worker's host (`/proc/sys/kernel/random/boot_id`).
+    pub boot_id: Option<String>,
+    /// The inode of the worker's pid namespace (`/proc/self/ns/pid`).
+    pub pid_ns: Option<u64>,
+}
+
+/// Where this process's pids mean something: its host's boot and its pid namespace. Two workers
+/// with one host name (containers, cloned machines) share a pid space only if both match.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PidSpace {
+    pub boot_id: String,
+    pub pid_ns: u64,
+}
+
+impl PidSpace {
+    /// This process's pid space, if `/proc` says.
+    pub fn this_process() -> Option<PidSpace> {
+        use std::os::unix::fs::MetadataExt;
+        let boot_id = fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+        let pid_ns = fs::metadata("/proc/self/ns/pid").ok()?.ino();
+        Some(PidSpace {
+            boot_id: boot_id.trim().to_string(),
+            pid_ns,
+        })
+    }
+
+    /// Whether the pid in `beat` names a process here: same host name, boot and namespace.
+    fn holds(&self, beat: &Heartbeat) -> bool {
+        beat.host == this_host()
+            && beat.boot_id.as_deref() == Some(self.boot_id.as_str())
+            && beat.pid_ns == Some(self.pid_ns)
+    }
+}
+
+/// What a recovery pass did: the items it moved, and the claims it could not move (each
+/// reported, none stopping the others).
+#[derive(Debug, Default)]
+pub struct Recovery {
+    pub items: Vec<Item>,
+    pub errors: Vec<super::error::Error>,
+    /// Each dead worker whose claims came back, and how many this call returned (so the
+    /// caller alone reports that worker's death).
+    pub dead: Vec<DeadWorker>,
 }
 
 /// A dead worker whose claims one recovery returned: its id and how many.
@@ -145,7 +188,7 @@ impl Queue {
             Err(err) => return Err(err).at(&dir),
         };
         let now = self.shared_now();
-        let host = this_host();
+        let here = PidSpace::this_process();
         let mut workers = Vec::new();
         for entry in entries.flatten() {
             if entry.file_name().as_encoded_bytes().starts_with(b".") {
@@ -158,7 +201,8 @@ impl Queue {
                 continue;
             };
             let age = now.duration_since(mtime).unwrap_or_default();
-            let health = if heartbeat.host == host && !pid_alive(heartbeat.pid) {
+            let same_pid_space = here.as_ref().is_some_and(|here| here.holds(&heartbeat));
+            let health = if same_pid_space && !pid_alive(heartbeat.pid) {
                 WorkerHealth::Down {
                     since_secs: age.as_secs_f64(),
                     why: "its process is gone".into(),
@@ -184,31 +228,28 @@ impl Queue {
 
     /// Returns the claims of dead workers (and claims with no live owner) to pending, counting
     /// the interrupted run as an attempt; an item out of attempts goes to `failed/` instead.
-    /// Safe to run from several hosts at once: each item moves at most once.
-    pub fn recover(&self, timeout: Duration, max_attempts: u32) -> Result<Vec<Item>> {
-        Ok(self.recover_claims(timeout, max_attempts)?.0)
-    }
-
-    /// `recover`, also saying whose claims came back: each dead worker's id and how many of its
-    /// claims this call returned (so the caller alone reports that worker's death).
-    pub fn recover_claims(
+    /// Safe to run from several hosts at once: each item moves at most once. `me`, the worker
+    /// recovering, is alive whatever its heartbeat says (it may be unable to write it).
+    pub fn recover(
         &self,
         timeout: Duration,
         max_attempts: u32,
-    ) -> Result<(Vec<Item>, Vec<DeadWorker>)> {
+        me: Option<&WorkerId>,
+    ) -> Result<Recovery> {
         // Claims first, heartbeats second: a worker writes its heartbeat before its first
         // claim, so every claim listed here has an owner the heartbeat snapshot can see.
         let claims = self.list(State::Process)?;
         let workers = self.workers(timeout)?;
         let alive = |owner: &OsStr| {
-            workers
-                .iter()
-                .any(|w| OsStr::new(&w.heartbeat.id) == owner && w.health == WorkerHealth::Alive)
+            me.is_some_and(|me| me.as_os_str() == owner)
+                || workers.iter().any(|w| {
+                    OsStr::new(&w.heartbeat.id) == owner && w.health == WorkerHealth::Alive
+                })
         };
         let has_heartbeat =
             |owner: &OsStr| workers.iter().any(|w| OsStr::new(&w.heartbeat.id) == owner);
         let now = self.shared_now();
-        let mut recovered = Vec::new();
+        let mut recovered = Recovery::default();
         let mut dead_owners: Vec<(OsString, usize)> = Vec::new();
         for item in claims {
             let owner = item.owner.clone().unwrap_or_default();
@@ -235,7 +276,7 @@ impl Queue {
             };
             // Counted before the move, under the item's id: the record is the item's wherever the
             // move leaves it. A lost record only resets the attempt counter.
-            let record = self.count_failure(&item, reason, |_| None);
+            let record = self.count_failure(&item, reason, 0, |_| None);
             let attempts = record.as_ref().map_or(1, |r| r.attempts);
             let to = if attempts >= max_attempts {
                 State::Failed
@@ -245,10 +286,14 @@ impl Queue {
             match self.move_to(&item, to) {
                 Ok(moved) => {
                     self.clear_progress(&moved);
-                    recovered.push(moved);
+                    recovered.items.push(moved);
                 }
                 Err(err) if err.is_not_found() => continue,
-                Err(err) => return Err(err),
+                Err(err) => {
+                    // Its owner is dead all the same; the claim stays for the next pass.
+                    recovered.errors.push(err);
+                    continue;
+                }
             }
             if owner.is_empty() {
                 continue;
@@ -267,11 +312,11 @@ impl Queue {
         for (owner, _) in &dead_owners {
             self.remove_claim_folder(owner);
         }
-        let dead = dead_owners
+        recovered.dead = dead_owners
             .into_iter()
             .map(|(owner, count)| (owner.to_string_lossy().into_owned(), count))
             .collect();
-        Ok((recovered, dead))
+        Ok(recovered)
     }
 }
 
@@ -333,17 +378,21 @@ mod tests {
         let (_dir, q) = queue_with(&["a"]);
         let item = q.list(State::Pending).unwrap().remove(0);
         q.claim(&item, OsStr::new("starting")).unwrap().unwrap();
-        assert!(q.recover(Duration::from_secs(30), 3).unwrap().is_empty());
+        let recover = || q.recover(Duration::from_secs(30), 3, None).unwrap().items;
+        assert!(recover().is_empty());
         assert_eq!(q.list(State::Process).unwrap().len(), 1);
         age_claims(&q, "starting");
-        assert_eq!(q.recover(Duration::from_secs(30), 3).unwrap().len(), 1);
+        assert_eq!(recover().len(), 1);
     }
 
     fn beat(q: &Queue, id: &str, pid: u32) {
+        let here = PidSpace::this_process().expect("/proc tells the pid space");
         let heartbeat = Heartbeat {
             id: id.into(),
             host: this_host(),
             pid,
+            boot_id: Some(here.boot_id),
+            pid_ns: Some(here.pid_ns),
             ..Default::default()
         };
         q.write_heartbeat(&heartbeat).unwrap();
@@ -370,7 +419,7 @@ mod tests {
 
         let workers = q.workers(Duration::from_secs(30)).unwrap();
         assert_eq!(workers.len(), 2);
-        let recovered = q.recover(Duration::from_secs(30), 3).unwrap();
+        let recovered = q.recover(Duration::from_secs(30), 3, None).unwrap().items;
         assert_eq!(recovered.len(), 1);
         assert_eq!(recovered[0].state, State::Pending);
         assert_eq!(q.record(&recovered[0]).attempts, 1);
@@ -386,7 +435,7 @@ mod tests {
         fs::create_dir_all(&claim_dir).unwrap();
         fs::hard_link(q.root().join("a"), claim_dir.join("a")).unwrap();
         age_claims(&q, "ghost");
-        q.recover(Duration::from_secs(30), 3).unwrap();
+        q.recover(Duration::from_secs(30), 3, None).unwrap();
         assert_eq!(q.list(State::Pending).unwrap().len(), 1);
         assert!(q.list(State::Process).unwrap().is_empty());
     }
@@ -410,7 +459,7 @@ mod tests {
             .set_modified(mtime)
             .unwrap();
         age_claims(&q, "ghost");
-        q.recover(Duration::from_secs(30), 3).unwrap();
+        q.recover(Duration::from_secs(30), 3, None).unwrap();
         assert_eq!(q.list(State::Pending).unwrap().len(), 1);
         assert!(q.list(State::Process).unwrap().is_empty());
     }
@@ -427,7 +476,12 @@ mod tests {
         )
         .unwrap();
         age_claims(&q, "ghost");
-        assert!(q.recover(Duration::from_secs(30), 3).unwrap().is_empty());
+        assert!(
+            q.recover(Duration::from_secs(30), 3, None)
+                .unwrap()
+                .items
+                .is_empty()
+        );
         assert!(q.list(State::Process).unwrap().is_empty());
         assert!(q.list(State::Pending).unwrap().is_empty());
         assert_eq!(q.list(State::Success).unwrap().len(), 1);
@@ -447,7 +501,7 @@ mod tests {
         )
         .unwrap();
         age_claims(&q, "ghost");
-        let recovered = q.recover(Duration::from_secs(30), 3).unwrap();
+        let recovered = q.recover(Duration::from_secs(30), 3, None).unwrap().items;
         assert_eq!(recovered[0].state, State::Failed);
         assert!(q.record(&recovered[0]).reason.unwrap().contains("ghost"));
     }

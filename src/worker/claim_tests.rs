@@ -23,6 +23,7 @@ fn ctx_for(queue: Queue) -> Ctx {
         worker: WorkerId::for_this_process(),
         events: Box::new(|_| {}),
         recorded: Default::default(),
+        held: Default::default(),
         delayed_added: Default::default(),
         launcher: Launcher::new().unwrap(),
         breaker: Default::default(),

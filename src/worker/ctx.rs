@@ -2,7 +2,7 @@
 //! that steers one job (`Control`, in `control`), and a poison-tolerant `lock`. Kept apart from the job code so
 //! the worker's files depend on this one instead of on each other.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use super::EngineEvent;
 use super::mount::MountWatch;
 use super::spawn::Launcher;
-use crate::queue::{ItemId, Queue, WorkerConfig, WorkerId};
+use crate::queue::{ItemId, ItemRecord, Queue, WorkerConfig, WorkerId};
 
 /// The engine-wide things every job needs.
 pub struct Ctx {
@@ -23,6 +23,9 @@ pub struct Ctx {
     pub events: Box<dyn Fn(EngineEvent) + Send + Sync>,
     /// Ids known to have an attempt record (so a success need not look).
     pub recorded: Mutex<HashSet<ItemId>>,
+    /// Attempt records this worker could not write (a full disk): kept here so that retries
+    /// still wait and still count, until a write succeeds.
+    pub held: Mutex<HashMap<ItemId, ItemRecord>>,
     /// Items this engine has put in delayed/ since the loop last looked.
     pub delayed_added: AtomicUsize,
     /// Whether the queue's mount is still there (see `mount`).

@@ -91,7 +91,12 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
         }),
         poll_ms: poll.map(|interval| interval.as_millis() as u64),
     };
-    upkeep::write_heartbeat(&ctx, beat(0, false));
+    // A worker that cannot write its heartbeat claims nothing: others would soon take it for
+    // dead and run what it holds a second time.
+    let mut beat_error = upkeep::write_heartbeat(&ctx, beat(0, false)).err();
+    if let Some(err) = &beat_error {
+        ctx.notice(no_heartbeat(err));
+    }
     upkeep::stop_orphans(&ctx);
     upkeep::recover(&ctx);
     let mut delayed = upkeep::promote_delayed(&ctx, 0);
@@ -172,14 +177,22 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
         }
         let paused = shared.paused.load(Ordering::Relaxed)
             || shared.flag_paused.load(Ordering::Relaxed)
-            || !mounted;
+            || !mounted
+            || beat_error.is_some();
+        if ctx.delayed_added.swap(0, Ordering::Relaxed) > 0 {
+            // Learn when the new arrivals in delayed/ are due.
+            delayed = upkeep::promote_delayed(&ctx, 0);
+        }
         if stopping.is_none() && !paused {
-            delayed.waiting += ctx.delayed_added.swap(0, Ordering::Relaxed);
             let mut dry_retries = 0;
             while running.len() < shared.slots.load(Ordering::Relaxed) {
                 let Some(item) = claimer.next(&ctx, &signals) else {
-                    // The root ran dry: delayed items need not wait for their time.
-                    if delayed.waiting > 0 && dry_retries == 0 && claimer.root_empty(&signals) {
+                    // The root ran dry: with `retry_when_idle`, delayed items need not wait.
+                    if ctx.config.retry_when_idle
+                        && delayed.waiting > 0
+                        && dry_retries == 0
+                        && claimer.root_empty(&signals)
+                    {
                         dry_retries += 1;
                         let free = shared.slots.load(Ordering::Relaxed) - running.len();
                         delayed = upkeep::promote_delayed(&ctx, free);
@@ -228,10 +241,19 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
             && running.is_empty()
             && claimer.root_empty(&signals)
         {
-            // Confirm with a fresh look at both folders before calling the queue done.
+            // Confirm with a fresh look at both folders before calling the queue done. Claims
+            // of other workers are not done either: they may fail, or their worker may die.
             delayed = upkeep::promote_delayed(&ctx, 0);
             claimer.list_now(&ctx, &signals);
-            if delayed.waiting == 0 && delayed.promoted == 0 && claimer.root_empty(&signals) {
+            let claimed_elsewhere = ctx
+                .queue
+                .list(State::Process)
+                .map_or(true, |claims| !claims.is_empty());
+            if delayed.waiting == 0
+                && delayed.promoted == 0
+                && !claimed_elsewhere
+                && claimer.root_empty(&signals)
+            {
                 break;
             }
             if delayed.promoted > 0 || !claimer.root_empty(&signals) {
@@ -250,6 +272,7 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
             next_poll,
             stopping.flatten().filter(|_| !killed),
             Some(next_pause_check).filter(|_| paused),
+            delayed.next_due.map(instant_of),
             Some(next_request_check).filter(|_| !running.is_empty() && !request_watch.is_live()),
         ]
         .into_iter()
@@ -292,9 +315,17 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
         if now >= next_beat && !ctx.mount.mounted(&ctx) {
             next_beat = now + ctx.config.heartbeat;
         }
+        let mut promote = delayed.next_due.is_some_and(|due| instant_of(due) <= now);
         if now >= next_beat {
+            promote = true;
             next_beat = now + ctx.config.heartbeat;
-            upkeep::write_heartbeat(&ctx, beat(running.len(), paused));
+            let written = upkeep::write_heartbeat(&ctx, beat(running.len(), paused));
+            match (&beat_error, &written) {
+                (None, Err(err)) => ctx.notice(no_heartbeat(err)),
+                (Some(_), Ok(())) => ctx.notice("the heartbeat is written again: claiming".into()),
+                _ => {}
+            }
+            beat_error = written.err();
             super::reaper::sweep(super::reaper::Leftovers::None);
             if now >= next_tidy || finished_since_tidy >= TIDY_AFTER_JOBS {
                 upkeep::tidy(&ctx);
@@ -302,9 +333,10 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
                 finished_since_tidy = 0;
             }
             if upkeep::recover(&ctx) > 0 {
-                upkeep::stop_orphans(&ctx);
                 claimer.mark_dirty();
             }
+        }
+        if promote {
             delayed = upkeep::promote_delayed(&ctx, 0);
             if delayed.promoted > 0 {
                 claimer.mark_dirty();
@@ -317,6 +349,19 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
     super::reaper::sweep(super::reaper::Leftovers::All);
     ctx.queue.retire_worker(&ctx.worker);
     (ctx.events)(EngineEvent::Stopped);
+}
+
+fn no_heartbeat(err: &str) -> String {
+    format!(
+        "cannot write the heartbeat ({err}): claiming nothing until it can, so that no other \
+         worker takes this one for dead"
+    )
+}
+
+/// The engine's clock at a Unix time in milliseconds (now, if that has passed).
+fn instant_of(unix: u64) -> Instant {
+    let wait = unix.saturating_sub(unix_ms(SystemTime::now()));
+    Instant::now() + Duration::from_millis(wait)
 }
 
 /// This worker ran jobs and has nothing left: if the whole queue is drained (no host has anything

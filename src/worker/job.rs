@@ -21,15 +21,28 @@ use super::process::{Ended, Run, describe_failure, run_command};
 use super::tracker::Tracker;
 use super::{EngineEvent, Outcome};
 use crate::queue::{
-    FileIdentity, Item, ItemRecord, Request, State, format_duration, printable, unix_ms,
+    FileIdentity, Item, ItemId, ItemRecord, Request, State, format_duration, printable, unix_ms,
 };
 
 /// How a run went, before the item is moved.
 enum RunResult {
     Success,
-    Failed(String),
+    /// `hopeless`: no retry can help (an exit code in `no_retry_exit_codes`).
+    Failed {
+        reason: String,
+        hopeless: bool,
+    },
     Stopped,
     Cancelled(Cancel),
+}
+
+impl RunResult {
+    fn failed(reason: String) -> RunResult {
+        RunResult::Failed {
+            reason,
+            hopeless: false,
+        }
+    }
 }
 
 /// Runs a claimed item to its end; `seq` is unique within the engine.
@@ -83,10 +96,11 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
     } else {
         ItemRecord::default()
     };
+    let held_attempts = lock(&ctx.held).get(&id).map_or(0, |r| r.attempts);
     let header = format!(
         "=== fsq: {}, attempt {}, worker {} ===\n",
         printable(&display),
-        record.attempts + 1,
+        record.attempts.max(held_attempts) + 1,
         ctx.worker.0
     );
     let mut log = CappedLog::new(log_path, header, ctx.config.log_cap);
@@ -127,18 +141,27 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
             drop(handoff);
             let _ = std::fs::remove_file(&progress_file);
             match ended {
-                Ended::Exited(status) => match describe_failure(status) {
+                Ended::Exited(status, last_line) => match describe_failure(status) {
                     None => RunResult::Success,
-                    Some(reason) => RunResult::Failed(reason),
+                    Some(reason) => {
+                        let hopeless = status
+                            .code()
+                            .is_some_and(|code| ctx.config.no_retry_exit_codes.contains(&code));
+                        let reason = match last_line {
+                            Some(line) => format!("{reason}: {line}"),
+                            None => reason,
+                        };
+                        RunResult::Failed { reason, hopeless }
+                    }
                 },
-                Ended::TimedOut => RunResult::Failed(timed_out(ctx.config.timeout)),
+                Ended::TimedOut => RunResult::failed(timed_out(ctx.config.timeout)),
                 Ended::Stopped => RunResult::Stopped,
                 Ended::Cancelled(how) => RunResult::Cancelled(how),
-                Ended::Stalled => RunResult::Failed(format!(
+                Ended::Stalled => RunResult::failed(format!(
                     "stalled: no output or progress for {}",
                     format_duration(ctx.config.stall)
                 )),
-                Ended::NotStarted(reason) => RunResult::Failed(reason),
+                Ended::NotStarted(reason) => RunResult::failed(reason),
             }
         }
         None => run_builtin(&ctx, &control, &mut tracker, input, size, &display).await,
@@ -151,7 +174,7 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
                     Some(how) => RunResult::Cancelled(how),
                     None => RunResult::Stopped,
                 },
-                Err(reason) => RunResult::Failed(reason),
+                Err(reason) => RunResult::failed(reason),
             }
         }
         (result, _) => result,
@@ -160,7 +183,7 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
     let summary = log.finish();
     let held = ctx.mount.troubled_since(&ctx, epoch);
     let result = match result {
-        RunResult::Failed(reason) if held => {
+        RunResult::Failed { reason, .. } if held => {
             ctx.notice(format!(
                 "{}: {reason}, but the queue's mount was lost meanwhile: requeued, no attempt counted",
                 claimed.qualified()
@@ -178,7 +201,10 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
             drop_symlink(&ctx, &claimed, &path);
             return;
         }
-        Claimed::Replaced => RunResult::Failed(REPLACED.into()),
+        Claimed::Replaced => RunResult::Failed {
+            reason: REPLACED.into(),
+            hopeless: false,
+        },
         Claimed::Same | Claimed::Gone => result,
     };
     let (to, outcome) = match result {
@@ -187,6 +213,7 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
                 ctx.queue.clear_record(&claimed);
                 lock(&ctx.recorded).remove(&id);
             }
+            lock(&ctx.held).remove(&id);
             (State::Success, Outcome::Success)
         }
         RunResult::Stopped | RunResult::Cancelled(Cancel::Requeue) => {
@@ -195,7 +222,10 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
         RunResult::Cancelled(Cancel::Fail) => {
             let reason = "cancelled".to_string();
             log.note(&reason);
-            if let Err(err) = ctx.queue.count_failure(&claimed, reason.clone(), |_| None) {
+            if let Err(err) = ctx
+                .queue
+                .count_failure(&claimed, reason.clone(), 0, |_| None)
+            {
                 ctx.notice(format!("{}: {err}", claimed.qualified()));
             }
             lock(&ctx.recorded).insert(id);
@@ -205,7 +235,10 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
             };
             (State::Failed, outcome)
         }
-        RunResult::Failed(mut reason) => {
+        RunResult::Failed {
+            mut reason,
+            hopeless,
+        } => {
             if summary.dropped > 0 {
                 reason.push_str(&format!(
                     "; output cap hit ({} of {} bytes left out of the log)",
@@ -213,21 +246,8 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
                 ));
             }
             log.note(&reason);
-            let max_attempts = ctx.config.max_attempts;
-            let retry_at = |attempts: u32| {
-                (attempts < max_attempts).then(|| {
-                    let delay = backoff(ctx.config.retry_delay, attempts);
-                    unix_ms(SystemTime::now() + delay)
-                })
-            };
-            let attempts = match ctx.queue.count_failure(&claimed, reason.clone(), retry_at) {
-                Ok(record) => record.attempts,
-                Err(err) => {
-                    ctx.notice(format!("{}: {err}", claimed.qualified()));
-                    ctx.queue.record(&claimed).attempts + 1
-                }
-            };
-            let final_ = attempts >= max_attempts;
+            let attempts = count_failure(&ctx, &claimed, id, &reason, hopeless);
+            let final_ = hopeless || attempts >= ctx.config.max_attempts;
             lock(&ctx.recorded).insert(id);
             let to = if final_ {
                 State::Failed
@@ -256,9 +276,70 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
     }
 }
 
-/// Moves the finished item and reports it; a vanished item is reported as such.
+/// Counts a failed run in the item's record and returns its attempts so far. A record that
+/// cannot be written (a full disk) is held in memory instead, so that the retry still waits its
+/// backoff and `max_attempts` still bounds the runs; the next write that works catches up.
+fn count_failure(ctx: &Ctx, claimed: &Item, id: ItemId, reason: &str, hopeless: bool) -> u32 {
+    let config = &ctx.config;
+    let retry_at = |attempts: u32| {
+        (!hopeless && attempts < config.max_attempts).then(|| {
+            let delay = backoff(config.retry_delay, config.retry_delay_max, attempts);
+            unix_ms(SystemTime::now() + delay)
+        })
+    };
+    let known = lock(&ctx.held).get(&id).map_or(0, |r| r.attempts);
+    match ctx
+        .queue
+        .count_failure(claimed, reason.to_string(), known, retry_at)
+    {
+        Ok(record) => {
+            lock(&ctx.held).remove(&id);
+            record.attempts
+        }
+        Err(err) => {
+            let attempts = ctx.queue.record(claimed).attempts.max(known) + 1;
+            let record = ItemRecord {
+                attempts,
+                reason: Some(reason.to_string()),
+                retry_at: retry_at(attempts),
+                ..Default::default()
+            };
+            ctx.notice(format!(
+                "{}: {err}; attempt {attempts} counted by this worker only",
+                claimed.qualified()
+            ));
+            lock(&ctx.held).insert(id, record);
+            attempts
+        }
+    }
+}
+
+/// Moves the finished item and reports it; a vanished item is reported as such. An item that
+/// cannot reach its state (an error other than vanishing) goes to failed/ with the reason
+/// instead: left in its claim folder it would run again after every restart.
 fn finish_move(ctx: &Ctx, claimed: &Item, to: State, outcome: Outcome) -> Option<Item> {
-    match ctx.queue.move_to(claimed, to) {
+    let moved = ctx.queue.move_to(claimed, to).or_else(|err| {
+        if err.is_not_found() || to == State::Failed {
+            return Err(err);
+        }
+        let ended = match &outcome {
+            Outcome::Success => "succeeded".to_string(),
+            Outcome::Failed { reason, .. } => format!("failed ({reason})"),
+            Outcome::Requeued => "was stopped".to_string(),
+        };
+        let reason = format!("{ended}, but could not be moved to {to}: {err}");
+        ctx.notice(format!(
+            "{}: {reason}; moving it to failed/",
+            claimed.qualified()
+        ));
+        let record = ItemRecord {
+            reason: Some(reason),
+            ..ctx.queue.record(claimed)
+        };
+        let _ = ctx.queue.write_record(claimed, &record);
+        ctx.queue.move_to(claimed, State::Failed)
+    });
+    match moved {
         Ok(moved) => {
             (ctx.events)(EngineEvent::Finished {
                 item: moved.clone(),
@@ -285,10 +366,16 @@ fn finish_move(ctx: &Ctx, claimed: &Item, to: State, outcome: Outcome) -> Option
     }
 }
 
-/// The wait before the next run after `attempts` failures: retry_delay, doubling each time.
-pub fn backoff(retry_delay: Duration, attempts: u32) -> Duration {
-    let doublings = attempts.saturating_sub(1).min(20);
-    retry_delay.saturating_mul(1 << doublings)
+/// The wait before the next run after `attempts` failures: `retry_delay`, doubling each time,
+/// at most `max`, then shortened by a random part of up to a quarter, so that items that failed
+/// together do not all come back at once.
+pub fn backoff(retry_delay: Duration, max: Duration, attempts: u32) -> Duration {
+    let doublings = attempts.saturating_sub(1).min(30);
+    let wait = retry_delay.saturating_mul(1 << doublings).min(max);
+    let mut random = [0u8; 4];
+    let _ = rustix::rand::getrandom(&mut random, rustix::rand::GetRandomFlags::empty());
+    let quarter = f64::from(u32::from_ne_bytes(random)) / f64::from(u32::MAX) / 4.0;
+    wait.mul_f64(1.0 - quarter)
 }
 
 fn timed_out(timeout: Duration) -> String {
@@ -334,7 +421,7 @@ async fn run_builtin(
     display: &OsString,
 ) -> RunResult {
     let Some(processor) = ctx.config.processor else {
-        return RunResult::Failed("no command and no processor configured".into());
+        return RunResult::failed("no command and no processor configured".into());
     };
     let targets = match processor {
         crate::queue::Processor::Copy => ctx
@@ -369,13 +456,13 @@ async fn run_builtin(
                 return match (cause, joined) {
                     (Some(cause), _) => cause,
                     (None, Ok(Ok(()))) => RunResult::Success,
-                    (None, Ok(Err(reason))) => RunResult::Failed(reason),
-                    (None, Err(err)) => RunResult::Failed(format!("the processor crashed: {err}")),
+                    (None, Ok(Err(reason))) => RunResult::failed(reason),
+                    (None, Err(err)) => RunResult::failed(format!("the processor crashed: {err}")),
                 };
             }
             _ = tokio::time::sleep_until(deadline), if !timeout.is_zero() && cause.is_none() => {
                 shared.cancel.store(true, Ordering::Relaxed);
-                cause = Some(RunResult::Failed(timed_out(timeout)));
+                cause = Some(RunResult::failed(timed_out(timeout)));
             }
             _ = control.stopped(), if cause.is_none() => {
                 shared.cancel.store(true, Ordering::Relaxed);

@@ -39,9 +39,12 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 pub use intake::being_written;
+pub use orphans::stop_jobs_of_dead_workers;
 pub use process::find_program;
 
-use crate::queue::{Config, Item, OnConflict, Processor, Progress, Queue, WorkerConfig, WorkerId};
+use crate::queue::{
+    Config, Item, OnConflict, Processor, Progress, Queue, WorkerConfig, WorkerId, check_duration,
+};
 
 /// What the engine tells its owner. Progress is rate-limited (a few per second per item).
 #[derive(Clone, Debug)]
@@ -130,8 +133,20 @@ impl Settings {
         if config.max_attempts == 0 {
             bail!("max_attempts must be at least 1");
         }
-        if config.heartbeat.is_zero() {
-            bail!("heartbeat must be longer than 0s");
+        use crate::queue::config::{POLL, RETRY_DELAY, TIMEOUT};
+        // The flags bypass the config's parse-time checks.
+        let ranges = [
+            ("timeout", TIMEOUT, Some(config.timeout)),
+            ("retry_delay", RETRY_DELAY, Some(config.retry_delay)),
+            ("poll", POLL, config.poll),
+        ];
+        for (name, which, value) in ranges {
+            if let Some(value) = value {
+                check_duration(which, value).map_err(|err| anyhow::anyhow!("{name}: {err}"))?;
+            }
+        }
+        if config.heartbeat_timeout <= config.heartbeat {
+            bail!("heartbeat_timeout must be longer than heartbeat");
         }
         // Programs another user could have changed would run as us: refused like the config.
         let commands = [&config.command, &config.on_success, &config.on_failure];
@@ -202,6 +217,7 @@ impl Engine {
             on_conflict: settings.on_conflict,
             events: Box::new(events),
             recorded: Mutex::new(Default::default()),
+            held: Mutex::new(Default::default()),
             delayed_added: Default::default(),
             breaker: Default::default(),
             hooks: Default::default(),

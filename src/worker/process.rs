@@ -25,7 +25,8 @@ use super::tracker::Tracker;
 
 /// How a command run ended.
 pub enum Ended {
-    Exited(ExitStatus),
+    /// It exited; with the last non-empty line it wrote to stderr, escaped and capped.
+    Exited(ExitStatus, Option<String>),
     TimedOut,
     /// Killed because the engine is stopping.
     Stopped,
@@ -88,6 +89,7 @@ pub async fn run_command(argv: &[OsString], mut run: Run<'_>) -> Ended {
         Vec::with_capacity(READ_CHUNK),
     );
     let mut parser = OutputParser::default();
+    let mut last_line = LastLine::default();
     let timeout = run.ctx.config.timeout;
     let stall = run.ctx.config.stall;
     let mut clocks = Clocks::new(timeout);
@@ -147,7 +149,8 @@ pub async fn run_command(argv: &[OsString], mut run: Run<'_>) -> Ended {
             read = read_some(&mut stderr, &mut err_buf) => match read {
                 Ok(n) if n > 0 => {
                     clocks.active();
-                    record(&mut run, &mut parser, Stream::Stderr, &mut err_buf)
+                    last_line.feed(&err_buf);
+                    record(&mut run, &mut parser, Stream::Stderr, &mut err_buf);
                 }
                 _ => stderr = None,
             },
@@ -163,7 +166,7 @@ pub async fn run_command(argv: &[OsString], mut run: Run<'_>) -> Ended {
         return cause;
     }
     match status {
-        Some(Ok(status)) => Ended::Exited(status),
+        Some(Ok(status)) => Ended::Exited(status, last_line.finish()),
         Some(Err(err)) => Ended::NotStarted(format!("lost track of the command: {err}")),
         None => Ended::NotStarted("lost track of the command".into()),
     }
@@ -317,6 +320,66 @@ fn spawn_error(program: &OsString, err: &io::Error) -> String {
     }
 }
 
+/// The last non-empty line of a stream, fed in chunks: what a failing command last said, for
+/// the failure reason (`exit code 1: moov atom not found`). `\r` ends a line too, so a progress
+/// bar redrawn in place counts as its last state.
+#[derive(Default)]
+pub struct LastLine {
+    current: Vec<u8>,
+    last: Vec<u8>,
+}
+
+/// How many bytes of one line are kept while reading, and shown in a reason.
+const LINE_KEEP: usize = 1024;
+const REASON_LINE_CAP: usize = 200;
+
+impl LastLine {
+    pub fn feed(&mut self, chunk: &[u8]) {
+        for piece in chunk.split_inclusive(|b| matches!(b, b'\n' | b'\r')) {
+            let (text, ended) = match piece.split_last() {
+                Some((b'\n' | b'\r', text)) => (text, true),
+                _ => (piece, false),
+            };
+            let room = LINE_KEEP.saturating_sub(self.current.len());
+            self.current
+                .extend_from_slice(&text[..text.len().min(room)]);
+            if ended {
+                if self.current.trim_ascii().is_empty() {
+                    self.current.clear();
+                } else {
+                    self.last = std::mem::take(&mut self.current);
+                }
+            }
+        }
+    }
+
+    /// The line, with control characters escaped and cut at about 200 bytes.
+    pub fn finish(self) -> Option<String> {
+        let line = if self.current.trim_ascii().is_empty() {
+            self.last
+        } else {
+            self.current
+        };
+        let text = String::from_utf8_lossy(line.trim_ascii());
+        if text.is_empty() {
+            return None;
+        }
+        let mut out = String::new();
+        for c in text.chars() {
+            if out.len() >= REASON_LINE_CAP {
+                out.push('…');
+                break;
+            }
+            if c.is_control() {
+                out.extend(c.escape_default());
+            } else {
+                out.push(c);
+            }
+        }
+        Some(out)
+    }
+}
+
 /// "exit code 3" or "killed by signal 9 (SIGKILL)".
 pub fn describe_failure(status: ExitStatus) -> Option<String> {
     if status.success() {
@@ -337,4 +400,40 @@ pub fn describe_failure(status: ExitStatus) -> Option<String> {
         _ => "",
     };
     Some(format!("killed by signal {signal}{name}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LastLine;
+
+    fn last(chunks: &[&[u8]]) -> Option<String> {
+        let mut line = LastLine::default();
+        for chunk in chunks {
+            line.feed(chunk);
+        }
+        line.finish()
+    }
+
+    #[test]
+    fn the_last_non_empty_stderr_line_is_kept_escaped_and_capped() {
+        assert_eq!(
+            last(&[b"Input #0\nmoov atom ", b"not found\n\n  \n"]).as_deref(),
+            Some("moov atom not found")
+        );
+        assert_eq!(
+            last(&[b"no newline at the end"]).as_deref(),
+            Some("no newline at the end")
+        );
+        assert_eq!(
+            last(&[b"\x1b[31mred\x07\n"]).as_deref(),
+            Some("\\u{1b}[31mred\\u{7}")
+        );
+        assert_eq!(last(&[b"\n \n"]), None);
+        let long = last(&[&[b'x'; 5000], b"\n"]).unwrap();
+        assert!(long.len() < 210 && long.ends_with('…'), "{long}");
+        assert_eq!(
+            last(&[b"10%\r50%\rdisk full\r"]).as_deref(),
+            Some("disk full")
+        );
+    }
 }

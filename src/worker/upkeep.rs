@@ -1,12 +1,12 @@
 //! The engine's periodic duties, every `heartbeat` interval: keep `_meta/workers/<id>` current,
-//! return the claims of dead workers, and bring delayed/ items back to the root when their time
-//! comes (or at once when the root runs dry); now and then, remove crash leftovers and prune
-//! old logs.
+//! stop the jobs of dead workers and return their claims, and bring delayed/ items back to the
+//! root when their time comes (or, with `retry_when_idle`, at once when the root runs dry); now
+//! and then, remove crash leftovers and prune old logs.
 
 use std::time::SystemTime;
 
-use super::ctx::Ctx;
-use crate::queue::{Heartbeat, State, WorkerId, printable, this_host, unix_ms};
+use super::ctx::{Ctx, lock};
+use crate::queue::{Heartbeat, PidSpace, State, WorkerId, printable, this_host, unix_ms};
 
 /// What a worker says about itself in its heartbeat.
 pub struct Beat {
@@ -18,7 +18,9 @@ pub struct Beat {
     pub poll_ms: Option<u64>,
 }
 
-pub fn write_heartbeat(ctx: &Ctx, beat: Beat) {
+/// Writes the heartbeat; the error says why it could not be written.
+pub fn write_heartbeat(ctx: &Ctx, beat: Beat) -> Result<(), String> {
+    let here = PidSpace::this_process();
     let heartbeat = Heartbeat {
         id: ctx.worker.0.clone(),
         host: this_host(),
@@ -31,33 +33,46 @@ pub fn write_heartbeat(ctx: &Ctx, beat: Beat) {
         fs: ctx.mount.fs_name().map(str::to_string),
         poll_ms: beat.poll_ms,
         beat: unix_ms(SystemTime::now()),
+        boot_id: here.as_ref().map(|p| p.boot_id.clone()),
+        pid_ns: here.map(|p| p.pid_ns),
     };
-    if let Err(err) = ctx.queue.write_heartbeat(&heartbeat) {
-        ctx.notice(format!("cannot write the heartbeat: {err}"));
-    }
+    ctx.queue
+        .write_heartbeat(&heartbeat)
+        .map_err(|err| err.to_string())
 }
 
-/// Returns the claims of dead workers; says how many moved.
+/// Stops the jobs of dead workers on this host, then returns their claims; says how many
+/// claims moved.
 pub fn recover(ctx: &Ctx) -> usize {
+    let timeout = ctx.config.heartbeat_timeout;
+    let killed = super::orphans::stop_jobs_of_dead_workers(&ctx.queue, timeout, Some(&ctx.worker));
+    if killed > 0 {
+        ctx.notice(format!(
+            "stopped {killed} job(s) left running by a dead worker"
+        ));
+    }
     match ctx
         .queue
-        .recover_claims(ctx.config.heartbeat_timeout, ctx.config.max_attempts)
+        .recover(timeout, ctx.config.max_attempts, Some(&ctx.worker))
     {
-        Ok((items, dead)) => {
+        Ok(recovery) => {
             if let Some(template) = &ctx.config.on_worker_down {
-                for (worker, count) in &dead {
+                for (worker, count) in &recovery.dead {
                     let host = WorkerId::host_of(worker);
                     super::hooks::spawn_event_hook(ctx, template, host, worker, *count);
                 }
             }
-            for item in &items {
+            for item in &recovery.items {
                 ctx.notice(format!(
                     "{}: recovered from a dead worker, now {}",
                     printable(item.display()),
                     item.state
                 ));
             }
-            items.len()
+            for err in &recovery.errors {
+                ctx.notice(format!("recovery: {err}"));
+            }
+            recovery.items.len()
         }
         Err(err) => {
             ctx.notice(format!("recovery failed: {err}"));
@@ -80,7 +95,7 @@ pub fn tidy(ctx: &Ctx) {
 
 /// Kills jobs that dead workers of this host left running, before their items run again.
 pub fn stop_orphans(ctx: &Ctx) {
-    let killed = super::orphans::kill_orphaned_jobs(ctx.queue.root(), &this_host());
+    let killed = super::orphans::kill_orphaned_jobs(ctx.queue.root(), &[]);
     if killed > 0 {
         ctx.notice(format!(
             "stopped {killed} job(s) left running by a dead worker"
@@ -110,13 +125,20 @@ pub fn promote_delayed(ctx: &Ctx, force: usize) -> Delayed {
         }
     };
     let now = unix_ms(SystemTime::now());
+    let held = lock(&ctx.held);
     let mut waiting: Vec<_> = items
         .into_iter()
         .map(|item| {
-            let due = ctx.queue.record(&item).retry_at.unwrap_or(0);
+            // A record this worker could not write holds the retry time in memory.
+            let due = item
+                .id()
+                .and_then(|id| held.get(&id))
+                .map_or_else(|| ctx.queue.record(&item).retry_at, |r| r.retry_at)
+                .unwrap_or(0);
             (due, item)
         })
         .collect();
+    drop(held);
     waiting.sort_by_key(|(due, _)| *due);
     let mut result = Delayed::default();
     let mut forced = 0;
