@@ -44,7 +44,7 @@ pub fn run(
     report: Report,
 ) -> anyhow::Result<ExitCode> {
     let queue = Queue::open(dir)?;
-    let settings = flags.apply(&queue.config()?);
+    let settings = flags.apply(&queue.trusted_config()?);
     if !settings.has_something_to_run() {
         anyhow::bail!(
             "nothing to run: set [worker] command or processor in _meta/config.toml, \

@@ -115,6 +115,18 @@ pub struct WorkerConfig {
     pub heartbeat_timeout: Duration,
     pub on_success: Option<Vec<String>>,
     pub on_failure: Option<Vec<String>>,
+    /// A hook still running after this long is killed with everything it started.
+    #[serde(deserialize_with = "duration::<TIMEOUT, _>")]
+    pub hook_timeout: Duration,
+    /// Crash leftovers (temp files of adds, saves, records and built-ins) older than this are
+    /// removed by the worker's upkeep (0: never).
+    #[serde(deserialize_with = "duration::<TIMEOUT, _>")]
+    pub leftover_age: Duration,
+    /// Logs of items in success/ or failed/ are removed once older than this (0: no age limit)...
+    #[serde(deserialize_with = "duration::<TIMEOUT, _>")]
+    pub log_retention: Duration,
+    /// ...and beyond the newest this many (0 = no limit).
+    pub log_keep: usize,
     /// Kill and fail a job that printed nothing and made no progress for this long; 0 = never.
     #[serde(deserialize_with = "duration::<TIMEOUT, _>")]
     pub stall: Duration,
@@ -187,6 +199,10 @@ impl Default for WorkerConfig {
             heartbeat_timeout: Duration::from_secs(30),
             on_success: None,
             on_failure: None,
+            hook_timeout: Duration::from_secs(60),
+            leftover_age: Duration::from_secs(86400),
+            log_retention: Duration::from_secs(7 * 86400),
+            log_keep: 10_000,
             stall: Duration::ZERO,
             verify: None,
             host_failure_limit: 0,

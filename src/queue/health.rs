@@ -46,6 +46,19 @@ pub fn unsafe_permissions(path: &Path) -> Option<String> {
 }
 
 impl Queue {
+    /// Reads `_meta/config.toml` for a worker or commander, which obey it: refused, naming the
+    /// file and the fix, when another user could have written it (see `unsafe_permissions`).
+    pub fn trusted_config(&self) -> super::Result<super::Config> {
+        let path = self.config_path();
+        if let Some(problem) = unsafe_permissions(&path) {
+            return Err(super::Error::Invalid(format!(
+                "{}: {problem}",
+                path.display()
+            )));
+        }
+        self.config()
+    }
+
     /// The folders of the queue's layout that are missing (state folders and `_meta/`'s own).
     pub fn missing_layout(&self) -> Vec<PathBuf> {
         Self::layout()
@@ -207,6 +220,18 @@ mod tests {
         fs::set_permissions(&config, fs::Permissions::from_mode(0o646)).unwrap();
         assert!(unsafe_permissions(&config).unwrap().contains("by others"));
         assert_eq!(unsafe_permissions(&q.meta_path("missing.toml")), None);
+    }
+
+    #[test]
+    fn a_config_others_can_write_is_not_obeyed() {
+        let (_dir, q) = queue_with(&[]);
+        assert!(q.trusted_config().is_ok());
+        fs::set_permissions(q.config_path(), fs::Permissions::from_mode(0o666)).unwrap();
+        let err = q.trusted_config().unwrap_err().to_string();
+        assert!(
+            err.contains("chmod go-w") && err.contains("config.toml"),
+            "{err}"
+        );
     }
 
     #[test]

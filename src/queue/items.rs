@@ -166,7 +166,10 @@ impl Queue {
                     if dir.is_dir() {
                         return Err(Error::io(&target, err));
                     }
-                    self.create_inside(&dir)?;
+                    match wanted.owner {
+                        Some(_) => self.create_claim_folder(&dir)?,
+                        None => self.create_inside(&dir)?,
+                    }
                 }
                 Err(err) => return Err(Error::io(from, err)),
             }

@@ -29,7 +29,16 @@ impl Queue {
         if state == State::Process {
             for (name, kind) in read_dir(&dir)? {
                 if kind.is_dir() {
-                    for (file, kind) in read_dir(&dir.join(&name))? {
+                    // Another user's claim folder (mode 0700) cannot be read: not ours to show.
+                    let claims = match read_dir(&dir.join(&name)) {
+                        Err(Error::Io { cause, .. })
+                            if cause.kind() == io::ErrorKind::PermissionDenied =>
+                        {
+                            Vec::new()
+                        }
+                        other => other?,
+                    };
+                    for (file, kind) in claims {
                         if kind.is_file() && is_item_name(&file) {
                             items.push(Item {
                                 state,

@@ -25,6 +25,7 @@ mod order_key;
 mod pause;
 mod rename;
 mod requests;
+mod retention;
 mod schedule;
 mod speed;
 mod state;
@@ -168,6 +169,19 @@ impl Queue {
             return Err(Error::NotAQueue(self.root.clone()));
         }
         fs::create_dir_all(dir).at(dir)
+    }
+
+    /// Creates a worker's claim folder `process/<id>/` with mode 0700: nobody but its worker
+    /// (and root) can swap a claimed file for something else while it runs.
+    pub(crate) fn create_claim_folder(&self, dir: &Path) -> Result<()> {
+        use std::os::unix::fs::DirBuilderExt;
+        if let Some(parent) = dir.parent() {
+            self.create_inside(parent)?;
+        }
+        match fs::DirBuilder::new().mode(0o700).create(dir) {
+            Err(err) if err.kind() != std::io::ErrorKind::AlreadyExists => Err(Error::io(dir, err)),
+            _ => Ok(()),
+        }
     }
 
     /// Whether no-clobber moves fall back to link + unlink here (learnt on the first move).

@@ -156,7 +156,20 @@ impl Queue {
     /// Removes a worker's heartbeat and its (empty) claim folder on a clean exit.
     pub fn retire_worker(&self, id: &WorkerId) {
         let _ = fs::remove_file(self.meta_path("workers").join(&id.0));
-        let _ = fs::remove_dir(self.state_dir(State::Process).join(&id.0));
+        self.remove_claim_folder(id.as_os_str());
+    }
+
+    /// Removes a finished worker's claim folder once it holds no item: the hidden folders in it
+    /// (a run's private link to its input, `.in-<n>/`, left by a worker that died) go first.
+    fn remove_claim_folder(&self, owner: &OsStr) {
+        let folder = self.state_dir(State::Process).join(owner);
+        for entry in fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let hidden = entry.file_name().as_encoded_bytes().starts_with(b".in-");
+            if hidden && entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+        let _ = fs::remove_dir(folder);
     }
 
     /// "Now" by the clock of the filesystem holding the queue: the mtime of a file we just
@@ -297,7 +310,7 @@ impl Queue {
             }
         }
         for (owner, _) in &dead_owners {
-            let _ = fs::remove_dir(self.state_dir(State::Process).join(owner));
+            self.remove_claim_folder(owner);
         }
         recovered.dead = dead_owners
             .into_iter()

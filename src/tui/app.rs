@@ -154,6 +154,10 @@ fn event_loop(
                     }
                 }
                 Some(Effect::Quit(mode)) => return Ok(mode),
+                Some(Effect::Suspend) => {
+                    terminal::suspend(term).context("cannot take the terminal back")?;
+                    model.dirty = true;
+                }
                 _ => {}
             }
         }

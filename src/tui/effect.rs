@@ -44,6 +44,8 @@ pub enum Effect {
     Save(SaveRequest),
     /// Leave the commander; running jobs are handled per the mode.
     Quit(StopMode),
+    /// Give the terminal back and stop (Ctrl+Z), until the shell continues us.
+    Suspend,
 }
 
 /// One change to the queue, run on the operations thread in the order asked.
@@ -113,6 +115,7 @@ impl PartialEq for Effect {
             (View { item: a, log: x }, View { item: b, log: y }) => a == b && x == y,
             (Edit(a), Edit(b)) => a == b,
             (Quit(a), Quit(b)) => a == b,
+            (Suspend, Suspend) => true,
             _ => false,
         }
     }

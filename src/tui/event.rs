@@ -61,7 +61,7 @@ pub enum Event {
     Saved(Result<Saved, String>),
     /// Time passed (only sent while something on screen changes with time).
     Tick,
-    /// SIGTERM or SIGHUP: leave now, requeueing running jobs.
+    /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: leave now, requeueing running jobs.
     Terminate,
 }
 

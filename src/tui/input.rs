@@ -24,6 +24,10 @@ pub fn handle(model: &mut Model, keys: &Keymap, input: Term) -> Vec<Effect> {
     match input {
         Term::Key(key) if key.kind != KeyEventKind::Release => {
             model.dirty = true;
+            // In raw mode Ctrl+Z is a key, not a signal; it suspends whatever is open.
+            if keys.action(Context::Pane, &key) == Some(Action::Suspend) {
+                return vec![Effect::Suspend];
+            }
             if let Some(effects) = component_key(model, key) {
                 return effects;
             }
@@ -231,6 +235,7 @@ fn act(model: &mut Model, action: Action) -> Vec<Effect> {
             return QState::ALL.into_iter().map(Effect::List).collect();
         }
         Action::Quit => return actions::quit(model),
+        Action::Suspend => return vec![Effect::Suspend],
         Action::PauseWorkers if !model.readonly => prompt(
             model,
             "Pause workers",

@@ -70,6 +70,7 @@ actions! {
     Delete = "delete", Pane, "delete selection";
     PauseWorker = "pause_worker", Pane, "pause / resume the embedded worker";
     Quit = "quit", Pane, "quit";
+    Suspend = "suspend", Pane, "suspend to the shell (`fg` comes back)";
     Up = "up", Pane, "cursor up";
     Down = "down", Pane, "cursor down";
     PageUp = "page_up", Pane, "page up";

@@ -69,7 +69,7 @@ pub fn run(args: TuiArgs) -> anyhow::Result<ExitCode> {
             dir.display()
         )
     })?;
-    let config = queue.config()?;
+    let config = queue.trusted_config()?;
     let user = look::UserLayer::read(crate::queue::user_config_dir())?;
     let look::Look {
         theme,

@@ -45,6 +45,28 @@ pub fn enter() -> io::Result<Term> {
     terminal
 }
 
+/// Gives the terminal back and stops the process as the shell's Ctrl+Z would (SIGTSTP, which
+/// raw mode does not send); once continued (`fg`), takes the terminal again, cleared, so the
+/// next draw repaints everything.
+pub fn suspend(term: &mut Term) -> io::Result<()> {
+    restore();
+    let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGTSTP);
+    enable_raw_mode()?;
+    if !is_dumb() {
+        FULL.store(true, Ordering::SeqCst);
+        execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    }
+    execute!(
+        io::stdout(),
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All),
+        crossterm::cursor::Hide
+    )?;
+    // Both buffers empty, so the next draw paints every cell (`Terminal::clear` would ask the
+    // terminal for the cursor position, whose answer the input thread takes).
+    term.swap_buffers();
+    Ok(())
+}
+
 /// Leaves the commander's screen; safe to call more than once, and when the terminal is gone.
 pub fn restore() {
     if FULL.swap(false, Ordering::SeqCst) {
@@ -71,17 +93,21 @@ fn install_panic_hook() {
     });
 }
 
-/// Sends `Event::Terminate` on SIGTERM or SIGHUP, from a small thread of its own.
+/// Sends `Event::Terminate` on SIGTERM, SIGHUP, SIGINT or SIGQUIT, from a small thread of its
+/// own: the commander then restores the terminal, stops the embedded worker requeueing its
+/// items, and exits.
 pub fn watch_signals(events: std::sync::mpsc::Sender<super::event::Event>) -> io::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .build()?;
     // Register in this thread so a signal arriving right after start-up is not missed.
-    let (mut term, mut hup) = runtime.block_on(async {
+    let (mut term, mut hup, mut int, mut quit) = runtime.block_on(async {
         Ok::<_, io::Error>((
             signal(SignalKind::terminate())?,
             signal(SignalKind::hangup())?,
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::quit())?,
         ))
     })?;
     std::thread::Builder::new()
@@ -91,6 +117,8 @@ pub fn watch_signals(events: std::sync::mpsc::Sender<super::event::Event>) -> io
                 tokio::select! {
                     _ = term.recv() => {}
                     _ = hup.recv() => {}
+                    _ = int.recv() => {}
+                    _ = quit.recv() => {}
                 }
             });
             let _ = events.send(super::event::Event::Terminate);

@@ -81,6 +81,9 @@ impl Theme {
             }
             (None, None) => PathBuf::from(name),
         };
+        if let Some(problem) = crate::queue::unsafe_permissions(&path) {
+            anyhow::bail!("theme {}: {problem}", path.display());
+        }
         let text = crate::queue::read_utf8(&path).map_err(|err| match err {
             crate::queue::Error::Io { cause, .. } => anyhow::anyhow!(
                 "theme {name:?}: {}: {cause} (built-in themes: {})",

@@ -27,6 +27,7 @@ fn ctx_for(queue: Queue) -> Ctx {
         delayed_added: Default::default(),
         launcher: Launcher::new().unwrap(),
         breaker: Default::default(),
+        hooks: Default::default(),
     }
 }
 

@@ -34,6 +34,9 @@ pub struct Ctx {
     pub launcher: Launcher,
     /// Counts this host's failures in a row (`host_failure_limit`).
     pub breaker: super::breaker::Breaker,
+    /// Hooks still running: the engine waits for them (each within `hook_timeout`) before it
+    /// stops, so a hook started by the last job or by `on_drained` is not cut short.
+    pub hooks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl Ctx {

@@ -51,6 +51,11 @@ impl Shared {
     }
 }
 
+/// Leftovers and old logs are looked for this often, or after this many finished jobs (so a
+/// fast queue's `_meta/logs` stays near `log_keep`), at a heartbeat.
+const TIDY_EVERY: Duration = Duration::from_secs(600);
+const TIDY_AFTER_JOBS: usize = 1000;
+
 /// How often the pause flags in `_meta/` are looked at while claiming.
 const PAUSE_CHECK: Duration = Duration::from_millis(250);
 
@@ -95,6 +100,9 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
     upkeep::stop_orphans(&ctx);
     upkeep::recover(&ctx);
     let mut delayed = upkeep::promote_delayed(&ctx, 0);
+    upkeep::tidy(&ctx);
+    let mut next_tidy = Instant::now() + TIDY_EVERY;
+    let mut finished_since_tidy = 0;
 
     let remote = remote_filesystem(ctx.queue.root()).is_some();
     let intake = Intake::new(
@@ -275,8 +283,10 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
         tokio::select! {
             Some(done) = done_rx.recv() => {
                 running.remove(&done);
+                finished_since_tidy += 1;
                 while let Ok(done) = done_rx.try_recv() {
                     running.remove(&done);
+                    finished_since_tidy += 1;
                 }
                 shared.busy.store(running.len(), Ordering::Relaxed);
             }
@@ -316,6 +326,12 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
                 _ => {}
             }
             beat_error = written.err();
+            super::reaper::sweep(super::reaper::Leftovers::None);
+            if now >= next_tidy || finished_since_tidy >= TIDY_AFTER_JOBS {
+                upkeep::tidy(&ctx);
+                next_tidy = now + TIDY_EVERY;
+                finished_since_tidy = 0;
+            }
             if upkeep::recover(&ctx) > 0 {
                 claimer.mark_dirty();
             }
@@ -329,6 +345,8 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
         }
     }
     drop(watch);
+    super::hooks::wait_for_hooks(&ctx).await;
+    super::reaper::sweep(super::reaper::Leftovers::All);
     ctx.queue.retire_worker(&ctx.worker);
     (ctx.events)(EngineEvent::Stopped);
 }

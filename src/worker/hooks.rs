@@ -4,8 +4,9 @@
 //! that hangs never piles up.
 
 use std::ffi::{OsStr, OsString};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
@@ -14,44 +15,77 @@ use super::command::{Vars, expand};
 use super::control::Control;
 use super::ctx::Ctx;
 
-/// The longest a hook may run before its group is killed.
-pub const HOOK_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Starts `argv` in the background with its output discarded; it never holds a slot.
+/// Starts `argv` in the background; it never holds a slot. Its output is read and discarded
+/// (a hook that prints never blocks, nor dies of SIGPIPE); after `hook_timeout` (0: never) it is
+/// killed, and whichever way it ends, its group and what it left are killed and reaped (see
+/// `reaper`).
 pub fn spawn_hook(ctx: &Ctx, argv: Vec<OsString>) {
-    let Some((program, args)) = argv.split_first() else {
+    static HOOKS: AtomicU64 = AtomicU64::new(0);
+    let Some(program) = argv.first() else {
         return;
     };
-    let mut command = tokio::process::Command::new(program);
-    command
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0);
-    match command.spawn() {
-        Ok(mut child) => {
-            let group = child.id();
-            tokio::spawn(async move {
-                if tokio::time::timeout(HOOK_TIMEOUT, child.wait())
-                    .await
-                    .is_err()
-                {
-                    kill_group(group);
-                    let _ = child.wait().await;
-                }
-            });
+    let path = super::process::resolve_program(program).unwrap_or_else(|| PathBuf::from(program));
+    // Names the hook's processes (see `reaper`); the file itself is never created.
+    let n = HOOKS.fetch_add(1, Ordering::Relaxed);
+    let marker = ctx
+        .queue
+        .meta_path("progress")
+        .join(format!(".hook-{}-{n}", ctx.worker.0));
+    let mut child = match ctx.launcher.spawn(&path, &argv, &marker, None) {
+        Ok(child) => child,
+        Err(err) => {
+            ctx.notice(format!(
+                "hook {} could not start: {err}",
+                program.to_string_lossy()
+            ));
+            return;
         }
-        Err(err) => ctx.notice(format!(
-            "hook {} could not start: {err}",
-            program.to_string_lossy()
-        )),
+    };
+    let limit = match ctx.config.hook_timeout {
+        limit if limit.is_zero() => Duration::MAX,
+        limit => limit,
+    };
+    let task = tokio::spawn(async move {
+        let (mut out, mut err) = (child.stdout.take(), child.stderr.take());
+        let run = async {
+            let _ = tokio::join!(discard(&mut out), discard(&mut err), child.wait());
+        };
+        let _ = tokio::time::timeout(limit, run).await;
+        super::reaper::end_job(child.pid(), &marker);
+        let _ = child.wait().await;
+    });
+    let mut hooks = super::ctx::lock(&ctx.hooks);
+    hooks.retain(|hook| !hook.is_finished());
+    hooks.push(task);
+}
+
+/// Waits for the hooks still running (each ends within `hook_timeout`; with no timeout, at
+/// most `grace`), before the engine stops.
+pub async fn wait_for_hooks(ctx: &Ctx) {
+    let hooks = std::mem::take(&mut *super::ctx::lock(&ctx.hooks));
+    let limit = match ctx.config.hook_timeout {
+        limit if limit.is_zero() => ctx.config.grace,
+        limit => limit + Duration::from_secs(1),
+    };
+    let _ = tokio::time::timeout(limit, async {
+        for hook in hooks {
+            let _ = hook.await;
+        }
+    })
+    .await;
+}
+
+/// Reads a pipe to its end, keeping nothing.
+async fn discard(pipe: &mut Option<tokio::net::unix::pipe::Receiver>) {
+    let mut sink = [0; 4096];
+    if let Some(pipe) = pipe {
+        while pipe.read(&mut sink).await.is_ok_and(|n| n > 0) {}
     }
 }
 
 /// Runs the `verify` command of an item whose command succeeded. `Err` is the failure reason:
 /// `verify failed: <its last stderr line>` (or its exit status when it printed nothing). It gets
-/// the job's timeout (or `HOOK_TIMEOUT` when there is none) and is killed with its group when the
+/// the job's timeout (or `hook_timeout` when there is none) and is killed with its group when the
 /// job is stopped or cancelled; `Ok(false)` says it was.
 pub async fn verify(ctx: &Ctx, argv: &[OsString], control: &Control) -> Result<bool, String> {
     let Some((program, args)) = argv.split_first() else {
@@ -72,9 +106,10 @@ pub async fn verify(ctx: &Ctx, argv: &[OsString], control: &Control) -> Result<b
         })?;
     let group = child.id();
     let mut stderr = child.stderr.take();
-    let limit = match ctx.config.timeout {
-        timeout if timeout.is_zero() => HOOK_TIMEOUT,
-        timeout => timeout,
+    let limit = match (ctx.config.timeout, ctx.config.hook_timeout) {
+        (timeout, hook) if timeout.is_zero() && hook.is_zero() => Duration::MAX,
+        (timeout, hook) if timeout.is_zero() => hook,
+        (timeout, _) => timeout,
     };
     let mut text = Vec::new();
     let read_all = async {

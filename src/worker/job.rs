@@ -14,12 +14,15 @@ use super::builtin;
 use super::command::{Vars, expand, uses};
 use super::control::Cancel;
 use super::ctx::{Control, Ctx, lock};
+use super::handoff::{Claimed, Handoff, REPLACED, claimed_now, drop_symlink, is_symlink};
 use super::hooks;
 use super::log::CappedLog;
 use super::process::{Ended, Run, describe_failure, run_command};
 use super::tracker::Tracker;
 use super::{EngineEvent, Outcome};
-use crate::queue::{Item, ItemId, ItemRecord, Request, State, format_duration, printable, unix_ms};
+use crate::queue::{
+    FileIdentity, Item, ItemId, ItemRecord, Request, State, format_duration, printable, unix_ms,
+};
 
 /// How a run went, before the item is moved.
 enum RunResult {
@@ -51,7 +54,7 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
         return;
     };
     let epoch = ctx.mount.epoch();
-    let (input, size) = match open_item(&path) {
+    let (input, size, validated) = match open_item(&path) {
         Ok(opened) => opened,
         Err(None) if ctx.mount.troubled_since(&ctx, epoch) => {
             if ctx.mount.hold_until_back(&ctx, &claimed, &control).await {
@@ -64,6 +67,10 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
                 "{}: gone before it could start (moved or deleted by hand)",
                 claimed.qualified()
             ));
+            return;
+        }
+        Err(Some(_)) if is_symlink(&path) => {
+            drop_symlink(&ctx, &claimed, &path);
             return;
         }
         Err(Some(reason)) => {
@@ -115,15 +122,23 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
             if uses(template, "out") {
                 let _ = std::fs::create_dir_all(&ctx.out_dir);
             }
-            let argv = expand(template, &vars);
+            let claim_dir = path.parent().unwrap_or(Path::new("."));
+            let handoff = Handoff::new(&input, claim_dir, seq, claimed.display());
+            let run_vars = Vars {
+                input: &handoff.input,
+                ..vars
+            };
+            let argv = expand(template, &run_vars);
             let run = Run {
                 ctx: &ctx,
                 control: &control,
                 log: &mut log,
                 tracker: &mut tracker,
                 progress_file: &progress_file,
+                inherit: Some(handoff.inherit()),
             };
             let ended = run_command(&argv, run).await;
+            drop(handoff);
             let _ = std::fs::remove_file(&progress_file);
             match ended {
                 Ended::Exited(status, last_line) => match describe_failure(status) {
@@ -180,6 +195,18 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
     if held && !ctx.mount.hold_until_back(&ctx, &claimed, &control).await {
         return;
     }
+    // Only the file that was validated and run moves on; a swapped-in symlink never does.
+    let result = match claimed_now(&path, validated) {
+        Claimed::Symlink => {
+            drop_symlink(&ctx, &claimed, &path);
+            return;
+        }
+        Claimed::Replaced => RunResult::Failed {
+            reason: REPLACED.into(),
+            hopeless: false,
+        },
+        Claimed::Same | Claimed::Gone => result,
+    };
     let (to, outcome) = match result {
         RunResult::Success => {
             if has_record {
@@ -360,9 +387,10 @@ fn timed_out(timeout: Duration) -> String {
     }
 }
 
-/// Opens the claimed file without following a symlink and checks it is a regular file.
+/// Opens the claimed file without following a symlink and checks it is a regular file; gives
+/// its size and its device and inode numbers.
 /// `Err(None)`: it is gone. `Err(Some(reason))`: it can never be processed.
-fn open_item(path: &Path) -> Result<(File, u64), Option<String>> {
+fn open_item(path: &Path) -> Result<(File, u64, FileIdentity), Option<String>> {
     use rustix::fs::{Mode, OFlags};
     let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
     let fd = match rustix::fs::open(path, flags, Mode::empty()) {
@@ -381,7 +409,7 @@ fn open_item(path: &Path) -> Result<(File, u64), Option<String>> {
     if !meta.is_file() {
         return Err(Some("not a regular file (FIFO, socket or device)".into()));
     }
-    Ok((file, meta.len()))
+    Ok((file, meta.len(), FileIdentity::of(&meta)))
 }
 
 async fn run_builtin(

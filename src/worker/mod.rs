@@ -15,6 +15,7 @@ mod control;
 mod ctx;
 mod engine;
 mod gate;
+mod handoff;
 mod hooks;
 mod intake;
 mod job;
@@ -23,6 +24,7 @@ mod mount;
 mod orphans;
 mod process;
 mod progress;
+mod reaper;
 mod requests;
 mod spawn;
 mod tracker;
@@ -146,6 +148,22 @@ impl Settings {
         if config.heartbeat_timeout <= config.heartbeat {
             bail!("heartbeat_timeout must be longer than heartbeat");
         }
+        // Programs another user could have changed would run as us: refused like the config.
+        let commands = [&config.command, &config.on_success, &config.on_failure];
+        for program in commands
+            .into_iter()
+            .flatten()
+            .filter_map(|argv| argv.first())
+        {
+            let path = match process::resolve_program(program.as_ref()) {
+                Some(path) => path,
+                None if program.contains('/') => std::path::PathBuf::from(program),
+                None => continue, // not found: the run itself says so
+            };
+            if let Some(problem) = crate::queue::unsafe_permissions(&path) {
+                bail!("{}: {problem}", path.display());
+            }
+        }
         Ok(())
     }
 }
@@ -184,6 +202,7 @@ impl Engine {
         events: impl Fn(EngineEvent) + Send + Sync + 'static,
     ) -> anyhow::Result<Engine> {
         settings.check()?;
+        reaper::become_subreaper();
         let config = settings.config;
         let shared = Arc::new(engine::Shared::default());
         shared.slots.store(config.workers.max(1), Ordering::Relaxed);
@@ -201,6 +220,7 @@ impl Engine {
             held: Mutex::new(Default::default()),
             delayed_added: Default::default(),
             breaker: Default::default(),
+            hooks: Default::default(),
         });
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -20,7 +20,7 @@ use tokio::time::{Instant, interval_at, sleep_until};
 use super::control::Cancel;
 use super::ctx::{Control, Ctx};
 use super::log::CappedLog;
-use super::progress::{OutputParser, Stream, parse_progress_file};
+use super::progress::{OutputParser, Stream, fraction_from_tail, read_progress_tail};
 use super::tracker::Tracker;
 
 /// How a command run ended.
@@ -51,6 +51,8 @@ pub struct Run<'a> {
     pub log: &'a mut CappedLog,
     pub tracker: &'a mut Tracker,
     pub progress_file: &'a Path,
+    /// A descriptor the command inherits (see `handoff`).
+    pub inherit: Option<std::os::fd::BorrowedFd<'a>>,
 }
 
 pub async fn run_command(argv: &[OsString], mut run: Run<'_>) -> Ended {
@@ -64,7 +66,11 @@ pub async fn run_command(argv: &[OsString], mut run: Run<'_>) -> Ended {
         return Ended::NotStarted(spawn_error(program, &io::ErrorKind::NotFound.into()));
     }
     let path = resolved.as_deref().unwrap_or(Path::new(program));
-    let mut child = match run.ctx.launcher.spawn(path, argv, run.progress_file) {
+    let mut child = match run
+        .ctx
+        .launcher
+        .spawn(path, argv, run.progress_file, run.inherit)
+    {
         Ok(child) => child,
         Err(err) => {
             if resolved.is_some() {
@@ -96,7 +102,7 @@ pub async fn run_command(argv: &[OsString], mut run: Run<'_>) -> Ended {
     let mut ticks = interval_at(Instant::now() + TICK, TICK);
     let mut status: Option<io::Result<ExitStatus>> = None;
     let mut cause = None;
-    let mut progress_text = String::new();
+    let mut progress_tail = Vec::new();
     loop {
         if status.is_some() && stdout.is_none() && stderr.is_none() {
             break;
@@ -118,14 +124,14 @@ pub async fn run_command(argv: &[OsString], mut run: Run<'_>) -> Ended {
                 kill_group();
             }
             _ = ticks.tick() => {
-                if let Ok(text) = std::fs::read_to_string(run.progress_file)
-                    && text != progress_text
+                if let Some(tail) = read_progress_tail(run.progress_file)
+                    && tail != progress_tail
                 {
                     clocks.active();
-                    if let Some(fraction) = parse_progress_file(&text) {
+                    if let Some(fraction) = fraction_from_tail(&tail) {
                         parser.set_fraction(fraction);
                     }
-                    progress_text = text;
+                    progress_tail = tail;
                 }
                 run.tracker.update(run.ctx, &mut parser);
                 if running && clocks.stalled(stall) {
@@ -155,6 +161,7 @@ pub async fn run_command(argv: &[OsString], mut run: Run<'_>) -> Ended {
             _ = &mut drained, if status.is_some() => break,
         }
     }
+    super::reaper::end_job(group, run.progress_file);
     if let Some(cause) = cause {
         return cause;
     }
@@ -270,7 +277,7 @@ pub fn find_program(program: &OsStr) -> Option<PathBuf> {
 /// The full path of a bare program name, found on `$PATH` once and remembered: an `execvp`
 /// per job tries every `$PATH` entry before the right one, and on a long `$PATH` those failed
 /// `execve`s cost more than the job itself for short commands.
-fn resolve_program(program: &OsStr) -> Option<PathBuf> {
+pub(super) fn resolve_program(program: &OsStr) -> Option<PathBuf> {
     if program.as_bytes().contains(&b'/') {
         return None;
     }

@@ -174,7 +174,47 @@ fn last_percent(text: &str) -> Option<f64> {
     found
 }
 
-/// Parses what a command wrote into `$FSQ_PROGRESS_FILE`: a fraction 0..1 (or `NN%`).
+/// How much of the end of `$FSQ_PROGRESS_FILE` is read: enough for the last line of any
+/// sensible writer, little enough that a huge (or sparse) file costs nothing.
+pub const PROGRESS_FILE_TAIL: u64 = 256;
+
+/// Reads the fraction a command wrote into `$FSQ_PROGRESS_FILE` (see `read_progress_tail`).
+#[cfg(test)]
+pub fn read_progress_file(path: &std::path::Path) -> Option<f64> {
+    fraction_from_tail(&read_progress_tail(path)?)
+}
+
+/// The last `PROGRESS_FILE_TAIL` bytes of `$FSQ_PROGRESS_FILE`: one `pread` at the end,
+/// whatever the file's size.
+pub fn read_progress_tail(path: &std::path::Path) -> Option<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::open(path).ok()?;
+    let size = file.metadata().ok()?.len();
+    let start = size.saturating_sub(PROGRESS_FILE_TAIL);
+    let mut tail = vec![0; (size - start) as usize];
+    let mut filled = 0;
+    while filled < tail.len() {
+        match file.read_at(&mut tail[filled..], start + filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    tail.truncate(filled);
+    Some(tail)
+}
+
+/// The fraction in the last non-empty line of a progress file's tail (NUL bytes, as in a file
+/// truncated longer, end lines too), so a writer may rewrite the file or append to it.
+pub fn fraction_from_tail(tail: &[u8]) -> Option<f64> {
+    let line = tail
+        .split(|b| matches!(b, b'\n' | b'\r' | 0))
+        .rfind(|line| !line.trim_ascii().is_empty())?;
+    parse_progress_file(std::str::from_utf8(line).ok()?)
+}
+
+/// Parses one line of `$FSQ_PROGRESS_FILE`: a fraction 0..1 (or `NN%`).
 pub fn parse_progress_file(text: &str) -> Option<f64> {
     let text = text.trim();
     let value = match text.strip_suffix('%') {
@@ -259,5 +299,23 @@ mod tests {
         assert_eq!(parse_progress_file("40%"), Some(0.4));
         assert_eq!(parse_progress_file("7"), Some(1.0));
         assert_eq!(parse_progress_file("soon"), None);
+    }
+
+    #[test]
+    fn the_progress_file_is_read_from_its_last_line_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p");
+        std::fs::write(&path, "0.1\n0.2\n0.3\n\n").unwrap();
+        assert_eq!(read_progress_file(&path), Some(0.3), "appended lines");
+        std::fs::write(&path, "45%").unwrap();
+        assert_eq!(read_progress_file(&path), Some(0.45), "rewritten");
+        let long = format!("{}\n0.5\n", "x".repeat(10_000));
+        std::fs::write(&path, long).unwrap();
+        assert_eq!(read_progress_file(&path), Some(0.5));
+        std::fs::write(&path, b"\0\0\0\x30.75").unwrap();
+        assert_eq!(read_progress_file(&path), Some(0.75), "after a hole");
+        std::fs::write(&path, "").unwrap();
+        assert_eq!(read_progress_file(&path), None);
+        assert_eq!(read_progress_file(&dir.path().join("missing")), None);
     }
 }

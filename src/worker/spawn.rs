@@ -8,7 +8,7 @@
 
 use std::ffi::{CStr, CString, OsString};
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
@@ -68,12 +68,14 @@ impl Launcher {
     }
 
     /// Starts `program` (a path) with `argv` (`argv[0]` included) and `PROGRESS_VAR` set to
-    /// `progress_file`. Must be called on the tokio runtime that will read the pipes.
+    /// `progress_file`; the child inherits `inherit` under the same number. Must be called on
+    /// the tokio runtime that will read the pipes.
     pub fn spawn(
         &self,
         program: &Path,
         argv: &[OsString],
         progress_file: &Path,
+        inherit: Option<BorrowedFd<'_>>,
     ) -> io::Result<Child> {
         let args = argv
             .iter()
@@ -95,6 +97,10 @@ impl Launcher {
         actions.add_dup2(self.devnull.as_raw_fd(), 0)?;
         actions.add_dup2(out_write.as_raw_fd(), 1)?;
         actions.add_dup2(err_write.as_raw_fd(), 2)?;
+        if let Some(fd) = inherit {
+            // A dup2 onto itself clears close-on-exec in the child (POSIX 2024, glibc 2.29).
+            actions.add_dup2(fd.as_raw_fd(), fd.as_raw_fd())?;
+        }
         let mut attr = PosixSpawnAttr::init()?;
         attr.set_pgroup(nix::unistd::Pid::from_raw(0))?;
         attr.set_sigmask(&SigSet::empty())?;
@@ -245,7 +251,12 @@ mod tests {
                           echo \"path:${PATH:+set}\"; cut -d' ' -f5 /proc/$$/stat; \
                           grep SigIgn /proc/$$/status";
             let mut child = launcher
-                .spawn(Path::new("/bin/sh"), &sh(script), Path::new("/q/_meta/p"))
+                .spawn(
+                    Path::new("/bin/sh"),
+                    &sh(script),
+                    Path::new("/q/_meta/p"),
+                    None,
+                )
                 .unwrap();
             let text = output(&mut child).await;
             assert!(child.wait().await.unwrap().success());
@@ -277,11 +288,16 @@ mod tests {
                 launcher.pidfds = pidfds;
                 let progress = Path::new("/nonexistent");
                 let mut child = launcher
-                    .spawn(Path::new("/bin/sh"), &sh("sleep 0.1; exit 7"), progress)
+                    .spawn(
+                        Path::new("/bin/sh"),
+                        &sh("sleep 0.1; exit 7"),
+                        progress,
+                        None,
+                    )
                     .unwrap();
                 assert_eq!(child.wait().await.unwrap().code(), Some(7));
                 let mut child = launcher
-                    .spawn(Path::new("/bin/sh"), &sh("kill -9 $$"), progress)
+                    .spawn(Path::new("/bin/sh"), &sh("kill -9 $$"), progress, None)
                     .unwrap();
                 assert_eq!(child.wait().await.unwrap().signal(), Some(9));
             });
@@ -292,9 +308,9 @@ mod tests {
     fn a_missing_program_or_a_nul_is_refused() {
         run(async |launcher| {
             let progress = Path::new("/nonexistent");
-            let missing = launcher.spawn(Path::new("/no/such/program"), &sh("x"), progress);
+            let missing = launcher.spawn(Path::new("/no/such/program"), &sh("x"), progress, None);
             assert_eq!(missing.err().unwrap().kind(), io::ErrorKind::NotFound);
-            let nul = launcher.spawn(Path::new("/bin/sh"), &sh("echo \0"), progress);
+            let nul = launcher.spawn(Path::new("/bin/sh"), &sh("echo \0"), progress, None);
             assert_eq!(nul.err().unwrap().kind(), io::ErrorKind::InvalidInput);
         });
     }

@@ -1,6 +1,7 @@
 //! The engine's periodic duties, every `heartbeat` interval: keep `_meta/workers/<id>` current,
 //! stop the jobs of dead workers and return their claims, and bring delayed/ items back to the
-//! root when their time comes (or, with `retry_when_idle`, at once when the root runs dry).
+//! root when their time comes (or, with `retry_when_idle`, at once when the root runs dry); now
+//! and then, remove crash leftovers and prune old logs.
 
 use std::time::SystemTime;
 
@@ -78,6 +79,18 @@ pub fn recover(ctx: &Ctx) -> usize {
             0
         }
     }
+}
+
+/// Removes old crash leftovers and prunes the logs of finished items (see the config's
+/// `leftover_age`, `log_retention` and `log_keep`).
+pub fn tidy(ctx: &Ctx) {
+    let config = &ctx.config;
+    let mut outputs = vec![ctx.out_dir.clone()];
+    outputs.extend(config.destinations.iter().map(|d| ctx.queue.root().join(d)));
+    let own_runs = format!(".run-{}-", ctx.worker.0);
+    ctx.queue
+        .remove_leftovers(config.leftover_age, &outputs, own_runs.as_ref());
+    ctx.queue.prune_logs(config.log_retention, config.log_keep);
 }
 
 /// Kills jobs that dead workers of this host left running, before their items run again.

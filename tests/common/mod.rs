@@ -210,6 +210,23 @@ pub fn stop_worker(mut child: std::process::Child) {
     let _ = child.wait();
 }
 
+/// A `fsq work` stopped (see `stop_worker`) when dropped, so a failing test leaks no worker.
+pub struct WorkerGuard(pub Option<std::process::Child>);
+
+impl WorkerGuard {
+    pub fn id(&self) -> u32 {
+        self.0.as_ref().map_or(0, std::process::Child::id)
+    }
+}
+
+impl Drop for WorkerGuard {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.take() {
+            stop_worker(child);
+        }
+    }
+}
+
 /// `fsq work DIR [extra...]` in the background, stderr piped.
 pub fn start_worker(root: &Path, extra: &[&str]) -> std::process::Child {
     fsq()
