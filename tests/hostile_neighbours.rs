@@ -125,8 +125,11 @@ fn a_claim_swapped_for_a_symlink_is_never_read_through_nor_moved_on() {
     fs::write(&secret, "TOP SECRET\n").unwrap();
     chmod(&secret, 0o600);
     let (gate, out) = (dir.path().join("gate"), dir.path().join("out"));
+    let started = dir.path().join("started");
+    // The swap must come after the worker opened and validated the claim: the job says when.
     let script = format!(
-        "while [ ! -e '{}' ]; do sleep 0.02; done; cat \"$1\" > '{}'",
+        "touch '{}'; while [ ! -e '{}' ]; do sleep 0.02; done; cat \"$1\" > '{}'",
+        started.display(),
         gate.display(),
         out.display()
     );
@@ -147,6 +150,7 @@ fn a_claim_swapped_for_a_symlink_is_never_read_through_nor_moved_on() {
             .find(|e| !e.file_name().as_encoded_bytes().starts_with(b"."))?;
         Some(item.path())
     });
+    wait_for(20, "the job to start", || started.exists().then_some(()));
     let folder = claim.parent().unwrap();
     let mode = fs::metadata(folder).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700, "a claim folder is the worker's alone");
@@ -156,7 +160,8 @@ fn a_claim_swapped_for_a_symlink_is_never_read_through_nor_moved_on() {
     fs::rename(&link, &claim).unwrap();
     fs::write(&gate, "").unwrap();
     wait_for(20, "the run to end", || {
-        (fs::read_dir(folder).map_or(true, |d| d.count() == 0)).then_some(())
+        let ended = fs::read_dir(folder).map_or(true, |d| d.count() == 0);
+        (ended && out.exists()).then_some(())
     });
     drop(worker);
     let read = fs::read_to_string(&out).unwrap();
