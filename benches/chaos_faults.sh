@@ -43,7 +43,7 @@ heartbeat = "1s"
 heartbeat_timeout = "5s"
 retry_delay = "100ms"
 retry_delay_max = "1s"
-command = ["sh", "-c", "flock -n '$work/locks/\$1' sh -c 'echo \"run \$1 \$(head -n1 \"\$2\")\" >> $work/ran; sleep 0.2' sh \"\$1\" \"\$2\" || echo \"overlap \$1\" >> $work/ran", "sh", "{name}", "{input}"]
+command = ["sh", "-c", "flock -n \"$work/locks/\$1\" sh -c 'echo \"run \$1 \$(head -n1 \"\$2\")\" >> $work/ran; sleep 0.2' sh \"\$1\" \"\$2\" || echo \"overlap \$1\" >> $work/ran", "sh", "{name}", "{input}"]
 TOML
 chmod 600 "$q/_meta/config.toml"
 ( cd "$q" && for i in $(seq -f '%04g' 1 "$items"); do echo "payload $i" > "item-$i"; done

@@ -160,13 +160,21 @@ impl Queue {
     }
 
     /// Removes a finished worker's claim folder once it holds no item: the hidden folders in it
-    /// (a run's private link to its input, `.in-<n>/`, left by a worker that died) go first.
+    /// (a run's private link to its input, `.in-<n>/`, left by a worker that died) go first, and
+    /// so do symlinks (a claim someone swapped for a link while its worker was dying: never an
+    /// item, never followed).
     fn remove_claim_folder(&self, owner: &OsStr) {
         let folder = self.state_dir(State::Process).join(owner);
         for entry in fs::read_dir(&folder).into_iter().flatten().flatten() {
             let hidden = entry.file_name().as_encoded_bytes().starts_with(b".in-");
-            if hidden && entry.file_type().is_ok_and(|kind| kind.is_dir()) {
-                let _ = fs::remove_dir_all(entry.path());
+            match entry.file_type() {
+                Ok(kind) if hidden && kind.is_dir() => {
+                    let _ = fs::remove_dir_all(entry.path());
+                }
+                Ok(kind) if kind.is_symlink() => {
+                    let _ = fs::remove_file(entry.path());
+                }
+                _ => {}
             }
         }
         let _ = fs::remove_dir(folder);
@@ -321,10 +329,6 @@ impl Queue {
 }
 
 impl Queue {
-    /// Whether a claimed file is the same file as one of the same name in the root or in a
-    /// folder a claim ends in: one inode, or (where inode numbers are made up, as on sshfs)
-    /// indistinguishable, see `identity`. Such a claim is the first half of a link + unlink move
-    /// (into the claim, or out of it) that was cut short.
     /// Whether `process/<owner>/` changed within `timeout` of `now` (the shared clock).
     fn claims_young(&self, owner: &OsStr, now: SystemTime, timeout: Duration) -> bool {
         fs::metadata(self.state_dir(State::Process).join(owner))
@@ -332,6 +336,10 @@ impl Queue {
             .is_ok_and(|changed| now.duration_since(changed).unwrap_or_default() <= timeout)
     }
 
+    /// Whether a claimed file is the same file as one of the same name in the root or in a
+    /// folder a claim ends in: one inode, or (where inode numbers are made up, as on sshfs)
+    /// indistinguishable, see `identity`. Such a claim is the first half of a link + unlink move
+    /// (into the claim, or out of it) that was cut short.
     fn is_link_twin(&self, claimed: &Item) -> bool {
         let path = self.path_of(claimed);
         [
@@ -383,6 +391,21 @@ mod tests {
         assert_eq!(q.list(State::Process).unwrap().len(), 1);
         age_claims(&q, "starting");
         assert_eq!(recover().len(), 1);
+    }
+
+    #[test]
+    fn a_symlink_swapped_into_a_dead_workers_claim_folder_is_removed_with_it() {
+        let (_dir, q) = queue_with(&["a"]);
+        let item = q.list(State::Pending).unwrap().remove(0);
+        let claimed = q.claim(&item, OsStr::new("ghost")).unwrap().unwrap();
+        let path = q.path_of(&claimed);
+        fs::rename(&path, q.root().join("aside")).unwrap();
+        std::os::unix::fs::symlink("/etc/shadow", &path).unwrap();
+        // A pid far above pid_max is never alive: the worker is dead and is retired.
+        beat(&q, "ghost", 999_999_999);
+        q.recover(Duration::from_secs(30), 3, None).unwrap();
+        assert!(fs::symlink_metadata(&path).is_err());
+        assert!(!q.state_dir(State::Process).join("ghost").exists());
     }
 
     fn beat(q: &Queue, id: &str, pid: u32) {
