@@ -414,23 +414,6 @@ fn full_disk_during_add_leaves_no_partial_item() {
     }
 }
 
-/// The `L:C:` and message a fixture's first line says `fsq` must report for it, and whether only
-/// the commander checks it (`# commander expects:`) or every command (`# expect:`).
-fn expectation(path: &std::path::Path, bytes: &[u8]) -> (bool, String, String) {
-    let first = String::from_utf8_lossy(bytes.split(|b| *b == b'\n').next().unwrap()).into_owned();
-    let (everywhere, expected) = match first.strip_prefix("# expect: ") {
-        Some(rest) => (true, rest),
-        None => (
-            false,
-            first
-                .strip_prefix("# commander expects: ")
-                .unwrap_or_else(|| panic!("{path:?} says what it expects")),
-        ),
-    };
-    let (position, message) = expected.split_once(' ').unwrap_or((expected, ""));
-    (everywhere, position.to_string(), message.to_string())
-}
-
 /// Every file in tests/invalid_configs/ names, in its first line, the line:column and message
 /// that `fsq` must report for it; nothing in the queue may change. The commander (which checks
 /// `[tui]`, its keys and its theme before it needs a terminal) reports them all. (`user_*` files
@@ -482,7 +465,8 @@ fn broken_theme_files_are_reported_with_line_and_column() {
     let mut checked = 0;
     for entry in fs::read_dir(&fixtures).unwrap() {
         let path = entry.unwrap().path();
-        let (_, position, message) = expectation(&path, &fs::read(&path).unwrap());
+        let text = String::from_utf8_lossy(&fs::read(&path).unwrap()).into_owned();
+        let (_, position, message) = common::expectation(&path, &text);
         let q = TestQueue::new();
         for theme in [
             vec!["--theme".to_string(), path.display().to_string()],

@@ -385,20 +385,10 @@ pub fn invalid_configs(user: bool) -> Vec<InvalidConfig> {
         }
         let bytes = fs::read(&path).unwrap();
         let text = String::from_utf8_lossy(&bytes).into_owned();
-        let first = text.lines().next().unwrap();
-        let (everywhere, expected) = match first.strip_prefix("# expect: ") {
-            Some(rest) => (true, rest),
-            None => (
-                false,
-                first
-                    .strip_prefix("# commander expects: ")
-                    .unwrap_or_else(|| panic!("{path:?} says what it expects")),
-            ),
-        };
-        let (position, message) = expected.split_once(' ').unwrap_or((expected, ""));
+        let (everywhere, position, message) = expectation(&path, &text);
         found.push(InvalidConfig {
-            position: position.to_string(),
-            message: message.to_string(),
+            position,
+            message,
             everywhere,
             path,
             bytes,
@@ -406,4 +396,21 @@ pub fn invalid_configs(user: bool) -> Vec<InvalidConfig> {
         });
     }
     found
+}
+
+/// The `L:C:` and message a fixture's first line says `fsq` must report for it, and whether every
+/// command checks it (`# expect:`) or only the commander (`# commander expects:`).
+pub fn expectation(path: &Path, text: &str) -> (bool, String, String) {
+    let first = text.lines().next().unwrap_or_default();
+    let (everywhere, expected) = match first.strip_prefix("# expect: ") {
+        Some(rest) => (true, rest),
+        None => (
+            false,
+            first
+                .strip_prefix("# commander expects: ")
+                .unwrap_or_else(|| panic!("{path:?} says what it expects")),
+        ),
+    };
+    let (position, message) = expected.split_once(' ').unwrap_or((expected, ""));
+    (everywhere, position.to_string(), message.to_string())
 }
