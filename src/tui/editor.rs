@@ -16,7 +16,7 @@ mod tests;
 
 use std::ffi::{OsStr, OsString};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -25,6 +25,7 @@ use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 use tui_textarea::TextArea;
 use unicode_width::UnicodeWidthStr;
 
+use super::keymap::{Action, Context, Keymap};
 use crate::queue::{self, EditHold, Item, Queue, printable};
 
 pub use save::{SaveRequest, SaveTarget, Saved};
@@ -229,25 +230,24 @@ impl Editor {
         text.into_bytes()
     }
 
-    /// Handles a key: F2 or Ctrl+S saves, Esc or F10 closes (asking first when there are
-    /// unsaved changes: `s` save, `d` discard, `c` or Esc cancel); everything else edits.
-    pub fn handle_key(&mut self, key: KeyEvent) -> EditorOutcome {
+    /// Handles a key by the key map's `[editor]` section: `save` (F2, Ctrl+S), `keep_as_new`
+    /// (F7, after a refused save), `close_editor` (Esc, F10; asking first when there are unsaved
+    /// changes: `s` save, `d` discard, `c` or Esc cancel); every other key edits.
+    pub fn handle_key(&mut self, keys: &Keymap, key: KeyEvent) -> EditorOutcome {
         if key.kind == KeyEventKind::Release {
             return EditorOutcome::Continue;
         }
         if self.asking_to_close {
             return self.answer_close_prompt(key);
         }
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::F(2) => self.save(false),
-            KeyCode::F(7) if self.refused => self.keep_as_new_item(),
-            KeyCode::Char('s') | KeyCode::Char('S') if ctrl => self.save(false),
-            KeyCode::Esc | KeyCode::F(10) if self.is_modified() => {
+        match keys.action(Context::Editor, &key) {
+            Some(Action::Save) => self.save(false),
+            Some(Action::KeepAsNew) if self.refused => self.keep_as_new_item(),
+            Some(Action::CloseEditor) if self.is_modified() => {
                 self.asking_to_close = true;
                 EditorOutcome::Continue
             }
-            KeyCode::Esc | KeyCode::F(10) => EditorOutcome::Close,
+            Some(Action::CloseEditor) => EditorOutcome::Close,
             _ => {
                 if self.textarea.input(key) {
                     self.revision += 1;

@@ -28,7 +28,7 @@ pub fn handle(model: &mut Model, keys: &Keymap, input: Term) -> Vec<Effect> {
             if keys.action(Context::Pane, &key) == Some(Action::Suspend) {
                 return vec![Effect::Suspend];
             }
-            if let Some(effects) = component_key(model, key) {
+            if let Some(effects) = component_key(model, keys, key) {
                 return effects;
             }
             if page_key(model, keys, &key) {
@@ -367,10 +367,14 @@ fn mouse_event(model: &mut Model, keys: &Keymap, mouse: MouseEvent) -> Vec<Effec
 }
 
 /// Keys for the viewer or the editor, when one is open: they have their own key handling.
-fn component_key(model: &mut Model, key: crossterm::event::KeyEvent) -> Option<Vec<Effect>> {
+fn component_key(
+    model: &mut Model,
+    keys: &Keymap,
+    key: crossterm::event::KeyEvent,
+) -> Option<Vec<Effect>> {
     match model.overlay.as_mut()? {
         Overlay::Viewer(viewer) => {
-            if viewer.handle_key(key) == ViewerOutcome::Close {
+            if viewer.handle_key(keys, key) == ViewerOutcome::Close {
                 model.overlay = None;
                 return Some(Vec::new());
             }
@@ -382,7 +386,7 @@ fn component_key(model: &mut Model, key: crossterm::event::KeyEvent) -> Option<V
                     .collect(),
             )
         }
-        Overlay::Editor(editor) => Some(match editor.handle_key(key) {
+        Overlay::Editor(editor) => Some(match editor.handle_key(keys, key) {
             EditorOutcome::Continue => Vec::new(),
             EditorOutcome::Save(request) => vec![Effect::Save(request)],
             EditorOutcome::Close => {

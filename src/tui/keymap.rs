@@ -21,11 +21,13 @@ pub struct BadKeys {
     pub message: String,
 }
 
-/// Where a key is pressed: on the panes, or in a dialog.
+/// Where a key is pressed: on the panes, in a dialog, in the viewer or in the editor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Context {
     Pane,
     Dialog,
+    Viewer,
+    Editor,
 }
 
 macro_rules! actions {
@@ -115,6 +117,21 @@ actions! {
     Cancel = "cancel", Dialog, "dialog: cancel";
     NextChoice = "next_choice", Dialog, "dialog: next choice";
     PreviousChoice = "previous_choice", Dialog, "dialog: previous choice";
+    CloseViewer = "close_viewer", Viewer, "viewer: close";
+    LineUp = "line_up", Viewer, "viewer: line up";
+    LineDown = "line_down", Viewer, "viewer: line down";
+    ViewerPageUp = "viewer_page_up", Viewer, "viewer: page up";
+    ViewerPageDown = "viewer_page_down", Viewer, "viewer: page down";
+    ViewerTop = "viewer_top", Viewer, "viewer: first line";
+    ViewerBottom = "viewer_bottom", Viewer, "viewer: last line";
+    ScrollLeft = "scroll_left", Viewer, "viewer: scroll left";
+    ScrollRight = "scroll_right", Viewer, "viewer: scroll right";
+    ToggleWrap = "toggle_wrap", Viewer, "viewer: wrap long lines or not";
+    ToggleHex = "toggle_hex", Viewer, "viewer: hex or text";
+    ToggleFollow = "toggle_follow", Viewer, "viewer: follow a growing log";
+    Save = "save", Editor, "editor: save";
+    KeepAsNew = "keep_as_new", Editor, "editor: keep a refused save as a new item";
+    CloseEditor = "close_editor", Editor, "editor: close (asks about unsaved changes)";
 }
 
 /// One key with its modifiers, as written in key map files.

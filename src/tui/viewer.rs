@@ -6,8 +6,8 @@
 //! choosing. Nothing in a file can hurt the terminal: control characters and invalid UTF-8 are
 //! drawn escaped (`layout`), binary files open as a hex dump.
 //!
-//! Keys go through `ViewerAction`, so the app's key map can bind them; `ViewerAction::for_key`
-//! is the default binding. A log shown in follow mode sticks to its end as the app calls
+//! Keys go through the key map's `[viewer]` section into a `ViewerAction`, so every binding can
+//! be changed from `[tui.keys]`. A log shown in follow mode sticks to its end as the app calls
 //! `refresh` when the file changes.
 
 mod draw;
@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
+use crossterm::event::{KeyEvent, KeyEventKind};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -36,6 +36,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Widget};
 use unicode_width::UnicodeWidthStr;
 
+use super::keymap::{Action, Context, Keymap};
 pub use look::{LookRequest, Looked};
 pub use window::{Chunk, ReadRequest};
 
@@ -95,25 +96,26 @@ pub enum ViewerAction {
 }
 
 impl ViewerAction {
-    /// The default keys: arrows, PgUp/PgDn, Home/End, `w` wrap, `h` hex, `f` follow, and Esc,
-    /// `q`, F3 or F10 to close (plus `j`/`k`, space, `b`, `g`/`G` as in less).
-    pub fn for_key(key: &KeyEvent) -> Option<ViewerAction> {
+    /// What `key` does in the viewer, by the key map (`[viewer]` in keymap.toml: arrows,
+    /// PgUp/PgDn, Home/End, `w` wrap, `h` hex, `f` follow, Esc/`q`/F3/F10 close, and `j`/`k`,
+    /// space, `b`, `g`/`G` as in less).
+    pub fn for_key(keys: &Keymap, key: &KeyEvent) -> Option<ViewerAction> {
         if key.kind == KeyEventKind::Release {
             return None;
         }
-        Some(match key.code {
-            KeyCode::Esc | KeyCode::F(3) | KeyCode::F(10) | KeyCode::Char('q') => Self::Close,
-            KeyCode::Up | KeyCode::Char('k') => Self::LineUp,
-            KeyCode::Down | KeyCode::Char('j') | KeyCode::Enter => Self::LineDown,
-            KeyCode::PageUp | KeyCode::Char('b') => Self::PageUp,
-            KeyCode::PageDown | KeyCode::Char(' ') => Self::PageDown,
-            KeyCode::Home | KeyCode::Char('g') => Self::Top,
-            KeyCode::End | KeyCode::Char('G') => Self::Bottom,
-            KeyCode::Left => Self::Left,
-            KeyCode::Right => Self::Right,
-            KeyCode::Char('w') => Self::ToggleWrap,
-            KeyCode::Char('h') => Self::ToggleHex,
-            KeyCode::Char('f') | KeyCode::Char('F') => Self::ToggleFollow,
+        Some(match keys.action(Context::Viewer, key)? {
+            Action::CloseViewer => Self::Close,
+            Action::LineUp => Self::LineUp,
+            Action::LineDown => Self::LineDown,
+            Action::ViewerPageUp => Self::PageUp,
+            Action::ViewerPageDown => Self::PageDown,
+            Action::ViewerTop => Self::Top,
+            Action::ViewerBottom => Self::Bottom,
+            Action::ScrollLeft => Self::Left,
+            Action::ScrollRight => Self::Right,
+            Action::ToggleWrap => Self::ToggleWrap,
+            Action::ToggleHex => Self::ToggleHex,
+            Action::ToggleFollow => Self::ToggleFollow,
             _ => return None,
         })
     }
@@ -218,8 +220,8 @@ impl Viewer {
 
     /// Handles a key with the default bindings; unbound keys are ignored. No disk I/O: call
     /// `load` (or run `read_request`) afterwards when `read_request` is `Some`.
-    pub fn handle_key(&mut self, key: KeyEvent) -> ViewerOutcome {
-        match ViewerAction::for_key(&key) {
+    pub fn handle_key(&mut self, keys: &Keymap, key: KeyEvent) -> ViewerOutcome {
+        match ViewerAction::for_key(keys, &key) {
             Some(action) => self.apply_action(action),
             None => ViewerOutcome::Continue,
         }

@@ -1,5 +1,6 @@
 use std::fs;
 
+use crossterm::event::KeyModifiers;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -21,7 +22,7 @@ fn key(code: KeyCode) -> KeyEvent {
 fn type_text(editor: &mut Editor, text: &str) {
     for c in text.chars() {
         assert!(matches!(
-            editor.handle_key(key(KeyCode::Char(c))),
+            editor.handle_key(&Keymap::default(), key(KeyCode::Char(c))),
             EditorOutcome::Continue
         ));
     }
@@ -57,7 +58,7 @@ fn f2_saves_atomically_and_leaves_no_temp_file() {
     assert!(!editor.is_modified());
     type_text(&mut editor, "> ");
     assert!(editor.is_modified());
-    let request = expect_save(editor.handle_key(key(KeyCode::F(2))));
+    let request = expect_save(editor.handle_key(&Keymap::default(), key(KeyCode::F(2))));
     assert_eq!(request.bytes, b"> hello\nworld\n");
     let saved = request.run(&queue).unwrap();
     assert!(matches!(editor.saved(saved), EditorOutcome::Continue));
@@ -66,8 +67,10 @@ fn f2_saves_atomically_and_leaves_no_temp_file() {
     assert!(hidden_files(&queue).is_empty());
     // Ctrl+S saves again over the new file.
     type_text(&mut editor, "!");
-    let request =
-        expect_save(editor.handle_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
+    let request = expect_save(editor.handle_key(
+        &Keymap::default(),
+        KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL),
+    ));
     editor.saved(request.run(&queue).unwrap());
     assert_eq!(
         fs::read(queue.path_of(&item)).unwrap(),
@@ -81,7 +84,7 @@ fn save_is_refused_after_a_worker_claimed_the_item_and_the_text_is_kept() {
     let mut editor = Editor::open(&queue, &item).unwrap();
     type_text(&mut editor, "edited ");
     let claimed = queue.claim(&item, OsStr::new("worker-1")).unwrap().unwrap();
-    let request = expect_save(editor.handle_key(key(KeyCode::F(2))));
+    let request = expect_save(editor.handle_key(&Keymap::default(), key(KeyCode::F(2))));
     let err = request.run(&queue).unwrap_err();
     editor.save_failed(err.to_string());
     assert!(editor.is_modified());
@@ -99,7 +102,7 @@ fn save_is_refused_after_the_item_was_moved() {
     let mut editor = Editor::open(&queue, &item).unwrap();
     type_text(&mut editor, "x");
     queue.move_to(&item, State::Paused).unwrap();
-    let request = expect_save(editor.handle_key(key(KeyCode::F(2))));
+    let request = expect_save(editor.handle_key(&Keymap::default(), key(KeyCode::F(2))));
     let message = request.run(&queue).unwrap_err().to_string();
     assert!(message.contains("pending/job.txt"), "{message}");
     assert!(message.contains("no longer there"), "{message}");
@@ -110,23 +113,23 @@ fn esc_with_unsaved_changes_asks_first() {
     let (_dir, queue, item) = queue_with("job.txt", b"text\n");
     let mut editor = Editor::open(&queue, &item).unwrap();
     assert!(matches!(
-        editor.handle_key(key(KeyCode::Esc)),
+        editor.handle_key(&Keymap::default(), key(KeyCode::Esc)),
         EditorOutcome::Close
     ));
     type_text(&mut editor, "new ");
     assert!(matches!(
-        editor.handle_key(key(KeyCode::Esc)),
+        editor.handle_key(&Keymap::default(), key(KeyCode::Esc)),
         EditorOutcome::Continue
     ));
     let terminal = screen(&editor, 60, 5);
     insta::assert_snapshot!("editor_close_prompt", terminal.backend());
     // Cancel keeps editing; discard closes without saving.
-    editor.handle_key(key(KeyCode::Char('c')));
+    editor.handle_key(&Keymap::default(), key(KeyCode::Char('c')));
     type_text(&mut editor, "more ");
     assert_eq!(editor.content(), b"new more text\n");
-    editor.handle_key(key(KeyCode::Esc));
+    editor.handle_key(&Keymap::default(), key(KeyCode::Esc));
     assert!(matches!(
-        editor.handle_key(key(KeyCode::Char('d'))),
+        editor.handle_key(&Keymap::default(), key(KeyCode::Char('d'))),
         EditorOutcome::Close
     ));
     assert_eq!(fs::read(queue.path_of(&item)).unwrap(), b"text\n");
@@ -137,8 +140,8 @@ fn save_from_the_close_prompt_closes_once_saved() {
     let (_dir, queue, item) = queue_with("job.txt", b"text\n");
     let mut editor = Editor::open(&queue, &item).unwrap();
     type_text(&mut editor, "a");
-    editor.handle_key(key(KeyCode::Esc));
-    let request = expect_save(editor.handle_key(key(KeyCode::Char('s'))));
+    editor.handle_key(&Keymap::default(), key(KeyCode::Esc));
+    let request = expect_save(editor.handle_key(&Keymap::default(), key(KeyCode::Char('s'))));
     let saved = request.run(&queue).unwrap();
     assert!(matches!(editor.saved(saved), EditorOutcome::Close));
     assert_eq!(fs::read(queue.path_of(&item)).unwrap(), b"atext\n");
@@ -207,7 +210,7 @@ fn f7_creates_a_new_pending_item() {
     let queue = Queue::init(dir.path().join("q")).unwrap();
     let mut editor = Editor::new_item(OsStr::new("note.txt"));
     type_text(&mut editor, "convert me");
-    let request = expect_save(editor.handle_key(key(KeyCode::F(2))));
+    let request = expect_save(editor.handle_key(&Keymap::default(), key(KeyCode::F(2))));
     let saved = request.run(&queue).unwrap();
     assert_eq!(saved.item.state, State::Pending);
     editor.saved(saved.clone());
@@ -217,7 +220,7 @@ fn f7_creates_a_new_pending_item() {
     );
     // Further saves replace the new item.
     type_text(&mut editor, "!");
-    let request = expect_save(editor.handle_key(key(KeyCode::F(2))));
+    let request = expect_save(editor.handle_key(&Keymap::default(), key(KeyCode::F(2))));
     editor.saved(request.run(&queue).unwrap());
     assert_eq!(
         fs::read(queue.path_of(&saved.item)).unwrap(),
@@ -238,13 +241,13 @@ fn a_refused_save_can_still_be_kept_as_a_new_item() {
         b"theirs\n",
     )
     .unwrap();
-    let request = expect_save(editor.handle_key(key(KeyCode::F(2))));
+    let request = expect_save(editor.handle_key(&Keymap::default(), key(KeyCode::F(2))));
     let refused = request.run(&queue).unwrap_err();
     editor.save_failed(refused.to_string());
     let terminal = screen(&editor, 70, 8);
     insta::assert_snapshot!(terminal.backend());
     // F7 keeps the text as a new pending item, and closes once saved.
-    let request = expect_save(editor.handle_key(key(KeyCode::F(7))));
+    let request = expect_save(editor.handle_key(&Keymap::default(), key(KeyCode::F(7))));
     let saved = request.run(&queue).unwrap();
     assert_eq!(saved.item.state, State::Pending);
     assert_eq!(
@@ -261,4 +264,24 @@ fn a_refused_save_can_still_be_kept_as_a_new_item() {
         ["job (2).txt", "job.txt"],
         "theirs came back, ours beside it"
     );
+}
+
+#[test]
+fn editor_keys_come_from_the_key_map() {
+    let (_dir, queue, item) = queue_with("note.txt", b"a\n");
+    let mut editor = Editor::open(&queue, &item).unwrap();
+    let over: Vec<crate::queue::KeyOverride> = crate::queue::Config::parse(
+        "[tui.keys]\nsave = [\"C-w\"]\n",
+        std::path::Path::new("config.toml"),
+    )
+    .unwrap()
+    .tui
+    .keys;
+    let keys = Keymap::with_overrides(&over).unwrap();
+    assert!(matches!(
+        editor.handle_key(&keys, key(KeyCode::F(2))),
+        EditorOutcome::Continue
+    ));
+    let ctrl_w = KeyEvent::new(KeyCode::Char('w'), KeyModifiers::CONTROL);
+    expect_save(editor.handle_key(&keys, ctrl_w));
 }

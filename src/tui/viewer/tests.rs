@@ -1,7 +1,7 @@
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 
-use crossterm::event::KeyModifiers;
+use crossterm::event::{KeyCode, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -30,7 +30,7 @@ fn draw(viewer: &Viewer, width: u16, height: u16, style: &ViewStyle) -> Buffer {
 }
 
 fn press(viewer: &mut Viewer, code: KeyCode) -> ViewerOutcome {
-    let outcome = viewer.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+    let outcome = viewer.handle_key(&Keymap::default(), KeyEvent::new(code, KeyModifiers::NONE));
     viewer.load().unwrap();
     outcome
 }
@@ -238,4 +238,26 @@ fn a_fifo_is_refused_without_blocking() {
     rustix::fs::mkfifoat(rustix::fs::CWD, &fifo, rustix::fs::Mode::from(0o644)).unwrap();
     let err = Viewer::open(&fifo, "fifo").unwrap_err();
     assert!(err.to_string().contains("not a regular file"), "{err}");
+}
+
+#[test]
+fn viewer_keys_come_from_the_key_map() {
+    let file = file_with(b"text\n");
+    let mut viewer = Viewer::open(file.path(), "t").unwrap();
+    let over = crate::queue::Config::parse(
+        "[tui.keys]\ntoggle_hex = [\"x\"]\n",
+        std::path::Path::new("config.toml"),
+    )
+    .unwrap()
+    .tui
+    .keys;
+    let keys = Keymap::with_overrides(&over).unwrap();
+    let press_with = |viewer: &mut Viewer, c: char| {
+        viewer.handle_key(&keys, KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+    };
+    assert!(!viewer.is_hex());
+    press_with(&mut viewer, 'h');
+    assert!(!viewer.is_hex(), "h is no longer bound");
+    press_with(&mut viewer, 'x');
+    assert!(viewer.is_hex());
 }
