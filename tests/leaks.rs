@@ -10,16 +10,7 @@ use std::process::Stdio;
 use common::*;
 
 fn worker(root: &Path, command: &[&str]) -> WorkerGuard {
-    let child = fsq()
-        .arg("work")
-        .arg(root)
-        .arg("--")
-        .args(command)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    WorkerGuard(Some(child))
+    WorkerGuard(Some(quiet_worker(root, command)))
 }
 
 /// A field of `/proc/PID/status` in KiB.

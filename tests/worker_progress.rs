@@ -13,15 +13,7 @@ use fsq::queue::{Queue, WorkerConfig};
 use fsq::worker::{Engine, EngineEvent, Outcome, Settings, StopMode};
 
 fn worker(root: &Path, command: &[&str]) -> Child {
-    fsq()
-        .arg("work")
-        .arg(root)
-        .arg("--")
-        .args(command)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+    quiet_worker(root, command)
 }
 
 /// Waits until the item's progress file satisfies `check`; returns it.

@@ -39,6 +39,14 @@ impl PartialOrd for Arrival {
     }
 }
 
+/// A claimed item, and whether it had its id before this claim: an item whose id the claim made
+/// has never run, so it has no record to read (a successful first run reads and writes nothing
+/// in `_meta/items/`).
+pub struct Claim {
+    pub item: Item,
+    pub ran_before: bool,
+}
+
 /// The claim side of the engine.
 pub struct Claimer {
     /// The last full listing, in processing order, minus what was taken from it.
@@ -89,12 +97,12 @@ impl Claimer {
     }
 
     /// Claims the next complete item, or `None` when there is nothing to claim now.
-    pub fn next(&mut self, ctx: &Ctx, signals: &Signals) -> Option<Item> {
+    pub fn next(&mut self, ctx: &Ctx, signals: &Signals) -> Option<Claim> {
         if signals.dirty.swap(false, Ordering::SeqCst) {
             self.need_list = true;
             self.intake.forget_events();
         }
-        self.take_changes(ctx, signals);
+        self.take_changes(signals);
         self.wake_due();
         if self.need_list {
             self.list(ctx);
@@ -125,7 +133,10 @@ impl Claimer {
             match ctx.queue.claim(&item, ctx.worker.as_os_str()) {
                 Ok(Some(claimed)) => {
                     self.claimed_since_list = true;
-                    return Some(claimed);
+                    return Some(Claim {
+                        item: claimed,
+                        ran_before: item.id().is_some(),
+                    });
                 }
                 Ok(None) => {}
                 Err(err) => ctx.notice(format!("cannot claim {}: {err}", item.qualified())),
@@ -136,15 +147,14 @@ impl Claimer {
     /// Lists the root now, without claiming.
     pub fn list_now(&mut self, ctx: &Ctx, signals: &Signals) {
         signals.dirty.store(false, Ordering::SeqCst);
-        self.take_changes(ctx, signals);
+        self.take_changes(signals);
         self.list(ctx);
     }
 
     /// Takes what the watcher saw: new and closed names join the order, and every change
     /// informs the intake rules.
-    fn take_changes(&mut self, ctx: &Ctx, signals: &Signals) {
+    fn take_changes(&mut self, signals: &Signals) {
         let changes = std::mem::take(&mut *lock(&signals.changes));
-        let mut arrived = false;
         for (name, change, at) in changes {
             if !is_item_name(&name) {
                 continue;
@@ -153,11 +163,7 @@ impl Claimer {
             if change != Change::Written {
                 self.waiting.remove(&name);
                 self.arrivals.insert(Arrival(name));
-                arrived = true;
             }
-        }
-        if arrived && !self.need_list {
-            refresh_recorded(ctx);
         }
     }
 
@@ -227,7 +233,6 @@ impl Claimer {
                 Vec::new()
             }
         };
-        refresh_recorded(ctx);
         if self.intake.needs_fs_clock() {
             self.intake.set_fs_clock(ctx.queue.shared_now());
         }
@@ -241,11 +246,6 @@ impl Claimer {
         self.settle_at = None;
         self.batch = items.into();
     }
-}
-
-/// Reads which items have an attempt record (so a success need not look).
-fn refresh_recorded(ctx: &Ctx) {
-    *lock(&ctx.recorded) = ctx.queue.recorded_ids();
 }
 
 /// Moves whatever in the root can never be an item to failed/, with the reason recorded.

@@ -22,7 +22,6 @@ fn ctx_for(queue: Queue) -> Ctx {
         on_conflict: Default::default(),
         worker: WorkerId::for_this_process(),
         events: Box::new(|_| {}),
-        recorded: Default::default(),
         held: Default::default(),
         delayed_added: Default::default(),
         launcher: Launcher::new().unwrap(),
@@ -65,7 +64,7 @@ async fn settle_events(watch: &mut Watch, signals: &Signals, names: &[&str]) {
 
 /// Claims one item and finishes it, returning its display name.
 fn take(ctx: &Ctx, claimer: &mut Claimer, signals: &Signals) -> Option<String> {
-    let item = claimer.next(ctx, signals)?;
+    let item = claimer.next(ctx, signals)?.item;
     ctx.queue.move_to(&item, State::Success).unwrap();
     Some(item.display().to_string_lossy().into_owned())
 }

@@ -2,7 +2,7 @@
 //! that steers one job (`Control`, in `control`), and a poison-tolerant `lock`. Kept apart from the job code so
 //! the worker's files depend on this one instead of on each other.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
@@ -21,8 +21,6 @@ pub struct Ctx {
     pub worker: WorkerId,
     pub out_dir: PathBuf,
     pub events: Box<dyn Fn(EngineEvent) + Send + Sync>,
-    /// Ids known to have an attempt record (so a success need not look).
-    pub recorded: Mutex<HashSet<ItemId>>,
     /// Attempt records this worker could not write (a full disk): kept here so that retries
     /// still wait and still count, until a write succeeds.
     pub held: Mutex<HashMap<ItemId, ItemRecord>>,

@@ -186,7 +186,7 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
         if stopping.is_none() && !paused {
             let mut dry_retries = 0;
             while running.len() < shared.slots.load(Ordering::Relaxed) {
-                let Some(item) = claimer.next(&ctx, &signals) else {
+                let Some(claim) = claimer.next(&ctx, &signals) else {
                     // The root ran dry: with `retry_when_idle`, delayed items need not wait.
                     if ctx.config.retry_when_idle
                         && delayed.waiting > 0
@@ -209,14 +209,14 @@ pub async fn run(ctx: Arc<Ctx>, shared: Arc<Shared>, drain: bool) {
                     ctx.queue.clear_drained();
                 }
                 let control = Arc::new(Control::default());
-                running.insert(seq, (item.id(), control.clone()));
+                running.insert(seq, (claim.item.id(), control.clone()));
                 shared.busy.store(running.len(), Ordering::Relaxed);
                 let guard = DoneGuard(done_tx.clone(), seq);
                 let job_ctx = ctx.clone();
                 let job_seq = seq;
                 tokio::spawn(async move {
                     let _guard = guard;
-                    run_job(job_ctx, item, control, job_seq).await;
+                    run_job(job_ctx, claim, control, job_seq).await;
                 });
             }
         }

@@ -11,6 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
 use super::builtin;
+use super::claim::Claim;
 use super::command::{Vars, expand, uses};
 use super::control::Cancel;
 use super::ctx::{Control, Ctx, lock};
@@ -46,7 +47,11 @@ impl RunResult {
 }
 
 /// Runs a claimed item to its end; `seq` is unique within the engine.
-pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u64) {
+pub async fn run_job(ctx: Arc<Ctx>, claim: Claim, control: Arc<Control>, seq: u64) {
+    let Claim {
+        item: claimed,
+        ran_before: has_record,
+    } = claim;
     let path = ctx.queue.path_of(&claimed);
     let display = ctx.queue.full_name(&claimed);
     let (Some(id), Some(log_path)) = (claimed.id(), ctx.queue.log_path(&claimed)) else {
@@ -90,7 +95,6 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
     (ctx.events)(EngineEvent::Started {
         item: claimed.clone(),
     });
-    let has_record = lock(&ctx.recorded).contains(&id);
     let record = if has_record {
         ctx.queue.record(&claimed)
     } else {
@@ -211,7 +215,6 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
         RunResult::Success => {
             if has_record {
                 ctx.queue.clear_record(&claimed);
-                lock(&ctx.recorded).remove(&id);
             }
             lock(&ctx.held).remove(&id);
             (State::Success, Outcome::Success)
@@ -228,7 +231,6 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
             {
                 ctx.notice(format!("{}: {err}", claimed.qualified()));
             }
-            lock(&ctx.recorded).insert(id);
             let outcome = Outcome::Failed {
                 reason,
                 final_: true,
@@ -248,7 +250,6 @@ pub async fn run_job(ctx: Arc<Ctx>, claimed: Item, control: Arc<Control>, seq: u
             log.note(&reason);
             let attempts = count_failure(&ctx, &claimed, id, &reason, hopeless);
             let final_ = hopeless || attempts >= ctx.config.max_attempts;
-            lock(&ctx.recorded).insert(id);
             let to = if final_ {
                 State::Failed
             } else {

@@ -216,7 +216,6 @@ impl Engine {
             config,
             on_conflict: settings.on_conflict,
             events: Box::new(events),
-            recorded: Mutex::new(Default::default()),
             held: Mutex::new(Default::default()),
             delayed_added: Default::default(),
             breaker: Default::default(),

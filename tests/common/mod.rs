@@ -227,6 +227,19 @@ impl Drop for WorkerGuard {
     }
 }
 
+/// `fsq work DIR -- COMMAND...` in the background, its output discarded.
+pub fn quiet_worker(root: &Path, command: &[&str]) -> std::process::Child {
+    fsq()
+        .arg("work")
+        .arg(root)
+        .arg("--")
+        .args(command)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 /// `fsq work DIR [extra...]` in the background, stderr piped.
 pub fn start_worker(root: &Path, extra: &[&str]) -> std::process::Child {
     fsq()
