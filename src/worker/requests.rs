@@ -12,13 +12,14 @@ use std::time::Duration;
 
 use rustix::fs::inotify::{self, CreateFlags, WatchFlags};
 use tokio::io::unix::AsyncFd;
+use tokio::time::Instant;
 
 use super::control::{Cancel, Control};
 use super::ctx::Ctx;
 use crate::queue::{ItemId, Request};
 
 /// How often requests are looked for while jobs run.
-pub const REQUEST_CHECK: Duration = Duration::from_millis(250);
+const REQUEST_CHECK: Duration = Duration::from_millis(250);
 
 /// How old a request for an item nobody holds must be before it is removed: enough for a
 /// sender that has just written it to see its item leave and say so itself.
@@ -29,6 +30,10 @@ pub const STALE_AFTER: Duration = Duration::from_secs(10);
 pub struct RequestWatch {
     fd: Option<AsyncFd<OwnedFd>>,
     buf: Vec<MaybeUninit<u8>>,
+    /// The watch fired since requests were last read.
+    heard: bool,
+    /// When to list the folder next, without a watch.
+    next_check: Instant,
 }
 
 impl RequestWatch {
@@ -38,12 +43,25 @@ impl RequestWatch {
         RequestWatch {
             fd,
             buf: vec![MaybeUninit::uninit(); 4096],
+            heard: false,
+            next_check: Instant::now(),
         }
     }
 
-    /// Whether requests are heard of as they come (no polling needed).
-    pub fn is_live(&self) -> bool {
-        self.fd.is_some()
+    /// When the folder must be listed next: only without a watch.
+    pub fn check_at(&self) -> Option<Instant> {
+        self.fd.is_none().then_some(self.next_check)
+    }
+
+    /// Whether requests should be read now (the watch fired, or a check is due); if so, the
+    /// next check is a `REQUEST_CHECK` away.
+    pub fn take_due(&mut self, now: Instant) -> bool {
+        let due = self.heard || self.check_at().is_some_and(|at| now >= at);
+        if due {
+            self.heard = false;
+            self.next_check = now + REQUEST_CHECK;
+        }
+        due
     }
 
     /// Resolves when a request may have arrived; never when not watching.
@@ -57,6 +75,7 @@ impl RequestWatch {
         let mut reader = inotify::Reader::new(fd.get_ref(), &mut self.buf);
         while reader.next().is_ok() {}
         guard.clear_ready();
+        self.heard = true;
     }
 }
 
