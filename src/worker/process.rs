@@ -56,28 +56,9 @@ pub struct Run<'a> {
 }
 
 pub async fn run_command(argv: &[OsString], mut run: Run<'_>) -> Ended {
-    let Some(program) = argv.first() else {
-        return Ended::NotStarted("the command is empty".into());
-    };
-    let resolved = resolve_program(program);
-    let bare = !program.as_bytes().contains(&b'/');
-    if bare && resolved.is_none() {
-        // Never fall back to the working directory: a bare name is looked up on $PATH only.
-        return Ended::NotStarted(spawn_error(program, &io::ErrorKind::NotFound.into()));
-    }
-    let path = resolved.as_deref().unwrap_or(Path::new(program));
-    let mut child = match run
-        .ctx
-        .launcher
-        .spawn(path, argv, run.progress_file, run.inherit)
-    {
+    let mut child = match start(argv, &run) {
         Ok(child) => child,
-        Err(err) => {
-            if resolved.is_some() {
-                forget_program(program);
-            }
-            return Ended::NotStarted(spawn_error(program, &err));
-        }
+        Err(ended) => return ended,
     };
     let group = child.pid();
     let kill_group = || signal_group(group, Signal::KILL);
@@ -91,7 +72,6 @@ pub async fn run_command(argv: &[OsString], mut run: Run<'_>) -> Ended {
     let mut parser = OutputParser::default();
     let mut last_line = LastLine::default();
     let timeout = run.ctx.config.timeout;
-    let stall = run.ctx.config.stall;
     let mut clocks = Clocks::new(timeout);
     // The timers and the control signal are made once, not per turn of the loop: each new one
     // would be registered and dropped again for every chunk of output.
@@ -124,17 +104,8 @@ pub async fn run_command(argv: &[OsString], mut run: Run<'_>) -> Ended {
                 kill_group();
             }
             _ = ticks.tick() => {
-                if let Some(tail) = read_progress_tail(run.progress_file)
-                    && tail != progress_tail
-                {
-                    clocks.active();
-                    if let Some(fraction) = fraction_from_tail(&tail) {
-                        parser.set_fraction(fraction);
-                    }
-                    progress_tail = tail;
-                }
-                run.tracker.update(run.ctx, &mut parser);
-                if running && clocks.stalled(stall) {
+                look_at_progress(&mut run, &mut parser, &mut clocks, &mut progress_tail);
+                if running && clocks.stalled(run.ctx.config.stall) {
                     cause = Some(Ended::Stalled);
                     kill_group();
                 }
@@ -162,14 +133,58 @@ pub async fn run_command(argv: &[OsString], mut run: Run<'_>) -> Ended {
         }
     }
     super::reaper::end_job(group, run.progress_file);
-    if let Some(cause) = cause {
-        return cause;
+    match (cause, status) {
+        (Some(cause), _) => cause,
+        (None, Some(Ok(status))) => Ended::Exited(status, last_line.finish()),
+        (None, Some(Err(err))) => Ended::NotStarted(format!("lost track of the command: {err}")),
+        (None, None) => Ended::NotStarted("lost track of the command".into()),
     }
-    match status {
-        Some(Ok(status)) => Ended::Exited(status, last_line.finish()),
-        Some(Err(err)) => Ended::NotStarted(format!("lost track of the command: {err}")),
-        None => Ended::NotStarted("lost track of the command".into()),
+}
+
+/// Spawns the command in its process group. A bare program name is looked up on `$PATH` only,
+/// never in the working directory.
+fn start(argv: &[OsString], run: &Run<'_>) -> Result<super::spawn::Child, Ended> {
+    let Some(program) = argv.first() else {
+        return Err(Ended::NotStarted("the command is empty".into()));
+    };
+    let resolved = resolve_program(program);
+    let bare = !program.as_bytes().contains(&b'/');
+    if bare && resolved.is_none() {
+        return Err(Ended::NotStarted(spawn_error(
+            program,
+            &io::ErrorKind::NotFound.into(),
+        )));
     }
+    let path = resolved.as_deref().unwrap_or(Path::new(program));
+    run.ctx
+        .launcher
+        .spawn(path, argv, run.progress_file, run.inherit)
+        .map_err(|err| {
+            if resolved.is_some() {
+                forget_program(program);
+            }
+            Ended::NotStarted(spawn_error(program, &err))
+        })
+}
+
+/// Reads the tail of `$FSQ_PROGRESS_FILE`: a new tail is activity, and may carry a fraction.
+/// Then the tracker reports what the parser knows.
+fn look_at_progress(
+    run: &mut Run<'_>,
+    parser: &mut OutputParser,
+    clocks: &mut Clocks,
+    progress_tail: &mut Vec<u8>,
+) {
+    if let Some(tail) = read_progress_tail(run.progress_file)
+        && tail != *progress_tail
+    {
+        clocks.active();
+        if let Some(fraction) = fraction_from_tail(&tail) {
+            parser.set_fraction(fraction);
+        }
+        *progress_tail = tail;
+    }
+    run.tracker.update(run.ctx, parser);
 }
 
 /// A job's timeout and stall clocks, which stand still while it is frozen.
