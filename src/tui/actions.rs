@@ -2,7 +2,7 @@
 //! the right state, something to act on), ask for confirmation where mc would, and return the
 //! disk operations as effects. Nothing here touches the disk.
 
-use crate::queue::{Operation, Request, State as QState, printable};
+use crate::queue::{Item, Operation, Request, State as QState, printable};
 use crate::worker::StopMode;
 
 use super::dialog::{Confirm, Overlay, Prompt, PromptFor, Then};
@@ -19,7 +19,6 @@ pub fn move_label(state: QState) -> &'static str {
 }
 
 pub fn on_items(model: &mut Model, action: Action) -> Vec<Effect> {
-    let state = model.pane().state;
     if action == Action::View || action == Action::Edit {
         return open(model, action);
     }
@@ -28,139 +27,151 @@ pub fn on_items(model: &mut Model, action: Action) -> Vec<Effect> {
         return Vec::new();
     }
     if action == Action::New {
-        model.overlay = Some(Overlay::Prompt(Prompt {
-            title: "New item".into(),
-            label: "Name of the new pending text item".into(),
-            input: String::new(),
-            purpose: PromptFor::NewItem,
-            pristine: false,
-        }));
-        return Vec::new();
+        return new_item(model);
     }
     let items = model.pane().targets();
     if items.is_empty() {
         model.complain("nothing here to act on");
         return Vec::new();
     }
-    let what = describe(&items);
-    let to = model.other().state;
+    let state = model.pane().state;
     match action {
-        Action::Move if matches!(state, QState::Failed | QState::Delayed) => confirm(
-            model,
-            "Retry",
-            format!("Retry {what} (back to pending, attempts reset)?"),
-            Op::Retry { items },
-        ),
-        Action::Move | Action::Copy => {
-            let operation = if action == Action::Move {
-                Operation::Move(to)
-            } else {
-                Operation::Copy(to)
-            };
-            if refused(model, operation, state) {
-                return Vec::new();
-            }
-            let (title, verb, op) = if action == Action::Move {
-                ("Move", "Move", Op::Move { items, to })
-            } else {
-                ("Copy", "Copy", Op::Copy { items, to })
-            };
-            confirm(
-                model,
-                title,
-                format!("{verb} {what} to {}?", folder(to)),
-                op,
-            )
-        }
-        Action::Delete => {
-            if refused(model, Operation::Delete { force: false }, state) {
-                return Vec::new();
-            }
-            let mut dialog = Confirm::yes_no(
-                "Delete",
-                vec![format!("Delete {what}?"), "This cannot be undone.".into()],
-                vec![Effect::Disk(Op::Delete { items })],
-                false,
+        Action::Move if matches!(state, QState::Failed | QState::Delayed) => {
+            let question = format!(
+                "Retry {} (back to pending, attempts reset)?",
+                describe(&items)
             );
-            dialog.alarm = true;
-            model.overlay = Some(Overlay::Confirm(dialog));
-            Vec::new()
+            confirm(model, "Retry", question, Op::Retry { items })
         }
+        Action::Move | Action::Copy => move_or_copy(model, action, items),
+        Action::Delete => delete(model, items),
         Action::MoveUp | Action::MoveDown | Action::MoveTop | Action::MoveBottom => {
-            if state != QState::Pending {
-                model.complain("only pending items have an order to change");
-                return Vec::new();
-            }
-            let place = match action {
-                Action::MoveUp => Place::Up,
-                Action::MoveDown => Place::Down,
-                Action::MoveTop => Place::Top,
-                _ => Place::Bottom,
-            };
-            let pane = model.pane();
-            let shown = pane.filter.as_ref().map(|_| {
-                pane.shown
-                    .iter()
-                    .map(|&i| pane.items[i].display().to_os_string())
-                    .collect()
-            });
-            vec![Effect::Disk(Op::Reorder {
-                items,
-                place,
-                shown,
-            })]
+            reorder(model, action, items)
         }
         Action::Retry => only_if(model, Operation::Retry, Op::Retry { items }),
-        Action::Hold => only_if(
-            model,
-            Operation::Hold,
-            Op::Move {
-                items,
-                to: QState::Paused,
-            },
-        ),
-        Action::Resume => only_if(
-            model,
-            Operation::Resume,
-            Op::Move {
-                items,
-                to: QState::Pending,
-            },
-        ),
-        Action::CancelJob if state == QState::Process => {
-            let request = |request| {
-                let items = items.clone();
-                Then::Run(vec![Effect::Disk(Op::Request { items, request })])
-            };
-            model.overlay = Some(Overlay::Confirm(Confirm {
-                title: "Cancel".into(),
-                text: vec![format!(
-                    "Cancel {what}? The job's whole process group is killed."
-                )],
-                choices: vec![
-                    ("Back to pending".into(), request(Request::Cancel)),
-                    ("To failed/".into(), request(Request::Fail)),
-                    ("Keep running".into(), Then::Nothing),
-                ],
-                focus: 2,
-                alarm: true,
-            }));
-            Vec::new()
+        Action::Hold => {
+            let to = QState::Paused;
+            only_if(model, Operation::Hold, Op::Move { items, to })
         }
-        Action::CancelJob | Action::FreezeJob | Action::ThawJob => {
-            let (verb, request) = match action {
-                Action::CancelJob => ("cancelled", Request::Cancel),
-                Action::FreezeJob => ("frozen", Request::Freeze),
-                _ => ("thawed", Request::Thaw),
-            };
-            if state != QState::Process {
-                model.complain(format!("only running items (in process/) can be {verb}"));
-                return Vec::new();
-            }
-            vec![Effect::Disk(Op::Request { items, request })]
+        Action::Resume => {
+            let to = QState::Pending;
+            only_if(model, Operation::Resume, Op::Move { items, to })
         }
+        Action::CancelJob if state == QState::Process => ask_how_to_cancel(model, items),
+        Action::CancelJob | Action::FreezeJob | Action::ThawJob => request(model, action, items),
         _ => Vec::new(),
     }
+}
+
+/// F7: asks for the name of a new pending text item.
+fn new_item(model: &mut Model) -> Vec<Effect> {
+    model.overlay = Some(Overlay::Prompt(Prompt {
+        title: "New item".into(),
+        label: "Name of the new pending text item".into(),
+        input: String::new(),
+        purpose: PromptFor::NewItem,
+        pristine: false,
+    }));
+    Vec::new()
+}
+
+/// F6 / F5: to the other pane's state, once confirmed, where the queue's table allows it.
+fn move_or_copy(model: &mut Model, action: Action, items: Vec<Item>) -> Vec<Effect> {
+    let (from, to) = (model.pane().state, model.other().state);
+    let what = describe(&items);
+    let (operation, verb, op) = if action == Action::Move {
+        (Operation::Move(to), "Move", Op::Move { items, to })
+    } else {
+        (Operation::Copy(to), "Copy", Op::Copy { items, to })
+    };
+    if refused(model, operation, from) {
+        return Vec::new();
+    }
+    let question = format!("{verb} {what} to {}?", folder(to));
+    confirm(model, verb, question, op)
+}
+
+/// F8: once confirmed, with "No" as the default.
+fn delete(model: &mut Model, items: Vec<Item>) -> Vec<Effect> {
+    let state = model.pane().state;
+    if refused(model, Operation::Delete { force: false }, state) {
+        return Vec::new();
+    }
+    let question = format!("Delete {}?", describe(&items));
+    let mut dialog = Confirm::yes_no(
+        "Delete",
+        vec![question, "This cannot be undone.".into()],
+        vec![Effect::Disk(Op::Delete { items })],
+        false,
+    );
+    dialog.alarm = true;
+    model.overlay = Some(Overlay::Confirm(dialog));
+    Vec::new()
+}
+
+/// The reorder keys move pending items; with a filter on, only among the items shown.
+fn reorder(model: &mut Model, action: Action, items: Vec<Item>) -> Vec<Effect> {
+    let pane = model.pane();
+    if pane.state != QState::Pending {
+        model.complain("only pending items have an order to change");
+        return Vec::new();
+    }
+    let place = match action {
+        Action::MoveUp => Place::Up,
+        Action::MoveDown => Place::Down,
+        Action::MoveTop => Place::Top,
+        _ => Place::Bottom,
+    };
+    let shown = pane.filter.as_ref().map(|_| {
+        pane.shown
+            .iter()
+            .map(|&i| pane.items[i].display().to_os_string())
+            .collect()
+    });
+    vec![Effect::Disk(Op::Reorder {
+        items,
+        place,
+        shown,
+    })]
+}
+
+/// Cancel on running items asks where they go: back to pending, or to failed/.
+fn ask_how_to_cancel(model: &mut Model, items: Vec<Item>) -> Vec<Effect> {
+    let question = format!(
+        "Cancel {}? The job's whole process group is killed.",
+        describe(&items)
+    );
+    let request = |request| {
+        let items = items.clone();
+        Then::Run(vec![Effect::Disk(Op::Request { items, request })])
+    };
+    model.overlay = Some(Overlay::Confirm(Confirm {
+        title: "Cancel".into(),
+        text: vec![question],
+        choices: vec![
+            ("Back to pending".into(), request(Request::Cancel)),
+            ("To failed/".into(), request(Request::Fail)),
+            ("Keep running".into(), Then::Nothing),
+        ],
+        focus: 2,
+        alarm: true,
+    }));
+    Vec::new()
+}
+
+/// Freeze and thaw (and cancel anywhere but process/, which it refuses) ask the running jobs'
+/// workers through a request.
+fn request(model: &mut Model, action: Action, items: Vec<Item>) -> Vec<Effect> {
+    let (verb, request) = match action {
+        Action::CancelJob => ("cancelled", Request::Cancel),
+        Action::FreezeJob => ("frozen", Request::Freeze),
+        _ => ("thawed", Request::Thaw),
+    };
+    if model.pane().state != QState::Process {
+        model.complain(format!("only running items (in process/) can be {verb}"));
+        return Vec::new();
+    }
+    vec![Effect::Disk(Op::Request { items, request })]
 }
 
 /// Whether the queue layer's table refuses `operation` from `state`; says why if so.
@@ -283,7 +294,7 @@ pub fn folder(state: QState) -> String {
 }
 
 /// `"a.txt"` or `3 items`.
-fn describe(items: &[crate::queue::Item]) -> String {
+fn describe(items: &[Item]) -> String {
     match items {
         [one] => format!("\"{}\"", printable(one.display())),
         many => format!("{} items", many.len()),
