@@ -179,22 +179,14 @@ fn act(model: &mut Model, action: Action) -> Vec<Effect> {
             "*",
             PromptFor::Select,
         ),
-        Action::UnselectGlob => prompt(
-            model,
-            "Unselect",
-            "Unselect items matching",
-            "*",
-            PromptFor::Unselect,
-        ),
+        Action::UnselectGlob => {
+            let label = "Unselect items matching";
+            prompt(model, "Unselect", label, "*", PromptFor::Unselect)
+        }
         Action::Filter => {
             let current = model.pane().filter.clone().unwrap_or_default();
-            prompt(
-                model,
-                "Filter",
-                "Show names containing (empty: all)",
-                &current,
-                PromptFor::Filter,
-            )
+            let label = "Show names containing (empty: all)";
+            prompt(model, "Filter", label, &current, PromptFor::Filter)
         }
         Action::StateMenu => {
             let cursor = super::model::index_of(model.pane().state);
@@ -221,28 +213,16 @@ fn act(model: &mut Model, action: Action) -> Vec<Effect> {
                 return vec![Effect::ReadWorkers];
             }
         }
-        Action::Follow => {
-            let name = model.pane().current().map(|i| i.display().to_os_string());
-            if name.is_some() && name == model.follow {
-                model.follow = None;
-                model.say("no longer following");
-            } else if let Some(name) = name {
-                model.say(format!("following {} through its states", printable(&name)));
-                model.follow = Some(name);
-            }
-        }
+        Action::Follow => toggle_follow(model),
         Action::Refresh => {
             return QState::ALL.into_iter().map(Effect::List).collect();
         }
         Action::Quit => return actions::quit(model),
         Action::Suspend => return vec![Effect::Suspend],
-        Action::PauseWorkers if !model.readonly => prompt(
-            model,
-            "Pause workers",
-            "Pause every worker for (2h) or until (19:00); empty: until resumed",
-            "",
-            PromptFor::PauseWorkers,
-        ),
+        Action::PauseWorkers if !model.readonly => {
+            let label = "Pause every worker for (2h) or until (19:00); empty: until resumed";
+            prompt(model, "Pause workers", label, "", PromptFor::PauseWorkers)
+        }
         Action::ResumeWorkers if !model.readonly => {
             return vec![Effect::Disk(super::effect::Op::ResumeWorkers)];
         }
@@ -252,6 +232,18 @@ fn act(model: &mut Model, action: Action) -> Vec<Effect> {
         other => return actions::on_items(model, other),
     }
     Vec::new()
+}
+
+/// Follows the current item through its states, or stops following it.
+fn toggle_follow(model: &mut Model) {
+    let name = model.pane().current().map(|i| i.display().to_os_string());
+    if name.is_some() && name == model.follow {
+        model.follow = None;
+        model.say("no longer following");
+    } else if let Some(name) = name {
+        model.say(format!("following {} through its states", printable(&name)));
+        model.follow = Some(name);
+    }
 }
 
 /// Changes the active pane's sort, or says why pending keeps processing order.
