@@ -7,11 +7,11 @@ use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
-use super::super::ctx::Ctx;
-use super::super::reaper::{self, Leftovers};
-use super::super::requests;
-use super::super::upkeep::{self, Beat, Delayed};
 use crate::queue::unix_ms;
+use crate::worker::ctx::Ctx;
+use crate::worker::reaper::{self, Leftovers};
+use crate::worker::requests;
+use crate::worker::upkeep::{self, Beat, Delayed};
 
 /// Leftovers and old logs are looked for this often, or after this many finished jobs (so a
 /// fast queue's `_meta/logs` stays near `log_keep`), at a heartbeat.

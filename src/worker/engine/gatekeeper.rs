@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::super::ctx::{Ctx, lock};
-use super::super::gate::{self, Gate};
 use super::Shared;
 use super::jobs::Jobs;
 use crate::queue::{OutsideSchedule, this_host};
+use crate::worker::ctx::{Ctx, lock};
+use crate::worker::gate::{self, Gate};
 
 /// How often the pause flags in `_meta/` are looked at while claiming.
 const PAUSE_CHECK: Duration = Duration::from_millis(250);

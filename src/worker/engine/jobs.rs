@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::super::claim::Claim;
-use super::super::ctx::{Control, Ctx};
-use super::super::job::run_job;
 use crate::queue::ItemId;
+use crate::worker::claim::Claim;
+use crate::worker::ctx::{Control, Ctx};
+use crate::worker::job::run_job;
 
 /// A running job as requests see it: its item's id and its controls.
 pub type Handle = (Option<ItemId>, Arc<Control>);

@@ -4,11 +4,11 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::super::command::{Vars, expand};
-use super::super::ctx::{Ctx, lock};
-use super::super::hooks;
-use super::super::{EngineEvent, Outcome};
 use crate::queue::{Item, ItemId, ItemRecord, State, unix_ms};
+use crate::worker::command::{Vars, expand};
+use crate::worker::ctx::{Ctx, lock};
+use crate::worker::hooks;
+use crate::worker::{EngineEvent, Outcome};
 
 /// Counts a failed run in the item's record and returns its attempts so far. A record that
 /// cannot be written (a full disk) is held in memory instead, so that the retry still waits its

@@ -9,16 +9,16 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use super::super::builtin;
-use super::super::command::{Vars, expand, uses};
-use super::super::ctx::{Control, Ctx};
-use super::super::handoff::Handoff;
-use super::super::hooks;
-use super::super::log::CappedLog;
-use super::super::process::{Ended, Run, describe_failure, run_command};
-use super::super::tracker::Tracker;
 use super::RunResult;
 use crate::queue::format_duration;
+use crate::worker::builtin;
+use crate::worker::command::{Vars, expand, uses};
+use crate::worker::ctx::{Control, Ctx};
+use crate::worker::handoff::Handoff;
+use crate::worker::hooks;
+use crate::worker::log::CappedLog;
+use crate::worker::process::{Ended, Run, describe_failure, run_command};
+use crate::worker::tracker::Tracker;
 
 /// The claimed file as the command gets it.
 pub struct Input<'a> {
@@ -155,7 +155,7 @@ pub async fn builtin(
     let timeout = ctx.config.timeout;
     let deadline = tokio::time::Instant::now() + timeout;
     let mut ticks = tokio::time::interval(Duration::from_millis(250));
-    let mut parser = super::super::progress::OutputParser::default();
+    let mut parser = crate::worker::progress::OutputParser::default();
     let mut cause = None;
     loop {
         tokio::select! {
