@@ -159,7 +159,9 @@ fn run_headless(
             "failed": failed, "retrying": retrying, "requeued": requeued,
         }));
     } else {
-        eprintln!("fsq: {done} done, {failed} failed, {retrying} to retry, {requeued} requeued");
+        to_stderr(format!(
+            "fsq: {done} done, {failed} failed, {retrying} to retry, {requeued} requeued"
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -214,7 +216,8 @@ impl Printer {
                 let ran = secs.map_or(String::new(), |s| format!(" after {s:.2}s"));
                 let because = reason.map_or(String::new(), |r| format!(": {r}"));
                 let word = if word == "retry" { "will retry" } else { word };
-                eprintln!("fsq: {}: {word}{ran}{because}", printable(item.display()));
+                let name = printable(item.display());
+                to_stderr(format!("fsq: {name}: {word}{ran}{because}"));
             }
         }
     }
@@ -243,11 +246,18 @@ fn say(report: Report, text: &str) {
     if report == Report::Json {
         emit(json!({"event": "notice", "time": unix_ms(SystemTime::now()), "message": text}));
     } else {
-        eprintln!("fsq: {text}");
+        to_stderr(format!("fsq: {text}"));
     }
 }
 
 /// Writes one JSON object as a line on stdout; a closed stdout is not an error of the worker.
+/// Writes a line on stderr in one write: a line per finished item must cost one system call,
+/// not one per piece of the format, and a closed stderr is not an error of the worker.
+fn to_stderr(mut line: String) {
+    line.push('\n');
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
 fn emit(object: Value) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{object}").and_then(|()| out.flush());

@@ -47,10 +47,14 @@ pub async fn command(
     if uses(template, "out") {
         let _ = std::fs::create_dir_all(&ctx.out_dir);
     }
-    let claim_dir = input.vars.input.parent().unwrap_or(Path::new("."));
-    let handoff = Handoff::new(input.file, claim_dir, input.seq, input.link_name);
+    // Only a command that names `{input}` reads the file by path: the handoff's private link
+    // costs a folder and a link per job, a third of the worker's own work on tiny jobs.
+    let handoff = uses(template, "input").then(|| {
+        let claim_dir = input.vars.input.parent().unwrap_or(Path::new("."));
+        Handoff::new(input.file, claim_dir, input.seq, input.link_name)
+    });
     let run_vars = Vars {
-        input: &handoff.input,
+        input: handoff.as_ref().map_or(input.vars.input, |h| &h.input),
         ..input.vars
     };
     let argv = expand(template, &run_vars);
@@ -60,7 +64,7 @@ pub async fn command(
         log,
         tracker,
         progress_file: &progress_file,
-        inherit: Some(handoff.inherit()),
+        inherit: handoff.as_ref().map(Handoff::inherit),
     };
     let ended = run_command(&argv, run).await;
     drop(handoff);
