@@ -4,6 +4,7 @@
 //! A worker's id names its claim folder `process/<id>/` and its heartbeat `_meta/workers/<id>`.
 //! The id is `<host>-<pid>-<start ms>`, so it never repeats and says where the worker ran.
 
+use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::time::{Duration, SystemTime};
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{IoContext, Result};
 use super::identity::same_item_file;
 use super::meta::{read_json, unix_ms, write_json};
-use super::{Item, Queue, State};
+use super::{Item, ItemId, Queue, State};
 
 /// A worker's identity.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -259,6 +260,8 @@ impl Queue {
         let now = self.shared_now();
         let mut recovered = Recovery::default();
         let mut dead_owners: Vec<(OsString, usize)> = Vec::new();
+        // The root's names by id, listed once, and only if a claim needs it (see `is_link_twin`).
+        let mut root_by_id = None;
         for item in claims {
             let owner = item.owner.clone().unwrap_or_default();
             if !owner.is_empty() && alive(&owner) {
@@ -272,7 +275,7 @@ impl Queue {
                 // filesystem another host may see the claim first: give it the timeout.
                 continue;
             }
-            if self.is_link_twin(&item) {
+            if self.is_link_twin(&item, &mut root_by_id) {
                 // A link + unlink move that stopped half-way: the item is already elsewhere.
                 let _ = fs::remove_file(self.path_of(&item));
                 continue;
@@ -339,20 +342,46 @@ impl Queue {
     /// Whether a claimed file is the same file as one of the same name in the root or in a
     /// folder a claim ends in: one inode, or (where inode numbers are made up, as on sshfs)
     /// indistinguishable, see `identity`. Such a claim is the first half of a link + unlink move
-    /// (into the claim, or out of it) that was cut short.
-    fn is_link_twin(&self, claimed: &Item) -> bool {
+    /// (into the claim, or out of it) that was cut short. A claim drops the name's sort key, so
+    /// the root is also searched by the claim's id; `root_by_id` keeps that listing for the pass.
+    fn is_link_twin(
+        &self,
+        claimed: &Item,
+        root_by_id: &mut Option<HashMap<ItemId, OsString>>,
+    ) -> bool {
         let path = self.path_of(claimed);
-        [
+        let same_name_elsewhere = [
             State::Pending,
             State::Success,
             State::Failed,
             State::Delayed,
         ]
         .into_iter()
-        .any(|state| same_item_file(&path, &self.state_dir(state).join(&claimed.file)))
-            // A claim tags a plain name: the other half of a cut-short claim is the plain name.
-            || (claimed.display() != claimed.file
-                && same_item_file(&path, &self.root().join(claimed.display())))
+        .any(|state| same_item_file(&path, &self.state_dir(state).join(&claimed.file)));
+        // A claim tags a plain name: the other half of a cut-short claim is the plain name.
+        let plain_in_root = || {
+            claimed.display() != claimed.file
+                && same_item_file(&path, &self.root().join(claimed.display()))
+        };
+        let mut keyed_in_root = || {
+            let Some(id) = claimed.id() else {
+                return false;
+            };
+            let names = root_by_id.get_or_insert_with(|| self.root_names_by_id());
+            names.get(&id).is_some_and(|name| {
+                *name != claimed.file && same_item_file(&path, &self.root().join(name))
+            })
+        };
+        same_name_elsewhere || plain_in_root() || keyed_in_root()
+    }
+
+    /// The root's file names by the id they carry.
+    fn root_names_by_id(&self) -> HashMap<ItemId, OsString> {
+        let items = self.list(State::Pending).unwrap_or_default();
+        items
+            .into_iter()
+            .filter_map(|item| Some((item.id()?, item.file)))
+            .collect()
     }
 }
 
@@ -484,6 +513,27 @@ mod tests {
         age_claims(&q, "ghost");
         q.recover(Duration::from_secs(30), 3, None).unwrap();
         assert_eq!(q.list(State::Pending).unwrap().len(), 1);
+        assert!(q.list(State::Process).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_half_done_link_claim_of_a_reordered_item_is_not_duplicated() {
+        let (_dir, q) = queue_with(&["a", "b"]);
+        let b = q.list(State::Pending).unwrap().remove(1);
+        let reordered = q.reorder(&b, &super::super::Position::First).unwrap();
+        // Killed between the link into the claim folder and the unlink of the root's name: a
+        // claim drops the sort key, so the two names differ in more than the key.
+        let claimed = reordered.file.as_encoded_bytes();
+        let key_end = claimed.iter().position(|&b| b == b'+').unwrap();
+        let claim_name = OsStr::new(std::str::from_utf8(&claimed[key_end..]).unwrap());
+        let claim_dir = q.state_dir(State::Process).join("ghost");
+        fs::create_dir_all(&claim_dir).unwrap();
+        fs::hard_link(q.path_of(&reordered), claim_dir.join(claim_name)).unwrap();
+        age_claims(&q, "ghost");
+        q.recover(Duration::from_secs(30), 3, None).unwrap();
+        let pending: Vec<_> = q.list(State::Pending).unwrap();
+        assert_eq!(pending.len(), 2, "{pending:?}");
+        assert!(pending.iter().any(|item| item.file == reordered.file));
         assert!(q.list(State::Process).unwrap().is_empty());
     }
 
