@@ -66,9 +66,21 @@ fn stays_unclaimed(path: &Path, long: Duration) {
     }
 }
 
+/// The worker's copy (in `seen`) of the item `name` of `root`, once the item is in success/:
+/// until the job has ended, the copy may be half written.
+fn copy_once_done(root: &Path, seen: &Path, name: &str) -> Vec<u8> {
+    wait_for(20, "the item to run", || {
+        ls(&root.join("success"))
+            .iter()
+            .any(|done| done == name)
+            .then_some(())
+    });
+    fs::read(seen.join(name)).unwrap()
+}
+
 /// Stops `copier` (a process group writing `target`) once it has written something, checks the
 /// file stays unclaimed for three quiet periods, lets it finish, and checks the worker took it
-/// whole (its copy at `seen`).
+/// whole (its copy in `seen`).
 fn stopped_mid_file(mut copier: Child, target: &Path, content: &[u8], seen: &Path) {
     let group = Pid::from_raw(copier.id() as i32).unwrap();
     wait_for(20, "the copy's first bytes", || {
@@ -83,7 +95,8 @@ fn stopped_mid_file(mut copier: Child, target: &Path, content: &[u8], seen: &Pat
     stays_unclaimed(target, Duration::from_secs(3));
     kill_process_group(group, Signal::CONT).unwrap();
     assert!(copier.wait().unwrap().success());
-    let got = wait_for(20, "the item to run", || fs::read(seen).ok());
+    let name = target.file_name().unwrap().to_str().unwrap();
+    let got = copy_once_done(target.parent().unwrap(), seen, name);
     assert!(
         got == content,
         "got {} of {} bytes",
@@ -102,9 +115,7 @@ fn a_slow_writer_is_taken_whole() {
     let (worker, seen) = copying_worker(dir.path(), &root);
     let mut writer = python_writer(&root.join("slow.bin"), 12, Duration::from_millis(300));
     assert!(writer.wait().unwrap().success());
-    let got = wait_for(20, "the item to run", || {
-        fs::read(seen.join("slow.bin")).ok()
-    });
+    let got = copy_once_done(&root, &seen, "slow.bin");
     assert_eq!(got, written(12));
     stop_worker(worker);
 }
@@ -123,9 +134,7 @@ fn a_writer_stopped_past_the_quiet_period_is_taken_whole() {
     stays_unclaimed(&path, Duration::from_secs(3));
     signal(writer.id(), Signal::CONT);
     assert!(writer.wait().unwrap().success());
-    let got = wait_for(20, "the item to run", || {
-        fs::read(seen.join("stalled.bin")).ok()
-    });
+    let got = copy_once_done(&root, &seen, "stalled.bin");
     assert_eq!(got, written(6));
     stop_worker(worker);
 }
@@ -140,9 +149,7 @@ fn two_open_close_steps_are_one_item() {
         .status()
         .unwrap();
     assert!(steps.success());
-    let got = wait_for(20, "the item to run", || {
-        fs::read(seen.join("two.txt")).ok()
-    });
+    let got = copy_once_done(&root, &seen, "two.txt");
     assert_eq!(got, b"a\nb\n");
     wait_for(20, "the item to finish", || {
         (!ls(&root.join("success")).is_empty()).then_some(())
@@ -171,7 +178,7 @@ fn rsync_inplace_stopped_mid_file_is_taken_whole() {
         .process_group(0)
         .spawn()
         .unwrap();
-    stopped_mid_file(rsync, &target, &content, &seen.join("upload.bin"));
+    stopped_mid_file(rsync, &target, &content, &seen);
     stop_worker(worker);
 }
 
@@ -285,6 +292,6 @@ fn scp_through_a_local_sshd_stopped_mid_file_is_taken_whole() {
     // 800 kbit/s: about three seconds for the whole file.
     let scp = sshd.scp(&source, &target, 800);
     // The client stops; the server's sftp process keeps the file open.
-    stopped_mid_file(scp, &target, &content, &seen.join("clip.bin"));
+    stopped_mid_file(scp, &target, &content, &seen);
     stop_worker(worker);
 }

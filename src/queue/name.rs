@@ -353,7 +353,10 @@ mod tests {
                 ItemId::parse(&broken).is_none()
             })
             .count();
-        assert!(caught > 1800, "only {caught} of 2000 changed ids failed the check");
+        assert!(
+            caught > 1800,
+            "only {caught} of 2000 changed ids failed the check"
+        );
         std::thread::sleep(std::time::Duration::from_millis(2));
         assert!(ItemId::new().0[..ID_TIME] > a.0[..ID_TIME]);
     }
