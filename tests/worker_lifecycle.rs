@@ -250,22 +250,20 @@ fn polling_a_local_disk_takes_a_closed_file_after_the_settle_time() {
 #[test]
 fn an_item_deleted_while_running_is_reported_and_the_worker_goes_on() {
     let (dir, root) = queue(&["a-doomed", "b-next"], "");
-    let gate = dir.path().join("gate");
+    let (started, gate) = (dir.path().join("started"), dir.path().join("gate"));
     let script = format!(
-        "[ \"$1\" = b-next ] || while [ ! -e '{}' ]; do sleep 0.02; done",
+        "[ \"$1\" = b-next ] || {{ : > '{}'; while [ ! -e '{}' ]; do sleep 0.02; done; }}",
+        started.display(),
         gate.display()
     );
     let worker = start_worker(
         &root,
         &["--drain", "--", "sh", "-c", &script, "sh", "{name}"],
     );
-    let owner = wait_for(20, "the claim", || {
-        let owners = ls(&root.join("process"));
-        let owner = owners.first()?.clone();
-        ls(&root.join("process").join(&owner))
-            .contains(&"a-doomed".to_string())
-            .then_some(owner)
-    });
+    // Deleted once its job runs: deleted between the claim and the job's start, it is "gone
+    // before it could start", another report.
+    wait_for(20, "the job", || started.exists().then_some(()));
+    let owner = ls(&root.join("process")).remove(0);
     let claim = root.join("process").join(owner);
     let doomed = fs::read_dir(&claim).unwrap().flatten().map(|e| e.path());
     for path in doomed.filter(|p| p.to_string_lossy().ends_with("+a-doomed")) {
