@@ -280,25 +280,8 @@ impl Queue {
                 let _ = fs::remove_file(self.path_of(&item));
                 continue;
             }
-            let reason = if owner.is_empty() {
-                "interrupted: found in process/ outside any claim folder".to_string()
-            } else {
-                format!("interrupted: worker {} died", owner.to_string_lossy())
-            };
-            // Counted before the move, under the item's id: the record is the item's wherever the
-            // move leaves it. A lost record only resets the attempt counter.
-            let record = self.count_failure(&item, reason, 0, |_| None);
-            let attempts = record.as_ref().map_or(1, |r| r.attempts);
-            let to = if attempts >= max_attempts {
-                State::Failed
-            } else {
-                State::Pending
-            };
-            match self.move_to(&item, to) {
-                Ok(moved) => {
-                    self.clear_progress(&moved);
-                    recovered.items.push(moved);
-                }
+            match self.return_claim(&item, &owner, max_attempts) {
+                Ok(moved) => recovered.items.push(moved),
                 Err(err) if err.is_not_found() => continue,
                 Err(err) => {
                     // Its owner is dead all the same; the claim stays for the next pass.
@@ -332,6 +315,28 @@ impl Queue {
 }
 
 impl Queue {
+    /// Returns a dead worker's claim (`owner` empty: a claim outside any claim folder). The
+    /// interrupted run counts as an attempt, under the item's id and before the move, so the
+    /// record is the item's wherever the move leaves it (a lost record only resets the count);
+    /// an item out of attempts goes to failed/.
+    fn return_claim(&self, item: &Item, owner: &OsStr, max_attempts: u32) -> Result<Item> {
+        let reason = if owner.is_empty() {
+            "interrupted: found in process/ outside any claim folder".to_string()
+        } else {
+            format!("interrupted: worker {} died", owner.to_string_lossy())
+        };
+        let record = self.count_failure(item, reason, 0, |_| None);
+        let attempts = record.as_ref().map_or(1, |r| r.attempts);
+        let to = if attempts >= max_attempts {
+            State::Failed
+        } else {
+            State::Pending
+        };
+        let moved = self.move_to(item, to)?;
+        self.clear_progress(&moved);
+        Ok(moved)
+    }
+
     /// Whether `process/<owner>/` changed within `timeout` of `now` (the shared clock).
     fn claims_young(&self, owner: &OsStr, now: SystemTime, timeout: Duration) -> bool {
         fs::metadata(self.state_dir(State::Process).join(owner))
