@@ -57,96 +57,97 @@ fn judge(fstype: &str, options: &str, daemon: impl FnOnce() -> Option<Vec<String
         ..CacheReport::default()
     };
     let opts = parse_options(options.split(','));
-    let secs = |key: &str| {
-        opts.get(key)
-            .and_then(|v| v.as_deref()?.parse::<u64>().ok())
-    };
     match fstype {
-        "nfs" | "nfs4" => {
-            let cached = ["acdirmax", "acregmax"]
-                .iter()
-                .filter_map(|k| secs(k))
-                .max()
-                .unwrap_or(60);
-            if !opts.contains_key("noac") && cached > MAX_CACHE_SECS {
-                report.problems.push(format!(
-                    "attributes are cached for up to {cached}s, so other hosts' renames show \
-                     that late; remount with actimeo=1 (or noac for small queues)"
-                ));
-            }
-            let lookup = opts.get("lookupcache").cloned().flatten();
-            if !matches!(lookup.as_deref(), Some("none" | "pos" | "positive")) {
-                report.problems.push(
-                    "\"no such file\" answers are cached (lookupcache=all), which can hide new \
-                     items; remount with lookupcache=positive"
-                        .into(),
-                );
-            }
-        }
-        "cifs" | "smb3" => {
-            let cached = ["actimeo", "acdirmax", "acregmax"]
-                .iter()
-                .filter_map(|k| secs(k))
-                .max()
-                .unwrap_or(1);
-            if cached > MAX_CACHE_SECS {
-                report.problems.push(format!(
-                    "attributes and listings are cached for up to {cached}s; remount with \
-                     actimeo=1"
-                ));
-            }
-        }
-        "fuse.sshfs" => match daemon() {
-            Some(args) => {
-                let o = parse_options(sshfs_options(&args));
-                let off = |k: &str| o.get(k).cloned().flatten().as_deref() == Some("no");
-                if !off("dir_cache") && !off("cache") {
-                    report.problems.push(
-                        "sshfs caches directory listings (dir_cache is on), so a new file takes \
-                         up to 20s to show; mount with -o dir_cache=no,entry_timeout=0,\
-                         attr_timeout=0"
-                            .into(),
-                    );
-                }
-            }
-            None => report.notes.push(
-                "the sshfs process of this mount is not visible here: make sure it runs with \
-                 -o dir_cache=no"
-                    .into(),
-            ),
-        },
-        "fuse.glusterfs" => match daemon() {
-            Some(args) => {
-                let o = parse_options(args.iter().filter_map(|a| a.strip_prefix("--")));
-                let missing: Vec<&str> = ["entry-timeout", "attribute-timeout", "negative-timeout"]
-                    .into_iter()
-                    .filter(|k| o.get(*k).cloned().flatten().as_deref() != Some("0"))
-                    .collect();
-                if !missing.is_empty() {
-                    report.problems.push(format!(
-                        "the FUSE client caches entries and attributes; start glusterfs with \
-                         {}",
-                        missing
-                            .iter()
-                            .map(|k| format!("--{k}=0"))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    ));
-                }
-            }
-            None => report.notes.push(
-                "the glusterfs client process is not visible here: make sure it runs with \
-                 --entry-timeout=0 --attribute-timeout=0 --negative-timeout=0"
-                    .into(),
-            ),
-        },
+        "nfs" | "nfs4" => judge_nfs(&opts, &mut report),
+        "cifs" | "smb3" => judge_smb(&opts, &mut report),
+        "fuse.sshfs" => judge_sshfs(daemon(), &mut report),
+        "fuse.glusterfs" => judge_glusterfs(daemon(), &mut report),
         _ => {}
     }
     report
 }
 
+type Options = HashMap<String, Option<String>>;
+
+/// The longest of these options' values in seconds, if any is set.
+fn longest_secs(opts: &Options, keys: &[&str]) -> Option<u64> {
+    keys.iter()
+        .filter_map(|key| opts.get(*key)?.as_deref()?.parse::<u64>().ok())
+        .max()
+}
+
+fn judge_nfs(opts: &Options, report: &mut CacheReport) {
+    let cached = longest_secs(opts, &["acdirmax", "acregmax"]).unwrap_or(60);
+    if !opts.contains_key("noac") && cached > MAX_CACHE_SECS {
+        report.problems.push(format!(
+            "attributes are cached for up to {cached}s, so other hosts' renames show \
+             that late; remount with actimeo=1 (or noac for small queues)"
+        ));
+    }
+    let lookup = opts.get("lookupcache").cloned().flatten();
+    if !matches!(lookup.as_deref(), Some("none" | "pos" | "positive")) {
+        report.problems.push(
+            "\"no such file\" answers are cached (lookupcache=all), which can hide new \
+             items; remount with lookupcache=positive"
+                .into(),
+        );
+    }
+}
+
+fn judge_smb(opts: &Options, report: &mut CacheReport) {
+    let cached = longest_secs(opts, &["actimeo", "acdirmax", "acregmax"]).unwrap_or(1);
+    if cached > MAX_CACHE_SECS {
+        report.problems.push(format!(
+            "attributes and listings are cached for up to {cached}s; remount with \
+             actimeo=1"
+        ));
+    }
+}
+
+fn judge_sshfs(daemon: Option<Vec<String>>, report: &mut CacheReport) {
+    let Some(args) = daemon else {
+        return report.notes.push(
+            "the sshfs process of this mount is not visible here: make sure it runs with \
+             -o dir_cache=no"
+                .into(),
+        );
+    };
+    let o = parse_options(sshfs_options(&args));
+    let off = |k: &str| o.get(k).cloned().flatten().as_deref() == Some("no");
+    if !off("dir_cache") && !off("cache") {
+        report.problems.push(
+            "sshfs caches directory listings (dir_cache is on), so a new file takes \
+             up to 20s to show; mount with -o dir_cache=no,entry_timeout=0,\
+             attr_timeout=0"
+                .into(),
+        );
+    }
+}
+
+fn judge_glusterfs(daemon: Option<Vec<String>>, report: &mut CacheReport) {
+    let Some(args) = daemon else {
+        return report.notes.push(
+            "the glusterfs client process is not visible here: make sure it runs with \
+             --entry-timeout=0 --attribute-timeout=0 --negative-timeout=0"
+                .into(),
+        );
+    };
+    let o = parse_options(args.iter().filter_map(|a| a.strip_prefix("--")));
+    let missing: Vec<String> = ["entry-timeout", "attribute-timeout", "negative-timeout"]
+        .into_iter()
+        .filter(|k| o.get(*k).cloned().flatten().as_deref() != Some("0"))
+        .map(|k| format!("--{k}=0"))
+        .collect();
+    if !missing.is_empty() {
+        report.problems.push(format!(
+            "the FUSE client caches entries and attributes; start glusterfs with {}",
+            missing.join(" ")
+        ));
+    }
+}
+
 /// `key=value` and bare `flag` options into a map (`flag` maps to `None`).
-fn parse_options<'a>(options: impl Iterator<Item = &'a str>) -> HashMap<String, Option<String>> {
+fn parse_options<'a>(options: impl Iterator<Item = &'a str>) -> Options {
     options
         .filter(|o| !o.is_empty())
         .map(|o| match o.split_once('=') {
