@@ -37,40 +37,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Retry { dir, items, all } => retry(&Queue::open(&dir)?, &items, all),
         Command::Pause { dir, items } => operate(&Queue::open(&dir)?, &items, Operation::Hold),
         Command::Resume { dir, items } => operate(&Queue::open(&dir)?, &items, Operation::Resume),
-        Command::Rm { dir, items, force } => {
-            each_item(&Queue::open(&dir)?, &items, |queue, item| {
-                let deleted = queue.operate(item, Operation::Delete { force });
-                deleted.map(drop).map_err(|err| match err {
-                    crate::queue::Error::WrongState { .. } => crate::queue::Error::Invalid(
-                        format!("{err}; use --force to delete it anyway"),
-                    ),
-                    other => other,
-                })
-            })
-        }
-        Command::Recover { dir } => {
-            let queue = Queue::open(&dir)?;
-            let config = queue.config()?.worker;
-            // A dead worker's jobs on this host may still run: stop them before their items can
-            // be claimed again.
-            let killed =
-                crate::worker::stop_jobs_of_dead_workers(&queue, config.heartbeat_timeout, None);
-            if killed > 0 {
-                eprintln!("stopped {killed} job(s) left running by a dead worker");
-            }
-            let recovery = queue.recover(config.heartbeat_timeout, config.max_attempts, None)?;
-            for item in &recovery.items {
-                eprintln!("recovered {}", item.qualified());
-            }
-            for err in &recovery.errors {
-                eprintln!("fsq: cannot recover: {err}");
-            }
-            Ok(if recovery.errors.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
-        }
+        Command::Rm { dir, items, force } => rm(&Queue::open(&dir)?, &items, force),
+        Command::Recover { dir } => recover(&Queue::open(&dir)?),
         Command::PauseWorkers {
             dir,
             host,
@@ -100,6 +68,41 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         | Command::Completions { .. }
         | Command::Man => unreachable!("dispatched in cli::main"),
     }
+}
+
+/// Deletes items; outside the states `rm` may delete from, only with `--force`.
+fn rm(queue: &Queue, items: &[OsString], force: bool) -> anyhow::Result<ExitCode> {
+    each_item(queue, items, |queue, item| {
+        let deleted = queue.operate(item, Operation::Delete { force });
+        deleted.map(drop).map_err(|err| match err {
+            crate::queue::Error::WrongState { .. } => {
+                crate::queue::Error::Invalid(format!("{err}; use --force to delete it anyway"))
+            }
+            other => other,
+        })
+    })
+}
+
+/// Returns dead workers' claims. Their jobs on this host may still run: they are stopped first,
+/// before their items can be claimed again.
+fn recover(queue: &Queue) -> anyhow::Result<ExitCode> {
+    let config = queue.config()?.worker;
+    let killed = crate::worker::stop_jobs_of_dead_workers(queue, config.heartbeat_timeout, None);
+    if killed > 0 {
+        eprintln!("stopped {killed} job(s) left running by a dead worker");
+    }
+    let recovery = queue.recover(config.heartbeat_timeout, config.max_attempts, None)?;
+    for item in &recovery.items {
+        eprintln!("recovered {}", item.qualified());
+    }
+    for err in &recovery.errors {
+        eprintln!("fsq: cannot recover: {err}");
+    }
+    Ok(if recovery.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn pause_workers(
