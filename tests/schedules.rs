@@ -1,7 +1,7 @@
 //! A schedule's window closing while a job runs, with `outside_schedule = "freeze"`: the job's
 //! group is stopped where it is and goes on when the next window opens. The worker runs on a
-//! clock libfaketime moves (its offset is read from a file the test rewrites), so a window can
-//! close and open within seconds instead of minutes.
+//! clock libfaketime moves (its offset is read from a file the test replaces), so the test sets
+//! the time of day it needs instead of waiting for it.
 
 mod common;
 
@@ -53,31 +53,42 @@ fn a_window_closing_mid_job_freezes_it_and_the_next_window_thaws_it() {
         eprintln!("libfaketime is not installed; skipped");
         return;
     };
-    // The fake clock starts at 10:00:54 UTC of a day after now (so the item's mtime, an hour
-    // ago, is in its past): six seconds before the first window closes.
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let day = 86_400;
-    let start = (now / day + 1) * day + 10 * 3600 + 54;
-    let offset_file = tempfile::NamedTempFile::new().unwrap();
-    fs::write(offset_file.path(), format!("+{}s\n", start - now)).unwrap();
+    // The fake clock runs on a day after today (so the item's mtime, an hour ago, is in its
+    // past), set by the offset in the file: 10:00:10 to start, inside the first window.
+    let real_now = || {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    };
+    let day = (real_now() / 86_400 + 1) * 86_400;
+    let clock_dir = tempfile::tempdir().unwrap();
+    let offset_file = clock_dir.path().join("offset");
+    // Replaced whole by a rename: libfaketime reads the file at every clock call.
+    let set_clock = |hh: i64, mm: i64, ss: i64| {
+        let offset = day + hh * 3600 + mm * 60 + ss - real_now();
+        let next = clock_dir.path().join("offset.next");
+        fs::write(&next, format!("+{offset}s\n")).unwrap();
+        fs::rename(next, &offset_file).unwrap();
+    };
+    set_clock(10, 0, 10);
     let config = "schedule = [\"10:00-10:01\", \"10:02-10:03\"]\noutside_schedule = \"freeze\"";
     let (dir, root) = queue(&["a"], config);
     let pid_file = dir.path().join("pid");
     let script = format!("echo $$ > '{}'; exec sleep 300", pid_file.display());
-    let worker = worker_on_fake_clock(&lib, offset_file.path(), &root, &["sh", "-c", &script]);
-    let job = wait_for(10, "the job to start inside the first window", || {
+    let worker = worker_on_fake_clock(&lib, &offset_file, &root, &["sh", "-c", &script]);
+    let job = wait_for(20, "the job to start inside the first window", || {
         pids(&pid_file).first().copied()
     });
     assert_eq!(claimed(&root), ["a"]);
+    // Two seconds before the window closes.
+    set_clock(10, 0, 58);
     wait_for(20, "the window to close and the job to be frozen", || {
         (state_of(job) == Some('T')).then_some(())
     });
-    // On by 70 s, to about 10:02:10: the second window is open.
-    fs::write(offset_file.path(), format!("+{}s\n", start - now + 70)).unwrap();
-    wait_for(10, "the next window to thaw the job", || {
+    // The second window.
+    set_clock(10, 2, 5);
+    wait_for(20, "the next window to thaw the job", || {
         matches!(state_of(job), Some('S' | 'R')).then_some(())
     });
     assert_eq!(claimed(&root), ["a"]);
