@@ -107,3 +107,25 @@ fn quiet_and_json_together_are_a_usage_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `fsq work DIR 2>&1 | head -1`: once the reader is gone, a line that cannot be written is
+/// dropped. It used to panic the job that finished, so the worker exited with 101 and every later
+/// item's report was lost the same way.
+#[test]
+fn a_closed_stderr_loses_lines_not_the_worker() {
+    let names: Vec<String> = (0..20).map(|i| format!("item-{i:02}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (_dir, root) = queue(&names, "");
+    let (reader, writer) = rustix::pipe::pipe().unwrap();
+    drop(reader);
+    let status = fsq()
+        .arg("work")
+        .arg(&root)
+        .args(["--drain", "--", "true"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::from(writer))
+        .status()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(ls(&root.join("success")).len(), 20);
+}
