@@ -63,41 +63,15 @@ pub fn run(setup: Setup) -> anyhow::Result<()> {
         background.run(effect);
     }
     let (mode, _watch) = watch::start(setup.queue.root(), setup.poll, tx.clone());
-    let engine = match &setup.engine {
-        Some(settings) => {
-            let events = std::sync::Mutex::new(tx.clone());
-            let started = Engine::start(setup.queue.clone(), settings.clone(), move |report| {
-                if let Ok(events) = events.lock() {
-                    let _ = events.send(Event::Worker(report));
-                }
-            });
-            match started {
-                Ok(engine) => Some(engine),
-                Err(err) => {
-                    terminal::restore();
-                    return Err(err.context("cannot start the embedded worker"));
-                }
-            }
+    let engine = match start_engine(&setup, &tx) {
+        Ok(engine) => engine,
+        Err(err) => {
+            terminal::restore();
+            return Err(err);
         }
-        None => None,
     };
-
-    let mut model = Model::new(
-        printable(setup.queue.root().as_os_str()),
-        setup.left,
-        setup.right,
-        size,
-    );
-    model.readonly = setup.readonly;
+    let mut model = first_model(&setup, size, engine.as_ref());
     model.queue.watch.mode = mode;
-    model.queue.host = crate::queue::this_host();
-    model.engine = engine.as_ref().map(Engine::status);
-    model.now = SystemTime::now();
-    if setup.readonly {
-        model.say("read-only: the queue is shown, never changed");
-    } else if let Some(notice) = &setup.notice {
-        model.say(notice.clone());
-    }
 
     let looped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         event_loop(
@@ -127,6 +101,43 @@ pub fn run(setup: Setup) -> anyhow::Result<()> {
         engine.shutdown(mode);
     }
     Ok(())
+}
+
+/// The embedded worker, reporting into the event channel; `None` when there is none.
+fn start_engine(setup: &Setup, tx: &Sender<Event>) -> anyhow::Result<Option<Engine>> {
+    let Some(settings) = &setup.engine else {
+        return Ok(None);
+    };
+    let events = std::sync::Mutex::new(tx.clone());
+    let engine = Engine::start(setup.queue.clone(), settings.clone(), move |report| {
+        if let Ok(events) = events.lock() {
+            let _ = events.send(Event::Worker(report));
+        }
+    });
+    engine
+        .map(Some)
+        .map_err(|err| err.context("cannot start the embedded worker"))
+}
+
+/// The model of the first screen: the panes asked for, and a line saying why the queue will not
+/// be changed or why the worker is off.
+fn first_model(setup: &Setup, size: (u16, u16), engine: Option<&Engine>) -> Model {
+    let mut model = Model::new(
+        printable(setup.queue.root().as_os_str()),
+        setup.left,
+        setup.right,
+        size,
+    );
+    model.readonly = setup.readonly;
+    model.queue.host = crate::queue::this_host();
+    model.engine = engine.map(Engine::status);
+    model.now = SystemTime::now();
+    if setup.readonly {
+        model.say("read-only: the queue is shown, never changed");
+    } else if let Some(notice) = &setup.notice {
+        model.say(notice.clone());
+    }
+    model
 }
 
 /// Returns how to stop the engine.

@@ -2,7 +2,7 @@
 //! layer. One bad item is reported and the others go on; the outcome names what changed so the
 //! panes re-list at once (even where the watcher only polls).
 
-use crate::queue::{Item, Operation, Queue, State as QState, printable};
+use crate::queue::{EditHold, Item, Operation, Queue, Request, State as QState, printable};
 
 use super::actions::folder;
 use super::effect::Op;
@@ -43,48 +43,60 @@ pub fn run(queue: &Queue, op: Op) -> OpDone {
             place,
             shown,
         } => super::reorder::run(queue, &items, place, shown.as_deref()),
-        Op::ReleaseEdit(hold) => {
-            let touched = vec![hold.item.state, hold.home];
-            match queue.release_edit(&hold) {
-                Ok(_) => OpDone {
-                    touched,
-                    ..OpDone::default()
-                },
-                Err(err) => OpDone {
-                    message: err.to_string(),
-                    error: true,
-                    touched,
-                    focus: None,
-                },
-            }
-        }
-        Op::Request { items, request } => {
-            let verb = format!("asked to {}", request.verb());
-            each(queue, &items, &verb, QState::Process, |q, item| {
-                if item.state != QState::Process {
-                    return Err(crate::queue::Error::Invalid(format!(
-                        "{} is not running",
-                        item.qualified()
-                    )));
-                }
-                q.send_request(item, request).map(drop)
-            })
-        }
-        Op::PauseWorkers { for_ } => {
-            let flag = crate::queue::PauseFlag {
-                until: for_.map(|wait| queue.shared_time_in(wait)),
-                note: None,
-            };
-            let result = queue.pause_workers(None, &flag);
-            flag_outcome(result, "workers paused on every host")
-        }
-        Op::ResumeWorkers => {
-            let result = queue
-                .set_workers_paused(None, false)
-                .and_then(|()| queue.set_workers_paused(Some(&crate::queue::this_host()), false));
-            flag_outcome(result, "workers resumed")
-        }
+        Op::ReleaseEdit(hold) => release_edit(queue, &hold),
+        Op::Request { items, request } => send_request(queue, &items, request),
+        Op::PauseWorkers { for_ } => pause_workers(queue, for_),
+        Op::ResumeWorkers => resume_workers(queue),
     }
+}
+
+/// The editor closed: its item goes back where it was held from.
+fn release_edit(queue: &Queue, hold: &EditHold) -> OpDone {
+    let touched = vec![hold.item.state, hold.home];
+    match queue.release_edit(hold) {
+        Ok(_) => OpDone {
+            touched,
+            ..OpDone::default()
+        },
+        Err(err) => OpDone {
+            message: err.to_string(),
+            error: true,
+            touched,
+            focus: None,
+        },
+    }
+}
+
+/// Cancel, freeze or thaw running items, through a request their worker answers.
+fn send_request(queue: &Queue, items: &[Item], request: Request) -> OpDone {
+    let verb = format!("asked to {}", request.verb());
+    each(queue, items, &verb, QState::Process, |q, item| {
+        if item.state != QState::Process {
+            return Err(crate::queue::Error::Invalid(format!(
+                "{} is not running",
+                item.qualified()
+            )));
+        }
+        q.send_request(item, request).map(drop)
+    })
+}
+
+/// Pauses the workers of every host, for a while or until resumed.
+fn pause_workers(queue: &Queue, for_: Option<std::time::Duration>) -> OpDone {
+    let flag = crate::queue::PauseFlag {
+        until: for_.map(|wait| queue.shared_time_in(wait)),
+        note: None,
+    };
+    let result = queue.pause_workers(None, &flag);
+    flag_outcome(result, "workers paused on every host")
+}
+
+/// Clears the pause of every host and this host's own.
+fn resume_workers(queue: &Queue) -> OpDone {
+    let result = queue
+        .set_workers_paused(None, false)
+        .and_then(|()| queue.set_workers_paused(Some(&crate::queue::this_host()), false));
+    flag_outcome(result, "workers resumed")
 }
 
 fn flag_outcome(result: crate::queue::Result<()>, done: &str) -> OpDone {

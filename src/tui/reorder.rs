@@ -52,14 +52,7 @@ pub fn run(queue: &Queue, items: &[Item], place: Place, shown: Option<&[OsString
                 name.to_string_lossy()
             ));
         };
-        let last = shown_items.len() - 1;
-        let next = match place {
-            // The k-th target goes to the k-th place from its end.
-            Place::Top => Some(k).filter(|&n| n != at),
-            Place::Bottom => last.checked_sub(k).filter(|&n| n != at),
-            Place::Up => at.checked_sub(1),
-            Place::Down => (at < last).then_some(at + 1),
-        };
+        let next = new_place(place, k, at, shown_items.len() - 1);
         // A block of selected items moves as one: an item behind a stuck one stays too.
         let Some(next) = next.filter(|&n| {
             let neighbour = full[shown_items[n]].display();
@@ -68,16 +61,7 @@ pub fn run(queue: &Queue, items: &[Item], place: Place, shown: Option<&[OsString
             stuck.push(name.clone());
             continue;
         };
-        // Right next to the shown neighbour in the full order: past it, never past more.
-        let anchor = shown_items[next];
-        let file = |i: Option<usize>| {
-            i.and_then(|i| full.get(i))
-                .map(|item| item.file.as_os_str())
-        };
-        let (after, before) = match place {
-            Place::Up | Place::Top => (file(anchor.checked_sub(1)), file(Some(anchor))),
-            Place::Down | Place::Bottom => (file(Some(anchor)), file(Some(anchor + 1))),
-        };
+        let (after, before) = neighbours(&full, shown_items[next], place);
         match queue.reorder_between(&full[shown_items[at]], after, before) {
             Ok(item) => moved = Some(item),
             Err(err) => return fail(err.to_string()),
@@ -90,6 +74,30 @@ pub fn run(queue: &Queue, items: &[Item], place: Place, shown: Option<&[OsString
         focus: moved
             .filter(|_| items.len() == 1)
             .map(|item| (QState::Pending, Key::of(&item))),
+    }
+}
+
+/// Where among the `last + 1` shown items the `k`-th target moved, now at `at`, goes; `None`
+/// where it stays. The k-th target to the top or bottom goes to the k-th place from that end.
+fn new_place(place: Place, k: usize, at: usize, last: usize) -> Option<usize> {
+    match place {
+        Place::Top => Some(k).filter(|&n| n != at),
+        Place::Bottom => last.checked_sub(k).filter(|&n| n != at),
+        Place::Up => at.checked_sub(1),
+        Place::Down => (at < last).then_some(at + 1),
+    }
+}
+
+/// The file names a moved item goes between: right next to the shown item at `anchor` in the
+/// full order, past it and never past more.
+fn neighbours(full: &[Item], anchor: usize, place: Place) -> (Option<&OsStr>, Option<&OsStr>) {
+    let file = |i: Option<usize>| {
+        i.and_then(|i| full.get(i))
+            .map(|item| item.file.as_os_str())
+    };
+    match place {
+        Place::Up | Place::Top => (file(anchor.checked_sub(1)), file(Some(anchor))),
+        Place::Down | Place::Bottom => (file(Some(anchor)), file(Some(anchor + 1))),
     }
 }
 

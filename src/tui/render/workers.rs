@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::widgets::{Block, BorderType, Widget};
 
-use crate::queue::WorkerHealth;
+use crate::queue::{Heartbeat, WorkerHealth};
 
 use super::super::model::Model;
 use super::super::text;
@@ -54,34 +55,7 @@ pub fn render(buf: &mut Buffer, area: Rect, model: &Model, theme: &Theme) {
             break;
         }
         let beat = &worker.heartbeat;
-        let (state, style) = match &worker.health {
-            WorkerHealth::Alive if beat.paused => (
-                format!(
-                    "paused{}",
-                    beat.note
-                        .as_ref()
-                        .map_or(String::new(), |n| format!(": {n}"))
-                ),
-                theme.base,
-            ),
-            WorkerHealth::Alive => {
-                let mut state = "alive".to_string();
-                if let Some(fs) = &beat.fs {
-                    state.push_str(&format!(" on {fs}"));
-                }
-                if let Some(note) = &beat.note {
-                    state.push_str(&format!(": {note}"));
-                }
-                (state, theme.base)
-            }
-            WorkerHealth::Down { since_secs, why } => (
-                format!(
-                    "DOWN since {} ({why})",
-                    text::duration(Duration::from_secs_f64(since_secs.max(0.0)))
-                ),
-                theme.alarm,
-            ),
-        };
+        let (state, style) = state_words(&worker.health, beat, theme);
         let line = format!(
             " {:<16} {:>8} {:>5} {:>4}  {:<9} {state}",
             text::fit(&beat.host, 16),
@@ -94,5 +68,30 @@ pub fn render(buf: &mut Buffer, area: Rect, model: &Model, theme: &Theme) {
             ),
         );
         put(buf, inner.x, y, &line, inner.width, style);
+    }
+}
+
+/// What the state column says of a worker, and in which style: a dead one in the alarm colour.
+fn state_words(health: &WorkerHealth, beat: &Heartbeat, theme: &Theme) -> (String, Style) {
+    let note = beat
+        .note
+        .as_ref()
+        .map_or(String::new(), |n| format!(": {n}"));
+    match health {
+        WorkerHealth::Alive if beat.paused => (format!("paused{note}"), theme.base),
+        WorkerHealth::Alive => {
+            let on = beat
+                .fs
+                .as_ref()
+                .map_or(String::new(), |fs| format!(" on {fs}"));
+            (format!("alive{on}{note}"), theme.base)
+        }
+        WorkerHealth::Down { since_secs, why } => (
+            format!(
+                "DOWN since {} ({why})",
+                text::duration(Duration::from_secs_f64(since_secs.max(0.0)))
+            ),
+            theme.alarm,
+        ),
     }
 }
