@@ -513,3 +513,20 @@ fn retry_via_cli_of_a_renumbered_item_resets_its_attempts() {
         .unwrap_or_else(|| panic!("{pending:?}"));
     assert_eq!(renamed["attempts"], 0, "{renamed}");
 }
+
+/// `fsq rm q x 2>&1 | true`: with nobody reading stderr, the message is dropped and the exit code
+/// still says what happened (1: an item was not found), instead of a panic's 101.
+#[test]
+fn a_message_to_a_closed_stderr_keeps_the_exit_code() {
+    let q = TestQueue::new();
+    let (reader, writer) = rustix::pipe::pipe().unwrap();
+    drop(reader);
+    let status = fsq()
+        .arg("rm")
+        .arg(&q.dir)
+        .arg("no-such-item")
+        .stderr(std::process::Stdio::from(writer))
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+}

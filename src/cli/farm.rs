@@ -29,7 +29,7 @@ pub fn run(
         let running = running_on(queue, host)?;
         if running.is_empty() {
             let place = host.map_or(String::new(), |h| format!(" on {h}"));
-            eprintln!("fsq: nothing is running{place}");
+            say!("fsq: nothing is running{place}");
             return Ok(ExitCode::from(1));
         }
         running
@@ -40,7 +40,7 @@ pub fn run(
             match snapshot.resolve(spec) {
                 Ok(item) if item.state == State::Process => items.push(item),
                 Ok(item) => {
-                    eprintln!(
+                    say!(
                         "fsq: {} is not running (it is in {}/)",
                         printable(item.display()),
                         item.state
@@ -48,7 +48,7 @@ pub fn run(
                     failed = true;
                 }
                 Err(err) => {
-                    eprintln!("fsq: {err}");
+                    say!("fsq: {err}");
                     failed = true;
                 }
             }
@@ -60,14 +60,14 @@ pub fn run(
         match queue.send_request(&item, request) {
             Ok(path) => waiting.push((item, path)),
             Err(err) => {
-                eprintln!("fsq: {err}");
+                say!("fsq: {err}");
                 failed = true;
             }
         }
     }
     for (item, path) in waiting {
         if let Err(message) = await_answer(queue, &item, &path, request) {
-            eprintln!("fsq: {message}");
+            say!("fsq: {message}");
             failed = true;
         }
     }
@@ -152,17 +152,17 @@ fn await_answer(
         std::thread::sleep(LOOK_EVERY);
     }
     match request {
-        Request::Freeze => eprintln!("frozen {name}"),
-        Request::Thaw => eprintln!("thawed {name}"),
+        Request::Freeze => say!("frozen {name}"),
+        Request::Thaw => say!("thawed {name}"),
         // The worker answers a cancel once the item has moved.
         Request::Cancel | Request::Fail => match where_now(queue, item) {
-            Some(State::Process) => eprintln!(
+            Some(State::Process) => say!(
                 "cancelled {name}: claimed again at once (pause the workers first to keep it \
                  pending)"
             ),
-            Some(State::Pending) => eprintln!("cancelled {name}: now in pending"),
-            Some(state) => eprintln!("cancelled {name}: now in {state}/"),
-            None => eprintln!("cancelled {name}: gone"),
+            Some(State::Pending) => say!("cancelled {name}: now in pending"),
+            Some(state) => say!("cancelled {name}: now in {state}/"),
+            None => say!("cancelled {name}: gone"),
         },
     }
     Ok(())

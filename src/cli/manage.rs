@@ -89,14 +89,14 @@ fn recover(queue: &Queue) -> anyhow::Result<ExitCode> {
     let config = queue.config()?.worker;
     let killed = crate::worker::stop_jobs_of_dead_workers(queue, config.heartbeat_timeout, None);
     if killed > 0 {
-        eprintln!("stopped {killed} job(s) left running by a dead worker");
+        say!("stopped {killed} job(s) left running by a dead worker");
     }
     let recovery = queue.recover(config.heartbeat_timeout, config.max_attempts, None)?;
     for item in &recovery.items {
-        eprintln!("recovered {}", item.qualified());
+        say!("recovered {}", item.qualified());
     }
     for err in &recovery.errors {
-        eprintln!("fsq: cannot recover: {err}");
+        say!("fsq: cannot recover: {err}");
     }
     Ok(if recovery.errors.is_empty() {
         ExitCode::SUCCESS
@@ -172,11 +172,11 @@ fn add(
         };
         match staged {
             Err(err @ crate::queue::Error::Symlink(_)) => {
-                eprintln!("fsq: {err}: give --follow to enqueue it");
+                say!("fsq: {err}: give --follow to enqueue it");
                 failed = true;
             }
             Err(err) => {
-                eprintln!("fsq: {err}");
+                say!("fsq: {err}");
                 failed = true;
             }
             Ok(_) => {}
@@ -184,14 +184,14 @@ fn add(
     }
     for (wanted, placed) in batch.commit() {
         match placed {
-            Ok(item) if item.display() != wanted => eprintln!(
+            Ok(item) if item.display() != wanted => say!(
                 "fsq: {} was taken; added as {}",
                 printable(&wanted),
                 printable(item.display())
             ),
             Ok(_) => {}
             Err(err) => {
-                eprintln!("fsq: {err}");
+                say!("fsq: {err}");
                 failed = true;
             }
         }
@@ -244,7 +244,7 @@ fn retry(queue: &Queue, specs: &[OsString], all: bool) -> anyhow::Result<ExitCod
         for state in [State::Delayed, State::Failed] {
             for item in queue.list(state)? {
                 if let Err(err) = queue.operate(&item, Operation::Retry) {
-                    eprintln!("fsq: {err}");
+                    say!("fsq: {err}");
                     failed = true;
                 }
             }
@@ -274,7 +274,7 @@ fn each_item<T>(
     let mut failed = false;
     for spec in specs {
         if let Err(err) = snapshot.resolve(spec).and_then(|item| action(queue, &item)) {
-            eprintln!("fsq: {err}");
+            say!("fsq: {err}");
             failed = true;
         }
     }

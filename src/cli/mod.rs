@@ -1,6 +1,14 @@
 //! The command line: `fsq [DIR]` opens the commander, the subcommands manage a queue from
 //! scripts. Names and flags here are a contract; extend them, never rename them.
 
+/// `eprintln!` that never panics: the line goes to stderr in one write, and is dropped when
+/// stderr is a pipe nobody reads any more (see `output::to_stderr`).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::output::to_stderr(format!($($arg)*))
+    };
+}
+
 mod check;
 mod docs;
 mod farm;
@@ -282,7 +290,7 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("fsq: {err:#}");
+            say!("fsq: {err:#}");
             ExitCode::from(1)
         }
     }

@@ -159,9 +159,7 @@ fn run_headless(
             "failed": failed, "retrying": retrying, "requeued": requeued,
         }));
     } else {
-        to_stderr(format!(
-            "fsq: {done} done, {failed} failed, {retrying} to retry, {requeued} requeued"
-        ));
+        say!("fsq: {done} done, {failed} failed, {retrying} to retry, {requeued} requeued");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -217,7 +215,7 @@ impl Printer {
                 let because = reason.map_or(String::new(), |r| format!(": {r}"));
                 let word = if word == "retry" { "will retry" } else { word };
                 let name = printable(item.display());
-                to_stderr(format!("fsq: {name}: {word}{ran}{because}"));
+                say!("fsq: {name}: {word}{ran}{because}");
             }
         }
     }
@@ -246,18 +244,11 @@ fn say(report: Report, text: &str) {
     if report == Report::Json {
         emit(json!({"event": "notice", "time": unix_ms(SystemTime::now()), "message": text}));
     } else {
-        to_stderr(format!("fsq: {text}"));
+        say!("fsq: {text}");
     }
 }
 
 /// Writes one JSON object as a line on stdout; a closed stdout is not an error of the worker.
-/// Writes a line on stderr in one write: a line per finished item must cost one system call,
-/// not one per piece of the format, and a closed stderr is not an error of the worker.
-fn to_stderr(mut line: String) {
-    line.push('\n');
-    let _ = std::io::stderr().write_all(line.as_bytes());
-}
-
 fn emit(object: Value) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{object}").and_then(|()| out.flush());

@@ -96,7 +96,9 @@ pub fn run(setup: Setup) -> anyhow::Result<()> {
     };
     if let Some(engine) = engine {
         if mode == StopMode::Requeue && engine.status().busy > 0 {
-            eprintln!("fsq: stopping running jobs and requeueing them...");
+            // The terminal may be gone (an ssh session that dropped): the requeue matters more.
+            let line = "fsq: stopping running jobs and requeueing them...\n";
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
         }
         engine.shutdown(mode);
     }
