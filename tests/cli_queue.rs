@@ -530,3 +530,24 @@ fn a_message_to_a_closed_stderr_keeps_the_exit_code() {
         .unwrap();
     assert_eq!(status.code(), Some(1));
 }
+
+/// `fsq status q | head -0`, `fsq check q | head -0`: a reader that left is no error and no
+/// panic; the command stops quietly.
+#[test]
+fn status_and_check_into_a_closed_pipe_exit_quietly() {
+    let q = TestQueue::new();
+    add_all(&q, &["a", "b", "c"]);
+    for command in ["status", "check", "ls"] {
+        let (reader, writer) = rustix::pipe::pipe().unwrap();
+        drop(reader);
+        let out = fsq()
+            .arg(command)
+            .arg(&q.dir)
+            .stdout(std::process::Stdio::from(writer))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{command}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{command}: {stderr}");
+    }
+}

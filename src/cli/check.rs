@@ -6,6 +6,7 @@
 //! Each problem is one line saying what is wrong and what to do; the exit code is 1 when there
 //! is any. The rules themselves live in the queue layer, so the worker can apply them too.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -25,14 +26,20 @@ struct Findings {
 
 pub fn run(dir: &Path) -> anyhow::Result<ExitCode> {
     let findings = check(dir);
+    let mut out = std::io::stdout().lock();
     for problem in &findings.problems {
-        println!("{problem}");
+        writeln!(out, "{problem}")?;
     }
     for note in &findings.notes {
-        println!("note: {note}");
+        writeln!(out, "note: {note}")?;
     }
     if findings.problems.is_empty() {
-        println!("{}: healthy ({})", dir.display(), findings.facts.join(", "));
+        writeln!(
+            out,
+            "{}: healthy ({})",
+            dir.display(),
+            findings.facts.join(", ")
+        )?;
         Ok(ExitCode::SUCCESS)
     } else {
         Ok(ExitCode::from(1))

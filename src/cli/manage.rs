@@ -3,6 +3,7 @@
 //! one bad item is reported and the rest go on, and the exit code says whether any failed.
 
 use std::ffi::{OsStr, OsString};
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -20,7 +21,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Init { dir } => {
             let queue = Queue::init(&dir)?;
-            println!("{}", queue.root().display());
+            writeln!(std::io::stdout(), "{}", queue.root().display())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Add {

@@ -1,6 +1,7 @@
 //! `fsq status`: the whole queue at a glance — counts of every state, every worker with its
 //! health, the running items with their progress, and why failed items failed.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use serde_json::{Map, Value, json};
@@ -41,9 +42,10 @@ pub fn run(queue: &Queue, json: bool) -> anyhow::Result<ExitCode> {
             "failed": failed, "workers_paused": paused, "pauses": pauses,
         }))?;
     } else {
-        print_text(queue, &counts, &workers, &running, &failed);
+        let mut out = std::io::stdout().lock();
+        print_text(&mut out, queue, &counts, &workers, &running, &failed)?;
         for pause in &pauses {
-            println!("  {}", pause_text(pause));
+            writeln!(out, "  {}", pause_text(pause))?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -79,18 +81,19 @@ fn failed_json(queue: &Queue, item: &Item) -> Value {
 }
 
 fn print_text(
+    out: &mut impl Write,
     queue: &Queue,
     counts: &Map<String, Value>,
     workers: &[WorkerStatus],
     running: &[Value],
     failed: &[Value],
-) {
-    println!("{}", printable(queue.root().as_os_str()));
+) -> std::io::Result<()> {
+    writeln!(out, "{}", printable(queue.root().as_os_str()))?;
     let line: Vec<String> = State::ALL
         .iter()
         .map(|s| format!("{s} {}", counts[s.as_str()]))
         .collect();
-    println!("  {}", line.join("  "));
+    writeln!(out, "  {}", line.join("  "))?;
     for worker in workers {
         let beat = &worker.heartbeat;
         let health = match &worker.health {
@@ -106,10 +109,11 @@ fn print_text(
             .note
             .as_ref()
             .map_or(String::new(), |n| format!(": {n}"));
-        println!(
+        writeln!(
+            out,
             "  worker {} on {}{fs} pid {}: {}/{} busy, {health}{paused}{note}",
             beat.id, beat.host, beat.pid, beat.busy, beat.slots
-        );
+        )?;
     }
     let text = |value: &Value| printable(value.as_str().unwrap_or_default().as_ref());
     for object in running {
@@ -121,26 +125,30 @@ fn print_text(
         } else {
             ""
         };
-        println!(
+        writeln!(
+            out,
             "  running {} [{fraction}] on {}{frozen}",
             text(&object["item"]),
             text(&object["worker"])
-        );
+        )?;
     }
     for object in failed.iter().take(FAILED_SHOWN) {
         let reason = object["reason"].as_str().unwrap_or("no reason recorded");
-        println!(
+        writeln!(
+            out,
             "  failed {}: {}",
             text(&object["item"]),
             printable(reason.as_ref())
-        );
+        )?;
     }
     if failed.len() > FAILED_SHOWN {
-        println!(
+        writeln!(
+            out,
             "  ... and {} more failed (fsq ls DIR failed --json)",
             failed.len() - FAILED_SHOWN
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// The pause flags that hold now: the queue-wide one and one per host that has workers or a

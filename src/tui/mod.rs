@@ -49,7 +49,7 @@ pub fn default_key_lines() -> Vec<String> {
 pub mod editor;
 pub mod viewer;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -120,6 +120,8 @@ pub fn run_demo(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         dir: Some(root.clone()),
         ..TuiArgs::default()
     });
-    println!("fsq demo queue: {}", root.display());
+    // After the commander, where the session may be gone: a line that cannot be written is not
+    // an error of the demo.
+    let _ = writeln!(std::io::stdout(), "fsq demo queue: {}", root.display());
     result
 }
