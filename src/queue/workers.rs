@@ -4,9 +4,10 @@
 //! A worker's id names its claim folder `process/<id>/` and its heartbeat `_meta/workers/<id>`.
 //! The id is `<host>-<pid>-<start ms>`, so it never repeats and says where the worker ran.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::fs;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -14,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use super::error::{IoContext, Result};
 use super::identity::same_item_file;
 use super::meta::{read_json, unix_ms, write_json};
-use super::{Item, ItemId, Queue, State};
+use super::name::parse;
+use super::{Item, Queue, State};
 
 /// A worker's identity.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -260,8 +262,7 @@ impl Queue {
         let now = self.shared_now();
         let mut recovered = Recovery::default();
         let mut dead_owners: Vec<(OsString, usize)> = Vec::new();
-        // The root's names by id, listed once, and only if a claim needs it (see `is_link_twin`).
-        let mut root_by_id = None;
+        let mut to_return: Vec<(Item, OsString)> = Vec::new();
         for item in claims {
             let owner = item.owner.clone().unwrap_or_default();
             if !owner.is_empty() && alive(&owner) {
@@ -275,7 +276,13 @@ impl Queue {
                 // filesystem another host may see the claim first: give it the timeout.
                 continue;
             }
-            if self.is_link_twin(&item, &mut root_by_id) {
+            to_return.push((item, owner));
+        }
+        let halves = self.files_named(to_return.iter().map(|(item, _)| item.display()));
+        for (item, owner) in to_return {
+            // One by one: of two dead claims that are one file, the first found goes and the
+            // second, its other half gone, is returned.
+            if self.is_link_twin(&item, &halves) {
                 // A link + unlink move that stopped half-way: the item is already elsewhere.
                 let _ = fs::remove_file(self.path_of(&item));
                 continue;
@@ -344,16 +351,14 @@ impl Queue {
             .is_ok_and(|changed| now.duration_since(changed).unwrap_or_default() <= timeout)
     }
 
-    /// Whether a claimed file is the same file as one of the same name in the root or in a
-    /// folder a claim ends in: one inode, or (where inode numbers are made up, as on sshfs)
-    /// indistinguishable, see `identity`. Such a claim is the first half of a link + unlink move
-    /// (into the claim, or out of it) that was cut short. A claim drops the name's sort key, so
-    /// the root is also searched by the claim's id; `root_by_id` keeps that listing for the pass.
-    fn is_link_twin(
-        &self,
-        claimed: &Item,
-        root_by_id: &mut Option<HashMap<ItemId, OsString>>,
-    ) -> bool {
+    /// Whether a claimed file is the same file as another name of the item: one inode, or
+    /// (where inode numbers are made up, as on sshfs) indistinguishable, see `identity`. Such a
+    /// claim is the first half of a link + unlink move (into the claim, or out of it) that was
+    /// cut short. The other half is in a state folder under the claim's name, or in the root
+    /// under the plain name a claim tags; or, under a name of its own, anywhere in the queue
+    /// (`halves`, see `files_named`): a reordered item's name has a key a claim drops, and the
+    /// root's half may have been claimed again, and even finished, by another worker.
+    fn is_link_twin(&self, claimed: &Item, halves: &[PathBuf]) -> bool {
         let path = self.path_of(claimed);
         let same_name_elsewhere = [
             State::Pending,
@@ -363,30 +368,54 @@ impl Queue {
         ]
         .into_iter()
         .any(|state| same_item_file(&path, &self.state_dir(state).join(&claimed.file)));
-        // A claim tags a plain name: the other half of a cut-short claim is the plain name.
         let plain_in_root = || {
             claimed.display() != claimed.file
                 && same_item_file(&path, &self.root().join(claimed.display()))
         };
-        let mut keyed_in_root = || {
-            let Some(id) = claimed.id() else {
-                return false;
-            };
-            let names = root_by_id.get_or_insert_with(|| self.root_names_by_id());
-            names.get(&id).is_some_and(|name| {
-                *name != claimed.file && same_item_file(&path, &self.root().join(name))
+        let named_anywhere = || {
+            halves.iter().any(|half| {
+                *half != path
+                    && half
+                        .file_name()
+                        .is_some_and(|f| parse(f).display == claimed.display())
+                    && same_item_file(&path, half)
             })
         };
-        same_name_elsewhere || plain_in_root() || keyed_in_root()
+        same_name_elsewhere || plain_in_root() || named_anywhere()
     }
 
-    /// The root's file names by the id they carry.
-    fn root_names_by_id(&self) -> HashMap<ItemId, OsString> {
-        let items = self.list(State::Pending).unwrap_or_default();
-        items
-            .into_iter()
-            .filter_map(|item| Some((item.id()?, item.file)))
-            .collect()
+    /// The files of the root, the state folders and every claim folder whose display name is one
+    /// of `names`: one pass over each folder, holding only the matches.
+    fn files_named<'a>(&self, names: impl Iterator<Item = &'a OsStr>) -> Vec<PathBuf> {
+        let names: HashSet<&OsStr> = names.collect();
+        if names.is_empty() {
+            return Vec::new();
+        }
+        let mut found = Vec::new();
+        let mut look_in = |dir: &Path| {
+            for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+                let file = entry.file_name();
+                if names.contains(parse(&file).display) {
+                    found.push(entry.path());
+                }
+            }
+        };
+        for state in [
+            State::Pending,
+            State::Success,
+            State::Failed,
+            State::Delayed,
+            State::Paused,
+        ] {
+            look_in(&self.state_dir(state));
+        }
+        let claims = fs::read_dir(self.state_dir(State::Process));
+        for owner in claims.into_iter().flatten().flatten() {
+            if owner.file_type().is_ok_and(|kind| kind.is_dir()) {
+                look_in(&owner.path());
+            }
+        }
+        found
     }
 }
 
@@ -542,6 +571,41 @@ mod tests {
         assert!(q.list(State::Process).unwrap().is_empty());
     }
 
+    /// `owner`'s claim of the queue's one item, cut between the link into its claim folder and
+    /// the unlink of the root's name: the claim, and the root's name of the same file.
+    fn cut_short_claim(q: &Queue, owner: &str) -> (Item, Item) {
+        let item = q.list(State::Pending).unwrap().remove(0);
+        let half = q.claim(&item, OsStr::new(owner)).unwrap().unwrap();
+        fs::hard_link(q.path_of(&half), q.root().join(item.display())).unwrap();
+        (half, q.list(State::Pending).unwrap().remove(0))
+    }
+
+    #[test]
+    fn a_half_done_link_claim_whose_other_half_ran_elsewhere_is_not_run_again() {
+        let (_dir, q) = queue_with(&["a"]);
+        let (half, root_half) = cut_short_claim(&q, "ghost");
+        // Another worker claims the root's name, under an id of its own, and finishes it.
+        let other = q.claim(&root_half, OsStr::new("other")).unwrap().unwrap();
+        assert_ne!(other.file, half.file);
+        q.move_to(&other, State::Success).unwrap();
+        age_claims(&q, "ghost");
+        recovers_nothing_and_the_item_is_done(&q);
+    }
+
+    #[test]
+    fn two_dead_claims_of_one_file_return_it_once() {
+        let (_dir, q) = queue_with(&["a"]);
+        let (_, root_half) = cut_short_claim(&q, "ghost");
+        // The root's half claimed by a worker that died too.
+        q.claim(&root_half, OsStr::new("ghost2")).unwrap().unwrap();
+        age_claims(&q, "ghost");
+        age_claims(&q, "ghost2");
+        let recovered = q.recover(Duration::from_secs(30), 3, None).unwrap();
+        assert_eq!(recovered.items.len(), 1, "{:?}", recovered.items);
+        assert_eq!(q.list(State::Pending).unwrap().len(), 1);
+        assert!(q.list(State::Process).unwrap().is_empty());
+    }
+
     #[test]
     fn a_half_done_link_move_to_success_is_not_run_again() {
         let (_dir, q) = queue_with(&["a"]);
@@ -554,14 +618,15 @@ mod tests {
         )
         .unwrap();
         age_claims(&q, "ghost");
-        assert!(
-            q.recover(Duration::from_secs(30), 3, None)
-                .unwrap()
-                .items
-                .is_empty()
-        );
-        assert!(q.list(State::Process).unwrap().is_empty());
+        recovers_nothing_and_the_item_is_done(&q);
+    }
+
+    /// Recovery returns nothing: the one item is in success/, and nowhere else.
+    fn recovers_nothing_and_the_item_is_done(q: &Queue) {
+        let recovered = q.recover(Duration::from_secs(30), 3, None).unwrap();
+        assert!(recovered.items.is_empty(), "{:?}", recovered.items);
         assert!(q.list(State::Pending).unwrap().is_empty());
+        assert!(q.list(State::Process).unwrap().is_empty());
         assert_eq!(q.list(State::Success).unwrap().len(), 1);
     }
 
