@@ -2,12 +2,14 @@
 //! where it once showed something false (a newcomer's first queue, ffmpeg's speed, a panel that
 //! never refreshed, folders that vanished into failed/).
 
+mod common;
 mod pty;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::{add_tone, have, quiet_worker};
 use pty::{PtySession, keys, wait_for};
 
 /// Generous, because CI machines stall; the tests return as soon as the condition holds.
@@ -30,19 +32,6 @@ fn init(tmp: &Path) -> PathBuf {
     dir
 }
 
-/// `fsq work DIR -- COMMAND...` in the background, quiet.
-fn headless_worker(dir: &Path, command: &[&str]) -> std::process::Child {
-    std::process::Command::new(pty::fsq_binary())
-        .arg("work")
-        .arg(dir)
-        .arg("--")
-        .args(command)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start a headless worker")
-}
-
 #[test]
 fn init_then_open_shows_the_commander_with_the_worker_off() {
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -58,39 +47,15 @@ fn init_then_open_shows_the_commander_with_the_worker_off() {
     assert!(dir.join("first.txt").exists(), "nothing ran the item");
 }
 
-/// Whether ffmpeg runs here; the tests that need it say so and skip when it does not.
-fn ffmpeg() -> bool {
-    let found = std::process::Command::new("ffmpeg")
-        .arg("-version")
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if !found {
-        eprintln!("ffmpeg is not installed: skipping");
-    }
-    found
-}
-
-/// A `secs`-second tone at `path`, written by ffmpeg.
-fn tone(path: &Path, secs: u32) {
-    let made = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-f", "lavfi", "-i"])
-        .arg(format!("sine=duration={secs}"))
-        .args(["-ar", "8000"])
-        .arg(path)
-        .status()
-        .expect("run ffmpeg");
-    assert!(made.success());
-}
-
 #[test]
 fn ffmpeg_speed_shows_as_a_multiple_of_real_time() {
-    if !ffmpeg() {
+    if !have("ffmpeg") {
+        eprintln!("ffmpeg is not installed: skipping");
         return;
     }
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = init(tmp.path());
-    tone(&dir.join("new/tone.wav"), 8);
-    fs::rename(dir.join("new/tone.wav"), dir.join("tone.wav")).expect("enqueue");
+    add_tone(&dir, 8);
     let args = [
         dir.to_str().expect("utf-8 path"),
         "--",
@@ -133,7 +98,7 @@ fn workers_panel_refreshes_by_itself_when_a_worker_dies() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = init(tmp.path());
     fs::write(dir.join("long.job"), "x").expect("write item");
-    let mut worker = headless_worker(&dir, &["sleep", "8"]);
+    let mut worker = quiet_worker(&dir, &["sleep", "8"]);
     wait_for("the worker to claim the item", SCREEN, || {
         !holds(&dir, "long.job")
     });
@@ -199,7 +164,7 @@ fn f4_holds_the_item_so_no_worker_takes_it_mid_edit() {
     session.send_keys(keys::F4);
     session.wait_for_text("held: back to pending on close", SCREEN);
     // A worker starts while the editor is open; it takes another item, never ours.
-    let mut worker = headless_worker(&dir, &["cp", "{input}", "{out}/{name}"]);
+    let mut worker = quiet_worker(&dir, &["cp", "{input}", "{out}/{name}"]);
     fs::write(dir.join("new/other.txt"), "other\n").expect("stage");
     fs::rename(dir.join("new/other.txt"), dir.join("other.txt")).expect("enqueue");
     wait_for("the worker to finish the other item", SCREEN, || {
