@@ -96,15 +96,11 @@ impl Gatekeeper {
         }
     }
 
-    /// What the heartbeat says about a paused worker: a lost mount's note, the gate's words,
-    /// or "paused" (by the owner).
+    /// What the heartbeat says about a paused worker: a lost mount's note, the gate's words at
+    /// the last look (at most `PAUSE_CHECK` old while paused), or "paused" (by the owner).
     pub fn beat_note(&self, ctx: &Ctx, paused: bool) -> Option<String> {
-        ctx.mount.note().or_else(|| {
-            paused.then(|| {
-                gate::check(ctx, &self.host)
-                    .why()
-                    .unwrap_or_else(|| "paused".to_string())
-            })
-        })
+        ctx.mount
+            .note()
+            .or_else(|| paused.then(|| self.gate.why().unwrap_or_else(|| "paused".to_string())))
     }
 }

@@ -50,6 +50,7 @@ struct Job<'a> {
     control: &'a Control,
     claimed: Item,
     id: ItemId,
+    log_path: PathBuf,
     /// Whether the item may have a record from an earlier run (see `Claim`).
     ran_before: bool,
     path: PathBuf,
@@ -99,7 +100,7 @@ impl<'a> Job<'a> {
             item: claimed,
             ran_before,
         } = claim;
-        let Some(id) = claimed.id() else {
+        let (Some(id), Some(log_path)) = (claimed.id(), ctx.queue.log_path(&claimed)) else {
             ctx.notice(format!("{}: claimed without an id", claimed.qualified()));
             return None;
         };
@@ -111,6 +112,7 @@ impl<'a> Job<'a> {
             control,
             claimed,
             id,
+            log_path,
             ran_before,
             seq,
         })
@@ -180,9 +182,7 @@ impl<'a> Job<'a> {
             attempts.max(held_attempts) + 1,
             ctx.worker.0
         );
-        // The id is there (see `Job::new`), so the log has a path.
-        let path = ctx.queue.log_path(&self.claimed).unwrap_or_default();
-        CappedLog::new(path, header, ctx.config.log_cap)
+        CappedLog::new(self.log_path.clone(), header, ctx.config.log_cap)
     }
 
     /// Runs the command, or the built-in processor when there is none.
