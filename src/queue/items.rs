@@ -316,7 +316,7 @@ fn alternative(file: &OsStr, attempt: u32) -> Option<OsString> {
 #[cfg(test)]
 mod tests {
     use super::super::META;
-    use super::super::testutil::{ls, names, queue_with};
+    use super::super::testutil::{claim_first, ls, names, queue_with};
     use super::*;
 
     #[test]
@@ -416,8 +416,7 @@ mod tests {
     #[test]
     fn a_copy_of_a_tagged_item_gets_its_own_id_when_names_meet() {
         let (_dir, q) = queue_with(&["a"]);
-        let item = q.list(State::Pending).unwrap().remove(0);
-        let claimed = q.claim(&item, OsStr::new("w")).unwrap().unwrap();
+        let claimed = claim_first(&q, "w");
         let done = q.move_to(&claimed, State::Success).unwrap();
         fs::copy(q.path_of(&done), q.root().join(&done.file)).unwrap();
         let copy = q.list(State::Pending).unwrap().remove(0);
@@ -430,8 +429,7 @@ mod tests {
     fn a_claimed_255_byte_name_is_shortened_and_keeps_its_whole_name() {
         let long = format!("{}.mkv", "ж".repeat(125));
         let (_dir, q) = queue_with(&[&long]);
-        let item = q.list(State::Pending).unwrap().remove(0);
-        let claimed = q.claim(&item, OsStr::new("w")).unwrap().unwrap();
+        let claimed = claim_first(&q, "w");
         assert!(claimed.file.len() <= 255 && claimed.name_is_shortened());
         assert_eq!(q.full_name(&claimed), OsStr::new(&long));
         let done = q.move_to(&claimed, State::Success).unwrap();

@@ -204,6 +204,14 @@ pub(crate) mod testutil {
         (dir, queue)
     }
 
+    /// The first pending item of `q`, claimed by the worker `owner`.
+    pub fn claim_first(q: &Queue, owner: &str) -> Item {
+        let item = q.list(State::Pending).unwrap().remove(0);
+        q.claim(&item, std::ffi::OsStr::new(owner))
+            .unwrap()
+            .unwrap()
+    }
+
     /// The file names of `items`, as strings.
     pub fn names(items: &[Item]) -> Vec<String> {
         items

@@ -127,14 +127,13 @@ impl Queue {
 #[cfg(test)]
 mod tests {
     use super::super::State;
-    use super::super::testutil::queue_with;
+    use super::super::testutil::{claim_first, queue_with};
     use super::*;
 
     #[test]
     fn retry_of_a_renumbered_item_clears_its_attempts() {
         let (_dir, q) = queue_with(&["a.txt"]);
-        let pending = q.list(State::Pending).unwrap().remove(0);
-        let claimed = q.claim(&pending, "w".as_ref()).unwrap().unwrap();
+        let claimed = claim_first(&q, "w");
         q.count_failure(&claimed, "exit code 1".into(), 0, |_| None)
             .unwrap();
         let item = q.move_to(&claimed, State::Failed).unwrap();

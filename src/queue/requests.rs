@@ -145,17 +145,14 @@ impl Queue {
 
 #[cfg(test)]
 mod tests {
-    use std::ffi::OsStr;
-
     use super::super::State;
-    use super::super::testutil::queue_with;
+    use super::super::testutil::{claim_first, queue_with};
     use super::*;
 
     #[test]
     fn a_request_is_found_by_id_and_verb_and_a_freeze_replaces_a_thaw() {
         let (_dir, q) = queue_with(&["a"]);
-        let item = q.list(State::Pending).unwrap().remove(0);
-        let claimed = q.claim(&item, OsStr::new("w")).unwrap().unwrap();
+        let claimed = claim_first(&q, "w");
         q.send_request(&claimed, Request::Thaw).unwrap();
         q.send_request(&claimed, Request::Freeze).unwrap();
         let found = q.requests();
@@ -169,8 +166,7 @@ mod tests {
     #[test]
     fn stale_requests_go_only_when_their_item_is_no_longer_claimed() {
         let (_dir, q) = queue_with(&["a"]);
-        let item = q.list(State::Pending).unwrap().remove(0);
-        let claimed = q.claim(&item, OsStr::new("w")).unwrap().unwrap();
+        let claimed = claim_first(&q, "w");
         q.send_request(&claimed, Request::Cancel).unwrap();
         assert_eq!(q.clear_stale_requests(Duration::ZERO).unwrap(), 0);
         q.move_to(&claimed, State::Success).unwrap();

@@ -434,7 +434,7 @@ fn pid_alive(pid: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::super::ItemRecord;
-    use super::super::testutil::queue_with;
+    use super::super::testutil::{claim_first, queue_with};
     use super::*;
 
     /// Makes `process/<owner>/` look an hour old, as a dead worker's claim folder does.
@@ -459,8 +459,7 @@ mod tests {
     #[test]
     fn a_symlink_swapped_into_a_dead_workers_claim_folder_is_removed_with_it() {
         let (_dir, q) = queue_with(&["a"]);
-        let item = q.list(State::Pending).unwrap().remove(0);
-        let claimed = q.claim(&item, OsStr::new("ghost")).unwrap().unwrap();
+        let claimed = claim_first(&q, "ghost");
         let path = q.path_of(&claimed);
         fs::rename(&path, q.root().join("aside")).unwrap();
         std::os::unix::fs::symlink("/etc/shadow", &path).unwrap();
@@ -609,8 +608,7 @@ mod tests {
     #[test]
     fn a_half_done_link_move_to_success_is_not_run_again() {
         let (_dir, q) = queue_with(&["a"]);
-        let item = q.list(State::Pending).unwrap().remove(0);
-        let claimed = q.claim(&item, OsStr::new("ghost")).unwrap().unwrap();
+        let claimed = claim_first(&q, "ghost");
         // Killed between the link into success/ and the unlink of the claim.
         fs::hard_link(
             q.path_of(&claimed),
@@ -633,8 +631,7 @@ mod tests {
     #[test]
     fn out_of_attempts_goes_to_failed() {
         let (_dir, q) = queue_with(&["a"]);
-        let item = q.list(State::Pending).unwrap().remove(0);
-        let claimed = q.claim(&item, OsStr::new("ghost")).unwrap().unwrap();
+        let claimed = claim_first(&q, "ghost");
         q.write_record(
             &claimed,
             &ItemRecord {
