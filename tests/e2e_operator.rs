@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{add_tone, have, quiet_worker};
+use common::{FFMPEG_TO_FLAC, add_tone, have, quiet_worker};
 use pty::{PtySession, keys, wait_for};
 
 /// Generous, because CI machines stall; the tests return as soon as the condition holds.
@@ -56,18 +56,8 @@ fn ffmpeg_speed_shows_as_a_multiple_of_real_time() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = init(tmp.path());
     add_tone(&dir, 8);
-    let args = [
-        dir.to_str().expect("utf-8 path"),
-        "--",
-        "ffmpeg",
-        "-y",
-        "-re",
-        "-i",
-        "{input}",
-        "-progress",
-        "pipe:1",
-        "{out}/{stem}.flac",
-    ];
+    let mut args = vec![dir.to_str().expect("utf-8 path"), "--"];
+    args.extend(FFMPEG_TO_FLAC);
     let mut session = PtySession::fsq(&args, tmp.path(), 120, 30);
     // -re holds ffmpeg to real time: about 1.0x, never bytes per second.
     session.wait_until("a speed like 1.0x on the tone's row", SCREEN, |screen| {

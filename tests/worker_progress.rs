@@ -102,19 +102,7 @@ fn live_ffmpeg_when_installed() {
     assert!(probe.status.success());
     let (_dir, root) = queue(&[], "");
     add_tone(&root, 4);
-    let child = worker(
-        &root,
-        &[
-            "ffmpeg",
-            "-y",
-            "-re",
-            "-i",
-            "{input}",
-            "-progress",
-            "pipe:1",
-            "{out}/{stem}.flac",
-        ],
-    );
+    let child = worker(&root, &FFMPEG_TO_FLAC);
     // -re makes ffmpeg take the clip's 4 s, so progress is seen part way through.
     progress_where(&root, "tone.wav", |p| {
         p["fraction"].as_f64().is_some_and(|f| f > 0.0 && f < 1.0)

@@ -261,6 +261,18 @@ pub fn pids(file: &Path) -> Vec<u32> {
         .collect()
 }
 
+/// ffmpeg converting the item to FLAC at real speed (`-re`), reporting progress on stdout.
+pub const FFMPEG_TO_FLAC: [&str; 8] = [
+    "ffmpeg",
+    "-y",
+    "-re",
+    "-i",
+    "{input}",
+    "-progress",
+    "pipe:1",
+    "{out}/{stem}.flac",
+];
+
 /// Enqueues `tone.wav`, a sine tone of `secs` seconds made by ffmpeg (which must be installed).
 pub fn add_tone(root: &Path, secs: u32) {
     let made = Command::new("ffmpeg")
