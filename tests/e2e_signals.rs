@@ -112,3 +112,23 @@ fn the_commander_refuses_a_config_others_can_write() {
         "{screen}"
     );
 }
+
+#[test]
+fn a_signal_while_editing_gives_the_held_item_back() {
+    let (_tmp, dir) = queue_with(&["note.txt"]);
+    let args = [dir.to_str().unwrap(), "--no-worker"];
+    let mut session = PtySession::fsq(&args, dir.parent().unwrap(), 100, 30);
+    session.wait_for_text("note.txt", SCREEN);
+    session.send_keys(pty::keys::F4);
+    session.wait_for_text("held: back to pending on close", SCREEN);
+    assert_eq!(count(&dir, State::Paused), 1, "held while edited");
+    let pid = rustix::process::Pid::from_raw(session.pid().unwrap() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::HUP).unwrap();
+    session.wait_exit(SCREEN);
+    assert_eq!(count(&dir, State::Paused), 0);
+    assert_eq!(
+        count(&dir, State::Pending),
+        1,
+        "the item is back in pending"
+    );
+}

@@ -85,6 +85,14 @@ pub fn run(setup: Setup) -> anyhow::Result<()> {
         )
     }));
     terminal::restore();
+    // Quit (a signal, an ssh session that dropped) with the editor open: its item goes back.
+    if let Some(Overlay::Editor(editor)) = &mut model.overlay
+        && let Some(hold) = editor.take_hold()
+        && let Err(err) = setup.queue.release_edit(&hold)
+    {
+        let line = format!("fsq: {err}\n");
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+    }
     let mode = match looped {
         Ok(result) => result?,
         Err(panic) => {

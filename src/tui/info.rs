@@ -32,9 +32,6 @@ pub fn read(queue: &Queue, item: &Item) -> InfoPage {
     if let Some(id) = item.id() {
         lines.push(format!("Id:        {}", id.as_os_str().to_string_lossy()));
     }
-    if let Some(id) = item.id() {
-        lines.push(format!("Id:        {}", id.as_os_str().to_string_lossy()));
-    }
     if let Some(owner) = &item.owner {
         lines.push(format!("Worker:    {}", printable(owner)));
     }
@@ -178,6 +175,7 @@ mod tests {
         let page = read(&queue, &item);
         let text = page.lines.join("\n");
         assert!(text.contains("Size:      5 B (5 bytes)"), "{text}");
+        assert_eq!(text.matches("Id:").count(), 1, "the id once: {text}");
         assert!(
             text.contains("Attempts:  2\nReason:    exit code 1"),
             "{text}"

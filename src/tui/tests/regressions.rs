@@ -324,3 +324,39 @@ fn the_embedded_engines_reports_win_over_the_disk_for_its_own_items() {
         Some(0.7)
     );
 }
+
+#[test]
+fn save_and_close_gives_the_held_item_back() {
+    use super::super::editor::Editor;
+    use crate::queue::Queue;
+    let dir = tempfile::tempdir().unwrap();
+    let queue = Queue::init(dir.path().join("q")).unwrap();
+    std::fs::write(queue.root().join("note.txt"), "draft\n").unwrap();
+    let item = queue.list(QState::Pending).unwrap().remove(0);
+    let hold = queue.hold_for_edit(&item).unwrap();
+    let editor = Editor::open(&queue, &hold.item).unwrap().holding(hold);
+    let mut h = Harness::new(QState::Pending, QState::Paused, (80, 24));
+    h.send(Event::EditorOpened(Box::new(editor)));
+    // An edit, then Esc and "save" in the close prompt.
+    h.typed("edited ").key(KeyCode::Esc).key(KeyCode::Char('s'));
+    let Some(Effect::Save(request)) = h.effects.pop() else {
+        panic!("no save asked for: {:?}", h.effects);
+    };
+    h.send(Event::Saved(request.run(&queue).map_err(|e| e.to_string())));
+    assert!(h.model.overlay.is_none(), "the editor closed");
+    let Some(Effect::Disk(super::super::effect::Op::ReleaseEdit(hold))) = h
+        .effects
+        .iter()
+        .find(|e| matches!(e, Effect::Disk(_)))
+        .cloned()
+    else {
+        panic!("the held item was not given back: {:?}", h.effects);
+    };
+    queue.release_edit(&hold).unwrap();
+    let pending = queue.list(QState::Pending).unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(
+        std::fs::read(queue.path_of(&pending[0])).unwrap(),
+        b"edited draft\n"
+    );
+}

@@ -4,7 +4,7 @@
 
 use super::super::dialog::Overlay;
 use super::super::editor::{Editor, EditorOutcome, Saved};
-use super::super::effect::Effect;
+use super::super::effect::{Effect, Op};
 use super::super::info::InfoPage;
 use super::super::model::Model;
 use super::super::viewer::{Chunk, Looked, Viewer};
@@ -74,13 +74,19 @@ pub(super) fn saved(model: &mut Model, result: Result<Saved, String>) -> Vec<Eff
     match result {
         Ok(saved) => {
             let state = saved.item.state;
-            model.say(format!("saved {}", saved.item.qualified()));
-            if let Some(Overlay::Editor(editor)) = &mut model.overlay
-                && let EditorOutcome::Close = editor.saved(saved)
-            {
+            let said = format!("saved {}", saved.item.qualified());
+            let mut effects = vec![Effect::List(state)];
+            if let EditorOutcome::Close = editor.saved(saved) {
+                // Saved and closed: the held item goes back, as on any other close.
+                effects.extend(
+                    editor
+                        .take_hold()
+                        .map(|hold| Effect::Disk(Op::ReleaseEdit(hold))),
+                );
                 model.overlay = None;
             }
-            vec![Effect::List(state)]
+            model.say(said);
+            effects
         }
         Err(message) => {
             editor.save_failed(message);
