@@ -93,16 +93,6 @@ pub fn tidy(ctx: &Ctx) {
     ctx.queue.prune_logs(config.log_retention, config.log_keep);
 }
 
-/// Kills jobs that dead workers of this host left running, before their items run again.
-pub fn stop_orphans(ctx: &Ctx) {
-    let killed = super::orphans::kill_orphaned_jobs(ctx.queue.root(), &[]);
-    if killed > 0 {
-        ctx.notice(format!(
-            "stopped {killed} job(s) left running by a dead worker"
-        ));
-    }
-}
-
 /// The delayed/ folder after a promotion pass.
 #[derive(Debug, Default)]
 pub struct Delayed {

@@ -39,8 +39,8 @@ pub struct Chores {
 }
 
 impl Chores {
-    /// The first round, before anything is claimed: heartbeat, the jobs dead workers left,
-    /// their claims, due delayed items, leftovers.
+    /// The first round, before anything is claimed: heartbeat, the jobs dead workers left and
+    /// their claims (`recover` does both), due delayed items, leftovers.
     pub fn start(ctx: &Ctx, poll: Option<Duration>, activity: Activity) -> Chores {
         let mut chores = Chores {
             started: unix_ms(SystemTime::now()),
@@ -52,7 +52,6 @@ impl Chores {
             delayed: Delayed::default(),
         };
         chores.write_heartbeat(ctx, activity);
-        upkeep::stop_orphans(ctx);
         upkeep::recover(ctx);
         chores.delayed = upkeep::promote_delayed(ctx, 0);
         upkeep::tidy(ctx);

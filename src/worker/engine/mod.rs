@@ -217,9 +217,9 @@ impl Engine {
         self.stopping.look(&self.shared, &self.jobs);
         self.gate.look_if_due(&self.ctx, &self.shared, &self.jobs);
         self.chores.look_at_new_delayed(&self.ctx);
+        // `flag_paused` holds a closed gate and a lost mount (see `Gatekeeper`).
         self.shared.paused.load(Ordering::Relaxed)
             || self.shared.flag_paused.load(Ordering::Relaxed)
-            || !self.gate.mounted()
             || self.chores.heartbeat_failing()
     }
 

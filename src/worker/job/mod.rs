@@ -264,12 +264,7 @@ impl<'a> Job<'a> {
             RunResult::Cancelled(Cancel::Fail) => {
                 let reason = "cancelled".to_string();
                 log.note(&reason);
-                if let Err(err) = ctx
-                    .queue
-                    .count_failure(claimed, reason.clone(), 0, |_| None)
-                {
-                    ctx.notice(format!("{}: {err}", claimed.qualified()));
-                }
+                count_failure(ctx, claimed, self.id, &reason, true);
                 let outcome = Outcome::Failed {
                     reason,
                     final_: true,
