@@ -192,13 +192,17 @@ impl Queue {
 
     /// Every worker with a heartbeat, and whether it is alive.
     pub fn workers(&self, timeout: Duration) -> Result<Vec<WorkerStatus>> {
+        self.workers_at(self.shared_now(), timeout)
+    }
+
+    /// `workers`, judged at `now` by the shared clock.
+    fn workers_at(&self, now: SystemTime, timeout: Duration) -> Result<Vec<WorkerStatus>> {
         let dir = self.meta_path("workers");
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(err) => return Err(err).at(&dir),
         };
-        let now = self.shared_now();
         let here = PidSpace::this_process();
         let mut workers = Vec::new();
         for entry in entries.flatten() {
@@ -250,7 +254,8 @@ impl Queue {
         // Claims first, heartbeats second: a worker writes its heartbeat before its first
         // claim, so every claim listed here has an owner the heartbeat snapshot can see.
         let claims = self.list(State::Process)?;
-        let workers = self.workers(timeout)?;
+        let now = self.shared_now();
+        let workers = self.workers_at(now, timeout)?;
         let alive = |owner: &OsStr| {
             me.is_some_and(|me| me.as_os_str() == owner)
                 || workers.iter().any(|w| {
@@ -259,7 +264,6 @@ impl Queue {
         };
         let has_heartbeat =
             |owner: &OsStr| workers.iter().any(|w| OsStr::new(&w.heartbeat.id) == owner);
-        let now = self.shared_now();
         let mut recovered = Recovery::default();
         let mut dead_owners: Vec<(OsString, usize)> = Vec::new();
         let mut to_return: Vec<(Item, OsString)> = Vec::new();
@@ -310,7 +314,11 @@ impl Queue {
                 self.retire_worker(&id);
             }
         }
-        for (owner, _) in &dead_owners {
+        // Those with a heartbeat went with it (`retire_worker`).
+        for (owner, _) in dead_owners
+            .iter()
+            .filter(|(owner, _)| !has_heartbeat(owner))
+        {
             self.remove_claim_folder(owner);
         }
         recovered.dead = dead_owners
@@ -351,37 +359,21 @@ impl Queue {
             .is_ok_and(|changed| now.duration_since(changed).unwrap_or_default() <= timeout)
     }
 
-    /// Whether a claimed file is the same file as another name of the item: one inode, or
-    /// (where inode numbers are made up, as on sshfs) indistinguishable, see `identity`. Such a
-    /// claim is the first half of a link + unlink move (into the claim, or out of it) that was
-    /// cut short. The other half is in a state folder under the claim's name, or in the root
-    /// under the plain name a claim tags; or, under a name of its own, anywhere in the queue
-    /// (`halves`, see `files_named`): a reordered item's name has a key a claim drops, and the
-    /// root's half may have been claimed again, and even finished, by another worker.
+    /// Whether a claimed file is the same file as another name of the item (`halves`, see
+    /// `files_named`): one inode, or (where inode numbers are made up, as on sshfs)
+    /// indistinguishable, see `identity`. Such a claim is the first half of a link + unlink move
+    /// (into the claim, or out of it) that was cut short. The other half may be under the
+    /// claim's own name in a state folder, under the plain name a claim tags, under a key a
+    /// claim drops, or claimed again, and even finished, by another worker.
     fn is_link_twin(&self, claimed: &Item, halves: &[PathBuf]) -> bool {
         let path = self.path_of(claimed);
-        let same_name_elsewhere = [
-            State::Pending,
-            State::Success,
-            State::Failed,
-            State::Delayed,
-        ]
-        .into_iter()
-        .any(|state| same_item_file(&path, &self.state_dir(state).join(&claimed.file)));
-        let plain_in_root = || {
-            claimed.display() != claimed.file
-                && same_item_file(&path, &self.root().join(claimed.display()))
-        };
-        let named_anywhere = || {
-            halves.iter().any(|half| {
-                *half != path
-                    && half
-                        .file_name()
-                        .is_some_and(|f| parse(f).display == claimed.display())
-                    && same_item_file(&path, half)
-            })
-        };
-        same_name_elsewhere || plain_in_root() || named_anywhere()
+        halves.iter().any(|half| {
+            *half != path
+                && half
+                    .file_name()
+                    .is_some_and(|f| parse(f).display == claimed.display())
+                && same_item_file(&path, half)
+        })
     }
 
     /// The files of the root, the state folders and every claim folder whose display name is one
