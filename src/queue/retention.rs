@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use super::name::ItemId;
-use super::{META, Queue, State};
+use super::{Queue, State};
 
 /// The temp files fsq writes, by folder: what a crash can leave behind.
 fn is_leftover(folder: Leftovers, name: &[u8], own_runs: &[u8]) -> bool {
@@ -84,6 +84,24 @@ impl Queue {
     /// `keep` of them (zero: no limit). Logs of items pending, claimed, delayed or paused are
     /// kept. Returns how many went.
     pub fn prune_logs(&self, max_age: Duration, keep: usize) -> usize {
+        let Ok(entries) = fs::read_dir(self.meta_path("logs")) else {
+            return 0;
+        };
+        let logs: Vec<(ItemId, SystemTime, PathBuf)> = entries
+            .flatten()
+            .filter_map(|entry| {
+                let id = ItemId::parse(entry.file_name().as_encoded_bytes())?;
+                let mtime = entry.metadata().and_then(|m| m.modified()).ok()?;
+                Some((id, mtime, entry.path()))
+            })
+            .collect();
+        let too_old = SystemTime::now() - max_age;
+        let over_count = keep > 0 && logs.len() > keep;
+        let over_age = !max_age.is_zero() && logs.iter().any(|(_, mtime, _)| *mtime < too_old);
+        if !over_count && !over_age {
+            // Nothing could go, whatever still waits or runs: the states need no listing.
+            return 0;
+        }
         let mut live: HashSet<ItemId> = HashSet::new();
         for state in [
             State::Process,
@@ -97,23 +115,12 @@ impl Queue {
                 Err(_) => return 0,
             }
         }
-        let logs = self.root().join(META).join("logs");
-        let Ok(entries) = fs::read_dir(&logs) else {
-            return 0;
-        };
-        let mut done: Vec<(SystemTime, PathBuf)> = entries
-            .flatten()
-            .filter(|entry| {
-                ItemId::parse(entry.file_name().as_encoded_bytes())
-                    .is_some_and(|id| !live.contains(&id))
-            })
-            .filter_map(|entry| {
-                let mtime = entry.metadata().and_then(|m| m.modified()).ok()?;
-                Some((mtime, entry.path()))
-            })
+        let mut done: Vec<(SystemTime, PathBuf)> = logs
+            .into_iter()
+            .filter(|(id, _, _)| !live.contains(id))
+            .map(|(_, mtime, path)| (mtime, path))
             .collect();
         done.sort_unstable_by_key(|(mtime, _)| std::cmp::Reverse(*mtime));
-        let too_old = SystemTime::now() - max_age;
         let mut removed = 0;
         for (index, (mtime, path)) in done.iter().enumerate() {
             let over_count = keep > 0 && index >= keep;
