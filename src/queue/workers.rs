@@ -94,15 +94,20 @@ pub struct PidSpace {
 }
 
 impl PidSpace {
-    /// This process's pid space, if `/proc` says.
+    /// This process's pid space, if `/proc` says. Read once: neither changes while the process
+    /// lives, and every heartbeat written or judged asks.
     pub fn this_process() -> Option<PidSpace> {
-        use std::os::unix::fs::MetadataExt;
-        let boot_id = fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
-        let pid_ns = fs::metadata("/proc/self/ns/pid").ok()?.ino();
-        Some(PidSpace {
-            boot_id: boot_id.trim().to_string(),
-            pid_ns,
+        static HERE: std::sync::OnceLock<Option<PidSpace>> = std::sync::OnceLock::new();
+        HERE.get_or_init(|| {
+            use std::os::unix::fs::MetadataExt;
+            let boot_id = fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+            let pid_ns = fs::metadata("/proc/self/ns/pid").ok()?.ino();
+            Some(PidSpace {
+                boot_id: boot_id.trim().to_string(),
+                pid_ns,
+            })
         })
+        .clone()
     }
 
     /// Whether the pid in `beat` names a process here: same host name, boot and namespace.
